@@ -1,0 +1,172 @@
+//! The one error type of the HTTP API and its mapping to a status and a JSON body.
+//!
+//! Every worker returns `Result<_, ApiError>`; the edge crate turns it into a
+//! response in one place, so the status codes and messages of the original
+//! app's contract live here and nowhere else.
+
+use serde::Serialize;
+use std::fmt::Display;
+
+/// A message about one input field (or about the request as a whole when
+/// `field` is `None`), serialized as `{"message": "...", "field": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400 with one entry per invalid field.
+    Validation(Vec<FieldError>),
+    /// 400 with a message about the request as a whole.
+    BadRequest(String),
+    /// 401: not signed in, or signed in as someone else than the owner.
+    NotAuthorized,
+    /// 403: refused whoever asks (e.g. a cross-site state-changing request).
+    Forbidden(&'static str),
+    /// 404 for unknown resources and unknown routes.
+    NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
+    /// 413: the body is larger than the route accepts.
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    UnsupportedMediaType,
+    /// 500: logged in full, answered with a message that leaks nothing.
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    errors: &'a [FieldError],
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: &str) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(cause: impl Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => 400,
+            ApiError::NotAuthorized => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    pub fn errors(&self) -> Vec<FieldError> {
+        let general = |message: String| vec![FieldError { message, field: None }];
+        match self {
+            ApiError::Validation(errors) => errors.clone(),
+            ApiError::BadRequest(message) => general(message.clone()),
+            ApiError::NotAuthorized => general("Not authorized".into()),
+            ApiError::Forbidden(why) => general((*why).into()),
+            ApiError::NotFound => general("Not found".into()),
+            ApiError::MethodNotAllowed => general("Method not allowed".into()),
+            ApiError::PayloadTooLarge { limit } => {
+                general(format!("Request body is larger than {limit} bytes"))
+            }
+            ApiError::UnsupportedMediaType => {
+                general("Request body must be JSON (Content-Type: application/json)".into())
+            }
+            ApiError::Internal(_) => general("Something went wrong".into()),
+        }
+    }
+
+    /// The JSON body: `{"errors":[{"message":"...","field":"..."}]}`.
+    pub fn body(&self) -> String {
+        let errors = self.errors();
+        serde_json::to_string(&ErrorBody { errors: &errors })
+            .unwrap_or_else(|_| r#"{"errors":[{"message":"Something went wrong"}]}"#.into())
+    }
+}
+
+impl Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+            other => write!(f, "{} {}", other.status(), other.body()),
+        }
+    }
+}
+
+/// `.or_internal()?` turns any platform error (storage, bindings, JSON) into a 500.
+pub trait OrInternal<T> {
+    fn or_internal(self) -> Result<T, ApiError>;
+}
+
+impl<T, E: Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self) -> Result<T, ApiError> {
+        self.map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_errors_name_their_field() {
+        let err = ApiError::field("email", "Email must be valid");
+        assert_eq!(err.status(), 400);
+        assert_eq!(
+            err.body(),
+            r#"{"errors":[{"message":"Email must be valid","field":"email"}]}"#
+        );
+    }
+
+    #[test]
+    fn general_errors_omit_the_field_instead_of_null() {
+        let body = ApiError::BadRequest("Email in use".into()).body();
+        assert_eq!(body, r#"{"errors":[{"message":"Email in use"}]}"#);
+    }
+
+    #[test]
+    fn each_kind_maps_to_its_status() {
+        let cases = [
+            (ApiError::NotAuthorized, 401),
+            (ApiError::Forbidden("x"), 403),
+            (ApiError::NotFound, 404),
+            (ApiError::MethodNotAllowed, 405),
+            (ApiError::PayloadTooLarge { limit: 10 }, 413),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::internal("db down"), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status(), status, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_leak_nothing() {
+        let body = ApiError::internal("D1_ERROR: secret table users").body();
+        assert!(!body.contains("users"));
+        assert!(body.contains("Something went wrong"));
+    }
+
+    #[test]
+    fn or_internal_wraps_any_displayable_error() {
+        let failed: Result<(), &str> = Err("boom");
+        assert_eq!(failed.or_internal(), Err(ApiError::Internal("boom".into())));
+    }
+}

@@ -1,0 +1,146 @@
+//! Sign-up and sign-in input, parsed once into types that cannot be invalid.
+
+use crate::error::{ApiError, FieldError};
+use crate::password::{Password, SigninPassword};
+use serde_json::Value;
+use std::fmt;
+
+/// An email address, trimmed and lower-cased: two spellings of one address are
+/// one `Email`, and the users table keeps it UNIQUE.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let normalized = raw.trim().to_lowercase();
+        let invalid = || FieldError::new("email", "Email must be valid");
+        if normalized.len() > Self::MAX_LEN || !email_address::EmailAddress::is_valid(&normalized) {
+            return Err(invalid());
+        }
+        // RFC 5322 allows `a@localhost` and quoted local parts; a marketplace wants a
+        // mailbox on a real domain.
+        let (local, domain) = normalized.rsplit_once('@').ok_or_else(invalid)?;
+        let plain_local = !local.starts_with('"');
+        let dotted_domain = domain.contains('.') && !domain.starts_with('[');
+        if !plain_local || !dotted_domain || domain.ends_with('.') {
+            return Err(invalid());
+        }
+        Ok(Email(normalized))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.0)
+    }
+}
+
+/// A body field as text: a missing field or one of another JSON type reads as
+/// empty, so it fails the field's own rule with the field's own message.
+fn text<'a>(body: &'a Value, field: &str) -> &'a str {
+    body.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+fn collect<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), ApiError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(ApiError::Validation(
+            [a.err(), b.err()].into_iter().flatten().collect(),
+        )),
+    }
+}
+
+#[derive(Debug)]
+pub struct SignupRequest {
+    pub email: Email,
+    pub password: Password,
+}
+
+impl SignupRequest {
+    pub fn parse(body: &Value) -> Result<Self, ApiError> {
+        let (email, password) = collect(
+            Email::parse(text(body, "email")),
+            Password::parse(text(body, "password")),
+        )?;
+        Ok(Self { email, password })
+    }
+}
+
+#[derive(Debug)]
+pub struct SigninRequest {
+    pub email: Email,
+    pub password: SigninPassword,
+}
+
+impl SigninRequest {
+    pub fn parse(body: &Value) -> Result<Self, ApiError> {
+        let (email, password) = collect(
+            Email::parse(text(body, "email")),
+            SigninPassword::parse(text(body, "password")),
+        )?;
+        Ok(Self { email, password })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        let email = Email::parse("  Alice.Smith@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "alice.smith@example.com");
+        assert_eq!(email, Email::parse("alice.smith@example.com").unwrap());
+    }
+
+    #[test]
+    fn rejects_malformed_emails() {
+        for raw in [
+            "", "   ", "plain", "a@", "@b.com", "a@b", "a b@c.com", "a@b.com.", "\"q\"@b.com",
+            "a@[127.0.0.1]", "a@@b.com",
+        ] {
+            let err = Email::parse(raw).unwrap_err();
+            assert_eq!(err, FieldError::new("email", "Email must be valid"), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_overlong_emails() {
+        let raw = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&raw).is_err());
+    }
+
+    #[test]
+    fn signup_reports_every_invalid_field() {
+        let Err(ApiError::Validation(errors)) = SignupRequest::parse(&json!({"email": "x", "password": "1"})) else {
+            panic!("expected validation errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_deref()).collect();
+        assert_eq!(fields, [Some("email"), Some("password")]);
+    }
+
+    #[test]
+    fn wrong_json_types_are_field_errors_not_crashes() {
+        for body in [json!({"email": 5, "password": ["a"]}), json!([]), json!(null), json!("s")] {
+            assert!(matches!(SignupRequest::parse(&body), Err(ApiError::Validation(_))));
+            assert!(matches!(SigninRequest::parse(&body), Err(ApiError::Validation(_))));
+        }
+    }
+
+    #[test]
+    fn signin_needs_a_password_but_not_a_policy_compliant_one() {
+        let ok = SigninRequest::parse(&json!({"email": "a@b.co", "password": "x"})).unwrap();
+        assert_eq!(ok.password.expose(), "x");
+        let Err(ApiError::Validation(errors)) = SigninRequest::parse(&json!({"email": "a@b.co", "password": "  "})) else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(errors, [FieldError::new("password", "You must supply a password")]);
+    }
+}

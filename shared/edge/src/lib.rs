@@ -1,0 +1,20 @@
+//! What every worker does the same way, written once: read a JSON body within
+//! a size limit, find the current user, refuse cross-site writes, tag each
+//! request with an id, log one JSON line per event, and turn an `ApiError` into
+//! the contract's JSON response.
+
+pub mod body;
+pub mod csrf;
+pub mod log;
+pub mod reply;
+pub mod session;
+
+pub use domain::{ApiError, OrInternal};
+
+/// Handlers answer with this; `reply::finish` makes it a response.
+pub type ApiResult<T = worker::Response> = Result<T, ApiError>;
+
+/// Unix time in seconds, as the domain wants it.
+pub fn now_seconds() -> i64 {
+    (worker::Date::now().as_millis() / 1000) as i64
+}

@@ -1,0 +1,65 @@
+//! The current user of a request, read the same way by every worker.
+
+use domain::session::{session_token, CurrentUser, SessionKey, DEFAULT_SESSION_TTL_SECONDS};
+use domain::ApiError;
+use worker::{Env, Request, Url};
+
+/// Session settings, read once per request from the worker's environment.
+pub struct SessionConfig {
+    pub key: SessionKey,
+    pub ttl_seconds: i64,
+}
+
+impl SessionConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
+        let secret = env
+            .secret("JWT_KEY")
+            .map(|s| s.to_string())
+            .map_err(|_| ApiError::internal("JWT_KEY is not set (copy .dev.vars.example to .dev.vars)"))?;
+        let key = SessionKey::new(secret.as_bytes())
+            .map_err(|_| ApiError::internal("JWT_KEY must be at least 32 bytes"))?;
+        let ttl_seconds = env
+            .var("SESSION_TTL_SECONDS")
+            .ok()
+            .and_then(|v| v.to_string().parse::<i64>().ok())
+            .filter(|ttl| *ttl > 0)
+            .unwrap_or(DEFAULT_SESSION_TTL_SECONDS);
+        Ok(Self { key, ttl_seconds })
+    }
+
+    /// The signed-in user, or `None` for no, bad or expired tokens.
+    pub fn current_user(&self, req: &Request) -> Option<CurrentUser> {
+        let headers = req.headers();
+        let authorization = headers.get("authorization").ok().flatten();
+        let cookie = headers.get("cookie").ok().flatten();
+        let token = session_token(authorization.as_deref(), cookie.as_deref())?;
+        self.key.current_user(token, crate::now_seconds())
+    }
+
+    /// The signed-in user, or 401.
+    pub fn require_user(&self, req: &Request) -> Result<CurrentUser, ApiError> {
+        self.current_user(req).ok_or(ApiError::NotAuthorized)
+    }
+}
+
+/// Secure cookies everywhere except plain-HTTP localhost, where a browser
+/// would refuse to store them.
+pub fn cookie_must_be_secure(url: &Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    !(url.scheme() == "http" && loopback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_localhost_gets_insecure_cookies() {
+        let secure = |u: &str| cookie_must_be_secure(&Url::parse(u).unwrap());
+        assert!(!secure("http://127.0.0.1:8788/api/users/signin"));
+        assert!(!secure("http://localhost:8788/"));
+        assert!(secure("https://localhost:8788/"));
+        assert!(secure("https://tickets.example.com/"));
+        assert!(secure("http://tickets.example.com/"));
+    }
+}

@@ -1,0 +1,88 @@
+//! Routes of `/api/users`, with the original app's messages and status codes.
+
+use crate::kdf;
+use crate::users::{self, NewUser};
+use domain::password::{PasswordHash, PBKDF2_ITERATIONS};
+use domain::session::{cleared_session_cookie, session_cookie};
+use domain::users::{SigninRequest, SignupRequest};
+use domain::{ApiError, OrInternal};
+use edge::session::{cookie_must_be_secure, SessionConfig};
+use edge::{body, csrf, reply, ApiResult};
+use serde_json::json;
+use worker::{Env, Method, Request, Response};
+
+pub async fn handle(mut req: Request, env: &Env) -> ApiResult {
+    let path = req.path();
+    let route = path.strip_prefix("/api/users").unwrap_or("");
+    let method = req.method();
+    if !matches!(route, "/currentuser" | "/signup" | "/signin" | "/signout") {
+        return Err(ApiError::NotFound);
+    }
+    csrf::refuse_cross_site(&req)?;
+    match (method, route) {
+        (Method::Get, "/currentuser") => current_user(&req, env),
+        (Method::Post, "/signup") => signup(&mut req, env).await,
+        (Method::Post, "/signin") => signin(&mut req, env).await,
+        (Method::Post, "/signout") => signout(&req),
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+fn current_user(req: &Request, env: &Env) -> ApiResult {
+    let user = SessionConfig::from_env(env)?.current_user(req);
+    reply::json(200, &json!({ "currentUser": user }))
+}
+
+async fn signup(req: &mut Request, env: &Env) -> ApiResult {
+    let input = SignupRequest::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
+    let session = SessionConfig::from_env(env)?;
+    let salt = kdf::random_salt()?;
+    let derived = kdf::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
+    let hash = PasswordHash { iterations: PBKDF2_ITERATIONS, salt, hash: derived };
+    let user = NewUser {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: input.email,
+        password_hash: hash,
+    };
+    // The UNIQUE index decides races between concurrent sign-ups of one email.
+    if !users::insert(env, &user).await? {
+        return Err(ApiError::BadRequest("Email in use".into()));
+    }
+    signed_in(req, &session, 201, &user.id, user.email.as_str())
+}
+
+async fn signin(req: &mut Request, env: &Env) -> ApiResult {
+    let input = SigninRequest::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
+    let session = SessionConfig::from_env(env)?;
+    let invalid = || ApiError::BadRequest("Invalid credentials".into());
+    let Some(user) = users::find_by_email(env, &input.email).await? else {
+        // Spend the same time as a real check so timing does not reveal which
+        // emails have accounts.
+        kdf::pbkdf2_sha256(input.password.expose(), &[0; 16], PBKDF2_ITERATIONS).await?;
+        return Err(invalid());
+    };
+    let stored = PasswordHash::parse(&user.password_hash).or_internal()?;
+    let derived = kdf::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
+    if !stored.matches(&derived) {
+        return Err(invalid());
+    }
+    signed_in(req, &session, 200, &user.id, &user.email)
+}
+
+fn signout(req: &Request) -> ApiResult {
+    let secure = cookie_must_be_secure(&req.url().or_internal()?);
+    let response = reply::json(200, &json!({}))?;
+    response.headers().set("set-cookie", &cleared_session_cookie(secure)).or_internal()?;
+    Ok(response)
+}
+
+fn signed_in(req: &Request, session: &SessionConfig, status: u16, id: &str, email: &str) -> ApiResult {
+    let token = session.key.issue(id, email, edge::now_seconds(), session.ttl_seconds);
+    let secure = cookie_must_be_secure(&req.url().or_internal()?);
+    let response: Response = reply::json(status, &json!({ "id": id, "email": email }))?;
+    response
+        .headers()
+        .set("set-cookie", &session_cookie(&token, session.ttl_seconds, secure))
+        .or_internal()?;
+    Ok(response)
+}

@@ -1,0 +1,55 @@
+//! The users table in auth's D1 database: all of auth's SQL is here.
+
+use domain::password::PasswordHash;
+use domain::users::Email;
+use domain::{ApiError, OrInternal};
+use serde::Deserialize;
+use worker::Env;
+
+const DB: &str = "USERS_DB";
+
+pub struct NewUser {
+    pub id: String,
+    pub email: Email,
+    pub password_hash: PasswordHash,
+}
+
+#[derive(Deserialize)]
+pub struct StoredUser {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// Inserts the user; `false` when the email is taken. `ON CONFLICT DO NOTHING`
+/// lets the UNIQUE index answer without parsing error messages.
+pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let result = db
+        .prepare(
+            "INSERT INTO users (id, email, password_hash, created_at) \
+             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) \
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&[
+            user.id.as_str().into(),
+            user.email.as_str().into(),
+            user.password_hash.to_phc().into(),
+        ])
+        .or_internal()?
+        .run()
+        .await
+        .or_internal()?;
+    let changes = result.meta().or_internal()?.and_then(|meta| meta.changes).unwrap_or(0);
+    Ok(changes == 1)
+}
+
+pub async fn find_by_email(env: &Env, email: &Email) -> Result<Option<StoredUser>, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    db.prepare("SELECT id, email, password_hash FROM users WHERE email = ?1")
+        .bind(&[email.as_str().into()])
+        .or_internal()?
+        .first::<StoredUser>(None)
+        .await
+        .or_internal()
+}
