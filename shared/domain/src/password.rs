@@ -84,6 +84,12 @@ pub struct PasswordHash {
 #[derive(Debug, PartialEq, Eq)]
 pub struct MalformedHash;
 
+impl fmt::Display for MalformedHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stored password hash is malformed")
+    }
+}
+
 impl PasswordHash {
     /// Parses the PHC string stored in the users table.
     pub fn parse(phc: &str) -> Result<Self, MalformedHash> {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds every worker whose sources changed since its last build (release wasm,
+# optimised with binaryen's wasm-opt), then lays out pages/dist for `pages dev`.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+stale() { # stale <crate dir>: true when any input is newer than the built wasm
+  local out="$1/build/index_bg.wasm"
+  [ -f "$out" ] || return 0
+  [ -n "$(find "$1/src" "$1/Cargo.toml" shared Cargo.lock Cargo.toml -newer "$out" -type f -print -quit)" ]
+}
+
+for crate in "${WORKERS[@]/#/workers/}" pages; do
+  if stale "$crate"; then
+    log "building $crate"
+    (cd "$crate" && worker-build --release)
+  fi
+done
+
+# Pages advanced mode: the worker in dist/_worker.js/, static files beside it.
+rm -rf pages/dist && mkdir -p pages/dist/_worker.js
+cp -r pages/public/. pages/dist/
+cp pages/build/index.js pages/build/index_bg.wasm pages/dist/_worker.js/

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what is missing, skips what is there: the wasm target, worker-build and
+# wasm-bindgen-cli at the versions the lock file needs, the npm packages from the
+# committed lock file, .dev.vars, and (with --browser) Chromium and ChromeDriver.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+
+want_worker_build=0.8.7
+worker-build --version 2>/dev/null | grep -q "$want_worker_build" \
+  || { log "installing worker-build $want_worker_build (a few minutes, once)"; cargo install worker-build --version "$want_worker_build" --locked; }
+
+# The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+want_bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+wasm-bindgen --version 2>/dev/null | grep -q " $want_bindgen\$" \
+  || { log "installing wasm-bindgen-cli $want_bindgen (a few minutes, once)"; cargo install wasm-bindgen-cli --version "$want_bindgen"; }  # not --locked: a locked dependency is gone from the registry
+
+if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (wrangler, binaryen, playwright-core)"
+  npm ci --no-audit --no-fund
+fi
+
+[ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
+# `pages dev` reads each worker's secrets from a .dev.vars beside its config.
+for w in "${WORKERS[@]}"; do ln -sfn ../../.dev.vars "workers/$w/.dev.vars"; done
+
+if [ "${1:-}" = "--browser" ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing Chromium and ChromeDriver (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
