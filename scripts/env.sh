@@ -32,3 +32,37 @@ migrate_local() {
       || { log "migrating $db failed"; return 1; }
   done
 }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_stack <port> <log>: starts the whole product in the background on a
+# fresh state folder and waits until it answers. Sets STACK_PID; stop_stack ends it.
+start_stack() {
+  local port=$1 logfile=$2
+  STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")
+  migrate_local
+  mapfile -t args < <(pages_dev_args)
+  # setsid: wrangler leads its own process group, so stopping it by PID also
+  # ends the workerd it spawned.
+  (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$port" \
+     --inspector-port "$(free_port)" --persist-to "$STATE_DIR" >"$logfile" 2>&1) &
+  STACK_PID=$!
+  for _ in $(seq 1 300); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/api/users/currentuser" && return 0
+    kill -0 "$STACK_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  log "the stack did not start; its log:"; tail -40 "$logfile" >&2
+  return 1
+}
+
+stop_stack() {
+  [ -n "${STACK_PID:-}" ] || return 0
+  kill -TERM -- "-$STACK_PID" 2>/dev/null || kill -TERM "$STACK_PID" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$STACK_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$STACK_PID" 2>/dev/null || true
+  rm -rf "${STATE_DIR:?}"
+  STACK_PID=
+}
+
+jwt_key() { grep '^JWT_KEY=' "$ROOT/.dev.vars" | head -1 | cut -d= -f2-; }

@@ -10,11 +10,17 @@ use serde_json::json;
 use worker::{Method, Request, Response};
 
 pub fn signup_form(ctx: &PageContext) -> ApiResult {
-    views::html(200, views::auth::page(ctx, AuthForm::Signup, "", &FormErrors::default()))
+    views::html(
+        200,
+        views::auth::page(ctx, AuthForm::Signup, "", &FormErrors::default()),
+    )
 }
 
 pub fn signin_form(ctx: &PageContext) -> ApiResult {
-    views::html(200, views::auth::page(ctx, AuthForm::Signin, "", &FormErrors::default()))
+    views::html(
+        200,
+        views::auth::page(ctx, AuthForm::Signin, "", &FormErrors::default()),
+    )
 }
 
 pub fn signout_form(ctx: &PageContext) -> ApiResult {
@@ -38,18 +44,29 @@ async fn submit(req: &mut Request, ctx: &PageContext, form: AuthForm) -> ApiResu
         AuthForm::Signin => "/api/users/signin",
     };
     let reply = ctx
-        .call_auth(Method::Post, path, Some(json!({ "email": email, "password": password })))
+        .call_auth(
+            Method::Post,
+            path,
+            Some(json!({ "email": email, "password": password })),
+        )
         .await?;
     match reply.status {
         200 | 201 => redirect_home(reply.set_cookie.as_deref()),
-        400 => views::html(400, views::auth::page(ctx, form, email, &FormErrors::from_api(&reply.body))),
-        status => Err(ApiError::internal(format!("auth answered {status} to {path}"))),
+        400 => views::html(
+            400,
+            views::auth::page(ctx, form, email, &FormErrors::from_api(&reply.body)),
+        ),
+        status => Err(ApiError::internal(format!(
+            "auth answered {status} to {path}"
+        ))),
     }
 }
 
 pub async fn signout(req: &Request, ctx: &PageContext) -> ApiResult {
     edge::csrf::refuse_cross_site(req)?;
-    let reply = ctx.call_auth(Method::Post, "/api/users/signout", None).await?;
+    let reply = ctx
+        .call_auth(Method::Post, "/api/users/signout", None)
+        .await?;
     redirect_home(reply.set_cookie.as_deref())
 }
 

@@ -9,7 +9,10 @@ const FORM_LIMIT: usize = 8 * 1024;
 
 pub async fn read_form(req: &mut Request) -> Result<HashMap<String, String>, ApiError> {
     edge::csrf::refuse_cross_site(req)?;
-    let bytes = req.bytes().await.map_err(|_| ApiError::BadRequest("Unreadable form".into()))?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("Unreadable form".into()))?;
     if bytes.len() > FORM_LIMIT {
         return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT });
     }
@@ -33,7 +36,11 @@ impl FormErrors {
                 errors
                     .iter()
                     .map(|e| FieldError {
-                        message: e.get("message").and_then(Value::as_str).unwrap_or("Something went wrong").into(),
+                        message: e
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Something went wrong")
+                            .into(),
                         field: e.get("field").and_then(Value::as_str).map(Into::into),
                     })
                     .collect()
@@ -42,12 +49,18 @@ impl FormErrors {
         let mut errors = FormErrors::default();
         for error in parsed {
             match error.field {
-                Some(field) => errors.by_field.entry(field).or_default().push(error.message),
+                Some(field) => errors
+                    .by_field
+                    .entry(field)
+                    .or_default()
+                    .push(error.message),
                 None => errors.general.push(error.message),
             }
         }
         if errors.general.is_empty() && errors.by_field.is_empty() {
-            errors.general.push("Something went wrong, please try again".into());
+            errors
+                .general
+                .push("Something went wrong, please try again".into());
         }
         errors
     }

@@ -22,7 +22,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let result = route(req, &env, &request_id).await;
     match result {
         Ok(response) => {
-            response.headers().set(reply::REQUEST_ID_HEADER, &request_id)?;
+            response
+                .headers()
+                .set(reply::REQUEST_ID_HEADER, &request_id)?;
             Ok(response)
         }
         Err(err) => views::error_page(&err, &request_id),

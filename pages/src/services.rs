@@ -31,7 +31,10 @@ pub async fn forward(req: Request, env: &Env, request_id: &str) -> worker::Resul
     let forwarded = Request::new_with_init(req.url()?.as_str(), &init)?;
     match env.service(binding)?.fetch_request(forwarded).await {
         Ok(response) => Ok(response),
-        Err(e) => reply::finish(Err(ApiError::internal(format!("{binding} unreachable: {e}"))), request_id),
+        Err(e) => reply::finish(
+            Err(ApiError::internal(format!("{binding} unreachable: {e}"))),
+            request_id,
+        ),
     }
 }
 
@@ -62,22 +65,37 @@ impl PageContext {
             auth: env.service("AUTH").or_internal()?,
         };
         // Anonymous visitors need no round trip.
-        if ctx.cookie.as_deref().is_some_and(|c| c.contains(domain::session::SESSION_COOKIE)) {
+        if ctx
+            .cookie
+            .as_deref()
+            .is_some_and(|c| c.contains(domain::session::SESSION_COOKIE))
+        {
             #[derive(Deserialize)]
             #[serde(rename_all = "camelCase")]
             struct Current {
                 current_user: Option<CurrentUser>,
             }
-            let reply = ctx.call_auth(Method::Get, "/api/users/currentuser", None).await?;
-            ctx.user = serde_json::from_value::<Current>(reply.body).or_internal()?.current_user;
+            let reply = ctx
+                .call_auth(Method::Get, "/api/users/currentuser", None)
+                .await?;
+            ctx.user = serde_json::from_value::<Current>(reply.body)
+                .or_internal()?
+                .current_user;
         }
         Ok(ctx)
     }
 
     /// Calls the auth service as the browser would, with the browser's cookie.
-    pub async fn call_auth(&self, method: Method, path: &str, body: Option<Value>) -> Result<ApiReply, ApiError> {
+    pub async fn call_auth(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<ApiReply, ApiError> {
         let headers = Headers::new();
-        headers.set(REQUEST_ID_HEADER, &self.request_id).or_internal()?;
+        headers
+            .set(REQUEST_ID_HEADER, &self.request_id)
+            .or_internal()?;
         if let Some(cookie) = &self.cookie {
             headers.set("cookie", cookie).or_internal()?;
             // Same-origin by construction: the browser already passed our CSRF check.
@@ -86,15 +104,22 @@ impl PageContext {
         let mut init = RequestInit::new();
         init.with_method(method);
         if let Some(body) = body {
-            headers.set("content-type", "application/json").or_internal()?;
+            headers
+                .set("content-type", "application/json")
+                .or_internal()?;
             init.with_body(Some(body.to_string().into()));
         }
         init.with_headers(headers);
-        let request = Request::new_with_init(&format!("{}{path}", self.origin), &init).or_internal()?;
+        let request =
+            Request::new_with_init(&format!("{}{path}", self.origin), &init).or_internal()?;
         let mut response = self.auth.fetch_request(request).await.or_internal()?;
         let set_cookie = response.headers().get("set-cookie").ok().flatten();
         let body = response.json::<Value>().await.unwrap_or(Value::Null);
-        Ok(ApiReply { status: response.status_code(), body, set_cookie })
+        Ok(ApiReply {
+            status: response.status_code(),
+            body,
+            set_cookie,
+        })
     }
 }
 

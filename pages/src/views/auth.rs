@@ -37,7 +37,14 @@ pub fn page(ctx: &PageContext, form: AuthForm, email: &str, errors: &FormErrors)
     )
 }
 
-fn field(name: &str, label: &str, kind: &str, value: &str, autocomplete: &str, errors: &FormErrors) -> Markup {
+fn field(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    errors: &FormErrors,
+) -> Markup {
     let messages = errors.for_field(name);
     let error_id = format!("{name}-error");
     html! {

@@ -10,8 +10,13 @@ use maud::{html, Markup, DOCTYPE};
 use worker::Response;
 
 pub fn html(status: u16, page: Markup) -> ApiResult {
-    let response = Response::from_html(page.into_string()).or_internal()?.with_status(status);
-    response.headers().set("cache-control", "no-store").or_internal()?;
+    let response = Response::from_html(page.into_string())
+        .or_internal()?
+        .with_status(status);
+    response
+        .headers()
+        .set("cache-control", "no-store")
+        .or_internal()?;
     Ok(response)
 }
 
@@ -51,7 +56,12 @@ pub fn error_page(err: &ApiError, request_id: &str) -> worker::Result<Response> 
     if let ApiError::Internal(cause) = err {
         edge::log::error(request_id, "page_error", cause);
     }
-    let message = err.errors().into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
+    let message = err
+        .errors()
+        .into_iter()
+        .map(|e| e.message)
+        .collect::<Vec<_>>()
+        .join("; ");
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -72,6 +82,8 @@ pub fn error_page(err: &ApiError, request_id: &str) -> worker::Result<Response> 
         }
     };
     let response = Response::from_html(page.into_string())?.with_status(err.status());
-    response.headers().set(edge::reply::REQUEST_ID_HEADER, request_id)?;
+    response
+        .headers()
+        .set(edge::reply::REQUEST_ID_HEADER, request_id)?;
     Ok(response)
 }

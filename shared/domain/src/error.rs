@@ -75,7 +75,12 @@ impl ApiError {
     }
 
     pub fn errors(&self) -> Vec<FieldError> {
-        let general = |message: String| vec![FieldError { message, field: None }];
+        let general = |message: String| {
+            vec![FieldError {
+                message,
+                field: None,
+            }]
+        };
         match self {
             ApiError::Validation(errors) => errors.clone(),
             ApiError::BadRequest(message) => general(message.clone()),

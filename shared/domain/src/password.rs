@@ -114,7 +114,11 @@ impl PasswordHash {
         if salt.is_empty() || hash.is_empty() {
             return Err(MalformedHash);
         }
-        Ok(Self { iterations, salt, hash })
+        Ok(Self {
+            iterations,
+            salt,
+            hash,
+        })
     }
 
     pub fn to_phc(&self) -> String {
@@ -153,7 +157,10 @@ mod tests {
         assert!(Password::parse("abc").is_err());
         assert!(Password::parse("   abc   ").is_err());
         assert!(Password::parse(&"x".repeat(21)).is_err());
-        assert!(Password::parse(&"é".repeat(20)).is_ok(), "20 characters, 40 bytes");
+        assert!(
+            Password::parse(&"é".repeat(20)).is_ok(),
+            "20 characters, 40 bytes"
+        );
     }
 
     #[test]
@@ -165,12 +172,20 @@ mod tests {
 
     #[test]
     fn passwords_never_show_in_debug_output() {
-        let shown = format!("{:?} {:?}", Password::parse("hunter22").unwrap(), SigninPassword::parse("hunter22").unwrap());
+        let shown = format!(
+            "{:?} {:?}",
+            Password::parse("hunter22").unwrap(),
+            SigninPassword::parse("hunter22").unwrap()
+        );
         assert!(!shown.contains("hunter22"));
     }
 
     fn sample() -> PasswordHash {
-        PasswordHash { iterations: PBKDF2_ITERATIONS, salt: vec![7; SALT_LEN], hash: vec![9; HASH_LEN] }
+        PasswordHash {
+            iterations: PBKDF2_ITERATIONS,
+            salt: vec![7; SALT_LEN],
+            hash: vec![9; HASH_LEN],
+        }
     }
 
     #[test]
@@ -183,8 +198,13 @@ mod tests {
     #[test]
     fn rejects_malformed_phc_strings() {
         for phc in [
-            "", "$pbkdf2-sha256", "$scrypt$i=1$AAAA$AAAA", "$pbkdf2-sha256$i=0$AAAA$AAAA",
-            "$pbkdf2-sha256$n=5$AAAA$AAAA", "$pbkdf2-sha256$i=5$!!$AAAA", "$pbkdf2-sha256$i=5$$AAAA",
+            "",
+            "$pbkdf2-sha256",
+            "$scrypt$i=1$AAAA$AAAA",
+            "$pbkdf2-sha256$i=0$AAAA$AAAA",
+            "$pbkdf2-sha256$n=5$AAAA$AAAA",
+            "$pbkdf2-sha256$i=5$!!$AAAA",
+            "$pbkdf2-sha256$i=5$$AAAA",
             "$pbkdf2-sha256$i=5$AAAA$AAAA$extra",
         ] {
             assert_eq!(PasswordHash::parse(phc), Err(MalformedHash), "{phc:?}");
@@ -203,6 +223,10 @@ mod tests {
     #[test]
     fn weaker_hashes_ask_to_be_rehashed() {
         assert!(!sample().needs_rehash());
-        assert!(PasswordHash { iterations: 10_000, ..sample() }.needs_rehash());
+        assert!(PasswordHash {
+            iterations: 10_000,
+            ..sample()
+        }
+        .needs_rehash());
     }
 }

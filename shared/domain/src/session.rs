@@ -113,7 +113,10 @@ fn signature_part_len(token: &str) -> usize {
 
 /// The session token of a request: the Bearer token if there is one (API
 /// clients), else the `session` cookie (browsers).
-pub fn session_token<'a>(authorization: Option<&'a str>, cookie: Option<&'a str>) -> Option<&'a str> {
+pub fn session_token<'a>(
+    authorization: Option<&'a str>,
+    cookie: Option<&'a str>,
+) -> Option<&'a str> {
     if let Some(auth) = authorization {
         let (scheme, token) = auth.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
@@ -130,7 +133,9 @@ pub fn session_token<'a>(authorization: Option<&'a str>, cookie: Option<&'a str>
 /// localhost, where browsers would drop a Secure cookie.
 pub fn session_cookie(token: &str, ttl_seconds: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl_seconds}{secure}")
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl_seconds}{secure}"
+    )
 }
 
 /// `Set-Cookie` that removes the session.
@@ -153,7 +158,14 @@ mod tests {
     fn an_issued_token_reads_back_as_its_user() {
         let token = key().issue("u1", "a@b.co", NOW, 60);
         let user = key().current_user(&token, NOW + 59).unwrap();
-        assert_eq!(user, CurrentUser { id: "u1".into(), email: "a@b.co".into(), iat: NOW });
+        assert_eq!(
+            user,
+            CurrentUser {
+                id: "u1".into(),
+                email: "a@b.co".into(),
+                iat: NOW
+            }
+        );
     }
 
     #[test]
@@ -182,7 +194,10 @@ mod tests {
     fn alg_none_is_signed_out() {
         let header = B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let payload = B64URL.encode(r#"{"id":"u1","email":"a@b.co","iat":0,"exp":9999999999}"#);
-        for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
             assert_eq!(key().current_user(&token, NOW), None, "{token}");
         }
     }
@@ -201,14 +216,20 @@ mod tests {
 
     #[test]
     fn bearer_wins_over_cookie() {
-        assert_eq!(session_token(Some("Bearer abc"), Some("session=def")), Some("abc"));
+        assert_eq!(
+            session_token(Some("Bearer abc"), Some("session=def")),
+            Some("abc")
+        );
         assert_eq!(session_token(Some("bearer  abc "), None), Some("abc"));
         assert_eq!(session_token(Some("Basic abc"), Some("session=def")), None);
     }
 
     #[test]
     fn finds_the_session_cookie_among_others() {
-        assert_eq!(session_token(None, Some("theme=dark; session=abc.def.ghi; x=1")), Some("abc.def.ghi"));
+        assert_eq!(
+            session_token(None, Some("theme=dark; session=abc.def.ghi; x=1")),
+            Some("abc.def.ghi")
+        );
         assert_eq!(session_token(None, Some("theme=dark")), None);
         assert_eq!(session_token(None, Some("session=")), None);
         assert_eq!(session_token(None, None), None);
@@ -217,7 +238,10 @@ mod tests {
     #[test]
     fn cookies_are_http_only_lax_and_secure_unless_told_otherwise() {
         let cookie = session_cookie("t", 60, true);
-        assert_eq!(cookie, "session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        assert_eq!(
+            cookie,
+            "session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+        );
         assert!(!session_cookie("t", 60, false).contains("Secure"));
         assert!(cleared_session_cookie(true).contains("Max-Age=0"));
     }

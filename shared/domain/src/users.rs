@@ -103,11 +103,24 @@ mod tests {
     #[test]
     fn rejects_malformed_emails() {
         for raw in [
-            "", "   ", "plain", "a@", "@b.com", "a@b", "a b@c.com", "a@b.com.", "\"q\"@b.com",
-            "a@[127.0.0.1]", "a@@b.com",
+            "",
+            "   ",
+            "plain",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a b@c.com",
+            "a@b.com.",
+            "\"q\"@b.com",
+            "a@[127.0.0.1]",
+            "a@@b.com",
         ] {
             let err = Email::parse(raw).unwrap_err();
-            assert_eq!(err, FieldError::new("email", "Email must be valid"), "{raw:?}");
+            assert_eq!(
+                err,
+                FieldError::new("email", "Email must be valid"),
+                "{raw:?}"
+            );
         }
     }
 
@@ -119,7 +132,9 @@ mod tests {
 
     #[test]
     fn signup_reports_every_invalid_field() {
-        let Err(ApiError::Validation(errors)) = SignupRequest::parse(&json!({"email": "x", "password": "1"})) else {
+        let Err(ApiError::Validation(errors)) =
+            SignupRequest::parse(&json!({"email": "x", "password": "1"}))
+        else {
             panic!("expected validation errors");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_deref()).collect();
@@ -128,9 +143,20 @@ mod tests {
 
     #[test]
     fn wrong_json_types_are_field_errors_not_crashes() {
-        for body in [json!({"email": 5, "password": ["a"]}), json!([]), json!(null), json!("s")] {
-            assert!(matches!(SignupRequest::parse(&body), Err(ApiError::Validation(_))));
-            assert!(matches!(SigninRequest::parse(&body), Err(ApiError::Validation(_))));
+        for body in [
+            json!({"email": 5, "password": ["a"]}),
+            json!([]),
+            json!(null),
+            json!("s"),
+        ] {
+            assert!(matches!(
+                SignupRequest::parse(&body),
+                Err(ApiError::Validation(_))
+            ));
+            assert!(matches!(
+                SigninRequest::parse(&body),
+                Err(ApiError::Validation(_))
+            ));
         }
     }
 
@@ -138,9 +164,14 @@ mod tests {
     fn signin_needs_a_password_but_not_a_policy_compliant_one() {
         let ok = SigninRequest::parse(&json!({"email": "a@b.co", "password": "x"})).unwrap();
         assert_eq!(ok.password.expose(), "x");
-        let Err(ApiError::Validation(errors)) = SigninRequest::parse(&json!({"email": "a@b.co", "password": "  "})) else {
+        let Err(ApiError::Validation(errors)) =
+            SigninRequest::parse(&json!({"email": "a@b.co", "password": "  "}))
+        else {
             panic!("expected a validation error");
         };
-        assert_eq!(errors, [FieldError::new("password", "You must supply a password")]);
+        assert_eq!(
+            errors,
+            [FieldError::new("password", "You must supply a password")]
+        );
     }
 }

@@ -19,23 +19,38 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, ApiErro
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let bytes = req.bytes().await.map_err(|_| ApiError::BadRequest("Unreadable request body".into()))?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("Unreadable request body".into()))?;
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
-    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if !is_json(&content_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    serde_json::from_slice(&bytes).map_err(|_| ApiError::BadRequest("Request body must be valid JSON".into()))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::BadRequest("Request body must be valid JSON".into()))
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[cfg(test)]

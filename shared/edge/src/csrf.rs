@@ -9,15 +9,27 @@ use worker::{Method, Request};
 pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     let headers = req.headers();
     let origin = headers.get("origin").ok().flatten();
-    let has_cookie = headers.get("cookie").ok().flatten().is_some_and(|c| !c.trim().is_empty());
-    let own_origin = req.url().map(|url| url.origin().ascii_serialization()).unwrap_or_default();
+    let has_cookie = headers
+        .get("cookie")
+        .ok()
+        .flatten()
+        .is_some_and(|c| !c.trim().is_empty());
+    let own_origin = req
+        .url()
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
     if is_cross_site_write(&req.method(), has_cookie, origin.as_deref(), &own_origin) {
         return Err(ApiError::Forbidden("Cross-site request refused"));
     }
     Ok(())
 }
 
-pub fn is_cross_site_write(method: &Method, has_cookie: bool, origin: Option<&str>, own_origin: &str) -> bool {
+pub fn is_cross_site_write(
+    method: &Method,
+    has_cookie: bool,
+    origin: Option<&str>,
+    own_origin: &str,
+) -> bool {
     let safe = matches!(method, Method::Get | Method::Head | Method::Options);
     match origin {
         _ if safe || !has_cookie => false,
@@ -36,15 +48,35 @@ mod tests {
 
     #[test]
     fn refuses_a_foreign_origin_with_cookies() {
-        assert!(is_cross_site_write(&Method::Post, true, Some("https://evil.example"), OWN));
-        assert!(is_cross_site_write(&Method::Delete, true, Some("null"), OWN));
+        assert!(is_cross_site_write(
+            &Method::Post,
+            true,
+            Some("https://evil.example"),
+            OWN
+        ));
+        assert!(is_cross_site_write(
+            &Method::Delete,
+            true,
+            Some("null"),
+            OWN
+        ));
     }
 
     #[test]
     fn allows_our_origin_safe_methods_and_cookieless_clients() {
         assert!(!is_cross_site_write(&Method::Post, true, Some(OWN), OWN));
-        assert!(!is_cross_site_write(&Method::Get, true, Some("https://evil.example"), OWN));
-        assert!(!is_cross_site_write(&Method::Post, false, Some("https://evil.example"), OWN));
+        assert!(!is_cross_site_write(
+            &Method::Get,
+            true,
+            Some("https://evil.example"),
+            OWN
+        ));
+        assert!(!is_cross_site_write(
+            &Method::Post,
+            false,
+            Some("https://evil.example"),
+            OWN
+        ));
         assert!(!is_cross_site_write(&Method::Put, true, None, OWN));
     }
 }

@@ -12,10 +12,9 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     pub fn from_env(env: &Env) -> Result<Self, ApiError> {
-        let secret = env
-            .secret("JWT_KEY")
-            .map(|s| s.to_string())
-            .map_err(|_| ApiError::internal("JWT_KEY is not set (copy .dev.vars.example to .dev.vars)"))?;
+        let secret = env.secret("JWT_KEY").map(|s| s.to_string()).map_err(|_| {
+            ApiError::internal("JWT_KEY is not set (copy .dev.vars.example to .dev.vars)")
+        })?;
         let key = SessionKey::new(secret.as_bytes())
             .map_err(|_| ApiError::internal("JWT_KEY must be at least 32 bytes"))?;
         let ttl_seconds = env

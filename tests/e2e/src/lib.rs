@@ -36,7 +36,10 @@ impl TestClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        Self { http, base: base_url() }
+        Self {
+            http,
+            base: base_url(),
+        }
     }
 
     /// A fresh user, signed up and holding the session cookie.
@@ -57,15 +60,28 @@ impl TestClient {
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Response {
-        self.http.post(self.url(path)).json(&body).send().await.expect("POST")
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn signup(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/users/signup", json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/users/signup",
+            json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn signin(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/users/signin", json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/users/signin",
+            json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn current_user(&self) -> Value {
@@ -104,7 +120,10 @@ pub async fn errors(response: Response) -> Vec<(String, Option<String>)> {
         .iter()
         .map(|e| {
             let message = e["message"].as_str().expect("a message").to_string();
-            (message, e.get("field").and_then(Value::as_str).map(Into::into))
+            (
+                message,
+                e.get("field").and_then(Value::as_str).map(Into::into),
+            )
         })
         .collect()
 }

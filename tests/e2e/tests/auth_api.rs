@@ -10,7 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 // --- signup -----------------------------------------------------------------
@@ -28,19 +31,29 @@ async fn signup_returns_a_201_on_successful_signup() {
 
 #[tokio::test]
 async fn signup_returns_a_400_with_an_invalid_email() {
-    let response = TestClient::anonymous().signup("not-an-email", PASSWORD).await;
+    let response = TestClient::anonymous()
+        .signup("not-an-email", PASSWORD)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(errors(response).await, [("Email must be valid".into(), Some("email".into()))]);
+    assert_eq!(
+        errors(response).await,
+        [("Email must be valid".into(), Some("email".into()))]
+    );
 }
 
 #[tokio::test]
 async fn signup_returns_a_400_with_an_invalid_password() {
     for password in ["p", "  abc  ", "123456789012345678901"] {
-        let response = TestClient::anonymous().signup(&unique_email(), password).await;
+        let response = TestClient::anonymous()
+            .signup(&unique_email(), password)
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{password:?}");
         assert_eq!(
             errors(response).await,
-            [("Password must be between 4 and 20 characters".into(), Some("password".into()))]
+            [(
+                "Password must be between 4 and 20 characters".into(),
+                Some("password".into())
+            )]
         );
     }
 }
@@ -64,11 +77,16 @@ async fn signup_disallows_duplicate_emails() {
 
 #[tokio::test]
 async fn signup_sets_a_cookie_after_successful_signup() {
-    let response = TestClient::anonymous().signup(&unique_email(), PASSWORD).await;
+    let response = TestClient::anonymous()
+        .signup(&unique_email(), PASSWORD)
+        .await;
     let cookie = set_cookie(&response);
     assert!(cookie.starts_with("session=ey"), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
-        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
     }
     // Plain-HTTP localhost is the one place a Secure cookie would be dropped.
     assert!(!cookie.contains("Secure"), "{cookie}");
@@ -78,14 +96,20 @@ async fn signup_sets_a_cookie_after_successful_signup() {
 async fn emails_are_trimmed_and_compared_case_insensitively() {
     let local = uuid::Uuid::new_v4().simple().to_string();
     let client = TestClient::anonymous();
-    let response = client.signup(&format!("  Mixed.{local}@Example.COM "), PASSWORD).await;
+    let response = client
+        .signup(&format!("  Mixed.{local}@Example.COM "), PASSWORD)
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["email"], format!("mixed.{local}@example.com"));
 
-    let again = TestClient::anonymous().signup(&format!("MIXED.{local}@example.com"), PASSWORD).await;
+    let again = TestClient::anonymous()
+        .signup(&format!("MIXED.{local}@example.com"), PASSWORD)
+        .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    let signin = TestClient::anonymous().signin(&format!("mixed.{local}@EXAMPLE.com"), PASSWORD).await;
+    let signin = TestClient::anonymous()
+        .signin(&format!("mixed.{local}@EXAMPLE.com"), PASSWORD)
+        .await;
     assert_eq!(signin.status(), StatusCode::OK);
 }
 
@@ -94,11 +118,22 @@ async fn twenty_concurrent_signups_of_one_email_give_exactly_one_201() {
     let email = unique_email();
     let attempts = (0..20).map(|_| {
         let email = email.clone();
-        async move { TestClient::anonymous().signup(&email, PASSWORD).await.status() }
+        async move {
+            TestClient::anonymous()
+                .signup(&email, PASSWORD)
+                .await
+                .status()
+        }
     });
     let statuses = join_all(attempts).await;
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
-    let in_use = statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let in_use = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
     assert_eq!((created, in_use), (1, 19), "{statuses:?}");
 }
 
@@ -106,19 +141,29 @@ async fn twenty_concurrent_signups_of_one_email_give_exactly_one_201() {
 
 #[tokio::test]
 async fn signin_fails_when_an_email_that_does_not_exist_is_supplied() {
-    let response = TestClient::anonymous().signin(&unique_email(), PASSWORD).await;
+    let response = TestClient::anonymous()
+        .signin(&unique_email(), PASSWORD)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(errors(response).await, [("Invalid credentials".into(), None)]);
+    assert_eq!(
+        errors(response).await,
+        [("Invalid credentials".into(), None)]
+    );
 }
 
 #[tokio::test]
 async fn signin_fails_when_an_incorrect_password_is_supplied() {
     let (_, email) = TestClient::signed_up().await;
-    let response = TestClient::anonymous().signin(&email, "wrong-password").await;
+    let response = TestClient::anonymous()
+        .signin(&email, "wrong-password")
+        .await;
     assert!(response.headers().get("set-cookie").is_none());
     // Same status and message as an unknown email: no account enumeration.
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(errors(response).await, [("Invalid credentials".into(), None)]);
+    assert_eq!(
+        errors(response).await,
+        [("Invalid credentials".into(), None)]
+    );
 }
 
 #[tokio::test]
@@ -152,7 +197,10 @@ async fn signout_clears_the_cookie_after_signing_out() {
     let response = client.post_json("/api/users/signout", json!({})).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response);
-    assert!(cookie.starts_with("session=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    assert!(
+        cookie.starts_with("session=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
     assert_eq!(response.json::<Value>().await.unwrap(), json!({}));
     assert_eq!(client.current_user().await, Value::Null);
 }
@@ -173,7 +221,9 @@ async fn currentuser_responds_with_null_if_not_authenticated() {
 
 #[tokio::test]
 async fn a_bearer_token_works_like_the_cookie() {
-    let response = TestClient::anonymous().signup(&unique_email(), PASSWORD).await;
+    let response = TestClient::anonymous()
+        .signup(&unique_email(), PASSWORD)
+        .await;
     let token = session_token(&set_cookie(&response));
     let cookieless = TestClient::anonymous();
     let body: Value = cookieless
@@ -191,7 +241,9 @@ async fn a_bearer_token_works_like_the_cookie() {
 
 #[tokio::test]
 async fn sessions_expire_after_the_configured_lifetime() {
-    let response = TestClient::anonymous().signup(&unique_email(), PASSWORD).await;
+    let response = TestClient::anonymous()
+        .signup(&unique_email(), PASSWORD)
+        .await;
     let token = session_token(&set_cookie(&response));
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&B64URL.decode(payload).unwrap()).unwrap();
@@ -201,8 +253,18 @@ async fn sessions_expire_after_the_configured_lifetime() {
 
 async fn current_user_with_token(token: &str) -> Value {
     let client = TestClient::anonymous();
-    let response = client.http.get(client.url("/api/users/currentuser")).bearer_auth(token).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "a bad token is never an error");
+    let response = client
+        .http
+        .get(client.url("/api/users/currentuser"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a bad token is never an error"
+    );
     response.json::<Value>().await.unwrap()["currentUser"].clone()
 }
 
@@ -210,17 +272,28 @@ async fn current_user_with_token(token: &str) -> Value {
 async fn tampered_expired_and_unsigned_tokens_are_signed_out() {
     let key = SessionKey::new(e2e::jwt_key().as_bytes()).unwrap();
     let valid = key.issue("u-1", "a@example.com", now(), 60);
-    assert_eq!(current_user_with_token(&valid).await["id"], "u-1", "the stack's key signs valid tokens");
+    assert_eq!(
+        current_user_with_token(&valid).await["id"],
+        "u-1",
+        "the stack's key signs valid tokens"
+    );
 
     let expired = key.issue("u-1", "a@example.com", now() - 120, 60);
-    let foreign = SessionKey::new(&[7; 32]).unwrap().issue("u-1", "a@example.com", now(), 60);
+    let foreign = SessionKey::new(&[7; 32])
+        .unwrap()
+        .issue("u-1", "a@example.com", now(), 60);
     let parts: Vec<&str> = valid.split('.').collect();
-    let forged_payload = B64URL.encode(r#"{"id":"admin","email":"x@example.com","iat":0,"exp":99999999999}"#);
+    let forged_payload =
+        B64URL.encode(r#"{"id":"admin","email":"x@example.com","iat":0,"exp":99999999999}"#);
     let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
     let none_header = B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let unsigned = format!("{none_header}.{forged_payload}.");
     for token in [expired, foreign, tampered, unsigned, "garbage".into()] {
-        assert_eq!(current_user_with_token(&token).await, Value::Null, "{token}");
+        assert_eq!(
+            current_user_with_token(&token).await,
+            Value::Null,
+            "{token}"
+        );
     }
 }
 
@@ -241,7 +314,13 @@ async fn state_changing_requests_with_a_cookie_from_a_foreign_origin_are_refused
     assert!(client.current_user().await.is_object(), "still signed in");
 
     let own_origin = client.base.clone();
-    let same_site = client.http.post(client.url("/api/users/signout")).header("origin", own_origin).send().await.unwrap();
+    let same_site = client
+        .http
+        .post(client.url("/api/users/signout"))
+        .header("origin", own_origin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same_site.status(), StatusCode::OK);
 }
 
@@ -250,11 +329,35 @@ async fn bad_bodies_get_a_4xx_json_error_and_change_nothing() {
     let client = TestClient::anonymous();
     let email = unique_email();
     let cases: Vec<(&str, Vec<u8>, StatusCode)> = vec![
-        ("application/json", b"{not json".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", b"[1,2,3]".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", json!({"email": 42, "password": true}).to_string().into_bytes(), StatusCode::BAD_REQUEST),
-        ("text/plain", json!({"email": email, "password": PASSWORD}).to_string().into_bytes(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("application/json", vec![b' '; 1024 * 1024], StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            b"[1,2,3]".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            json!({"email": 42, "password": true})
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "text/plain",
+            json!({"email": email, "password": PASSWORD})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/json",
+            vec![b' '; 1024 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ];
     for (content_type, body, status) in cases {
         let response = client
@@ -269,7 +372,10 @@ async fn bad_bodies_get_a_4xx_json_error_and_change_nothing() {
         assert!(!errors(response).await.is_empty());
     }
     // None of them created the account.
-    assert_eq!(client.signin(&email, PASSWORD).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        client.signin(&email, PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -278,7 +384,11 @@ async fn unknown_routes_and_methods_answer_json() {
     for (method, path, status) in [
         ("GET", "/api/users/nope", StatusCode::NOT_FOUND),
         ("GET", "/api/nothing-here", StatusCode::NOT_FOUND),
-        ("DELETE", "/api/users/signup", StatusCode::METHOD_NOT_ALLOWED),
+        (
+            "DELETE",
+            "/api/users/signup",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
         ("GET", "/api/users/signin", StatusCode::METHOD_NOT_ALLOWED),
     ] {
         let response = client
@@ -288,7 +398,10 @@ async fn unknown_routes_and_methods_answer_json() {
             .await
             .unwrap();
         assert_eq!(response.status(), status, "{method} {path}");
-        assert!(response.headers()["content-type"].to_str().unwrap().contains("json"));
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("json"));
         assert!(!errors(response).await.is_empty());
     }
 }
@@ -298,7 +411,10 @@ async fn every_response_carries_a_request_id() {
     let client = TestClient::anonymous();
     for path in ["/api/users/currentuser", "/api/nothing-here", "/"] {
         let response = client.get(path).await;
-        let id = response.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string());
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string());
         assert!(id.is_some_and(|id| !id.is_empty()), "{path}");
     }
 }

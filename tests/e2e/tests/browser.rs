@@ -15,18 +15,30 @@ async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit].primary").await;
     assert_eq!(browser.text("#email-error").await, "Email must be valid");
-    let kept = browser.client.find(fantoccini::Locator::Css("#email")).await.unwrap().prop("value").await.unwrap();
+    let kept = browser
+        .client
+        .find(fantoccini::Locator::Css("#email"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(kept.as_deref(), Some("not-an-email"));
 
     browser.fill("#email", &email).await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit].primary").await;
     assert_eq!(browser.text("[data-testid=signed-in-as]").await, email);
-    browser.screenshot("../../target/browser-signed-in.png").await;
+    browser
+        .screenshot("../../target/browser-signed-in.png")
+        .await;
 
     browser.click(".site-header button.link").await;
     browser.text("a[href='/auth/signin']").await;
-    assert!(!browser.has("[data-testid=signed-in-as]").await, "signed out");
+    assert!(
+        !browser.has("[data-testid=signed-in-as]").await,
+        "signed out"
+    );
 
     browser.goto(&format!("{base}/auth/signin")).await;
     browser.fill("#email", &email).await;

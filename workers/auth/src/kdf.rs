@@ -28,7 +28,11 @@ pub fn random_salt() -> Result<Vec<u8>, ApiError> {
     Ok(salt)
 }
 
-pub async fn pbkdf2_sha256(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>, ApiError> {
+pub async fn pbkdf2_sha256(
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+) -> Result<Vec<u8>, ApiError> {
     let subtle = crypto()?.subtle();
     let usages = Array::of1(&JsValue::from_str("deriveBits"));
     let password = Uint8Array::from(password.as_bytes());

@@ -38,7 +38,11 @@ async fn signup(req: &mut Request, env: &Env) -> ApiResult {
     let session = SessionConfig::from_env(env)?;
     let salt = kdf::random_salt()?;
     let derived = kdf::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
-    let hash = PasswordHash { iterations: PBKDF2_ITERATIONS, salt, hash: derived };
+    let hash = PasswordHash {
+        iterations: PBKDF2_ITERATIONS,
+        salt,
+        hash: derived,
+    };
     let user = NewUser {
         id: uuid::Uuid::new_v4().to_string(),
         email: input.email,
@@ -62,7 +66,8 @@ async fn signin(req: &mut Request, env: &Env) -> ApiResult {
         return Err(invalid());
     };
     let stored = PasswordHash::parse(&user.password_hash).or_internal()?;
-    let derived = kdf::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
+    let derived =
+        kdf::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
     if !stored.matches(&derived) {
         return Err(invalid());
     }
@@ -72,17 +77,31 @@ async fn signin(req: &mut Request, env: &Env) -> ApiResult {
 fn signout(req: &Request) -> ApiResult {
     let secure = cookie_must_be_secure(&req.url().or_internal()?);
     let response = reply::json(200, &json!({}))?;
-    response.headers().set("set-cookie", &cleared_session_cookie(secure)).or_internal()?;
+    response
+        .headers()
+        .set("set-cookie", &cleared_session_cookie(secure))
+        .or_internal()?;
     Ok(response)
 }
 
-fn signed_in(req: &Request, session: &SessionConfig, status: u16, id: &str, email: &str) -> ApiResult {
-    let token = session.key.issue(id, email, edge::now_seconds(), session.ttl_seconds);
+fn signed_in(
+    req: &Request,
+    session: &SessionConfig,
+    status: u16,
+    id: &str,
+    email: &str,
+) -> ApiResult {
+    let token = session
+        .key
+        .issue(id, email, edge::now_seconds(), session.ttl_seconds);
     let secure = cookie_must_be_secure(&req.url().or_internal()?);
     let response: Response = reply::json(status, &json!({ "id": id, "email": email }))?;
     response
         .headers()
-        .set("set-cookie", &session_cookie(&token, session.ttl_seconds, secure))
+        .set(
+            "set-cookie",
+            &session_cookie(&token, session.ttl_seconds, secure),
+        )
         .or_internal()?;
     Ok(response)
 }

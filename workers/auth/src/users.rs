@@ -40,7 +40,11 @@ pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    let changes = result.meta().or_internal()?.and_then(|meta| meta.changes).unwrap_or(0);
+    let changes = result
+        .meta()
+        .or_internal()?
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0);
     Ok(changes == 1)
 }
 

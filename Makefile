@@ -1,0 +1,21 @@
+# The two commands: `make dev` runs the product, `make test` runs every test.
+# Both install what is missing first (see scripts/setup.sh).
+.PHONY: dev test bench build setup reset help
+
+dev: ## Build what changed and run everything at http://127.0.0.1:8788 (PORT=NNNN to change)
+	@scripts/setup.sh && scripts/build.sh && scripts/dev.sh
+
+test: ## fmt, clippy, unit tests, then API and browser tests against a fresh stack
+	@scripts/test.sh
+
+bench: ## Load-test a fresh local stack and print latency and throughput figures
+	@scripts/bench.sh
+
+build: ## Build the workers and the frontend (release wasm)
+	@scripts/setup.sh && scripts/build.sh
+
+reset: ## Wipe local state (D1 databases, Durable Objects, queues)
+	rm -rf .state
+
+help:
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
