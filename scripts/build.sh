@@ -11,10 +11,19 @@ stale() { # stale <crate dir>: true when any input is newer than the built wasm
   [ -n "$(find "$1/src" "$1/Cargo.toml" shared Cargo.lock Cargo.toml -newer "$out" -type f -print -quit)" ]
 }
 
+# worker-build always keeps the wasm name section (~80 KB of function names, for
+# stack traces). Our workers answer errors without panicking, so ship without it.
+strip_names() {
+  local features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types exception-handling)
+  "$WASM_OPT_BIN" "$1" -o "$1.stripped" --strip-debug --strip-producers "${features[@]/#/--enable-}"
+  mv "$1.stripped" "$1"
+}
+
 for crate in "${WORKERS[@]/#/workers/}" pages; do
   if stale "$crate"; then
     log "building $crate"
     (cd "$crate" && worker-build --release)
+    strip_names "$crate/build/index_bg.wasm"
   fi
 done
 

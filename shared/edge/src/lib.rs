@@ -4,6 +4,7 @@
 //! the contract's JSON response.
 
 pub mod body;
+pub mod crypto;
 pub mod csrf;
 pub mod log;
 pub mod reply;

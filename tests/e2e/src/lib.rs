@@ -2,6 +2,7 @@
 //! emails so tests run in parallel against one stack, and the stack's address.
 
 pub mod browser;
+pub mod load;
 
 use reqwest::{header, Client, Response, StatusCode};
 use serde_json::{json, Value};

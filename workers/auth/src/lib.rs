@@ -1,6 +1,5 @@
 //! The auth worker: `/api/users/*`. Thin: parse, call the domain, persist, answer.
 
-mod kdf;
 mod routes;
 mod users;
 

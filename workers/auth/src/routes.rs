@@ -1,13 +1,12 @@
 //! Routes of `/api/users`, with the original app's messages and status codes.
 
-use crate::kdf;
 use crate::users::{self, NewUser};
 use domain::password::{PasswordHash, PBKDF2_ITERATIONS};
 use domain::session::{cleared_session_cookie, session_cookie};
 use domain::users::{SigninRequest, SignupRequest};
 use domain::{ApiError, OrInternal};
 use edge::session::{cookie_must_be_secure, SessionConfig};
-use edge::{body, csrf, reply, ApiResult};
+use edge::{body, crypto, csrf, reply, ApiResult};
 use serde_json::json;
 use worker::{Env, Method, Request, Response};
 
@@ -36,8 +35,8 @@ fn current_user(req: &Request, env: &Env) -> ApiResult {
 async fn signup(req: &mut Request, env: &Env) -> ApiResult {
     let input = SignupRequest::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
     let session = SessionConfig::from_env(env)?;
-    let salt = kdf::random_salt()?;
-    let derived = kdf::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
+    let salt = crypto::random_salt()?;
+    let derived = crypto::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
     let hash = PasswordHash {
         iterations: PBKDF2_ITERATIONS,
         salt,
@@ -62,12 +61,12 @@ async fn signin(req: &mut Request, env: &Env) -> ApiResult {
     let Some(user) = users::find_by_email(env, &input.email).await? else {
         // Spend the same time as a real check so timing does not reveal which
         // emails have accounts.
-        kdf::pbkdf2_sha256(input.password.expose(), &[0; 16], PBKDF2_ITERATIONS).await?;
+        crypto::pbkdf2_sha256(input.password.expose(), &[0; 16], PBKDF2_ITERATIONS).await?;
         return Err(invalid());
     };
     let stored = PasswordHash::parse(&user.password_hash).or_internal()?;
     let derived =
-        kdf::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
+        crypto::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
     if !stored.matches(&derived) {
         return Err(invalid());
     }

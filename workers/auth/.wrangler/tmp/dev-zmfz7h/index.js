@@ -3,7 +3,7 @@ var __name = (target, value) => __defProp(target, "name", { value, configurable:
 
 // build/index.js
 import { WorkerEntrypoint as le } from "cloudflare:workers";
-import K from "./be9f12054fa020e565563943b80f417fcd14bb95-index_bg.wasm";
+import K from "./ea245686f0380740112e62ed05f9e48bf8f9eaa1-index_bg.wasm";
 var J = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
 var v = class {
   static {

@@ -1,4 +1,4 @@
-//! PBKDF2-HMAC-SHA256 through the runtime's WebCrypto: native code, so a
+//! Randomness and PBKDF2-HMAC-SHA256 through the runtime's WebCrypto: native code, so a
 //! 100,000-iteration hash costs milliseconds instead of the ~10x a pure-Rust
 //! loop in wasm would.
 

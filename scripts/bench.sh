@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make bench`: builds, starts a fresh stack, measures it under load, prints the
+# figures and the gzipped wasm size of each worker, and stops the stack.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$ROOT"
+scripts/setup.sh
+scripts/build.sh
+log "compiling the load generator"
+cargo build --profile loadgen -p e2e --bin bench --quiet
+
+log "gzipped wasm size per worker"
+for crate in "${WORKERS[@]/#/workers/}" pages; do
+  wasm="$crate/build/index_bg.wasm"
+  printf '  %-16s %7d bytes raw, %7d bytes gzipped\n' "$crate" "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
+done
+
+port=$(free_port)
+trap stop_stack EXIT
+start_stack "$port" "$ROOT/target/bench-stack.log"
+TICKETING_BASE_URL="http://127.0.0.1:$port" target/loadgen/bench
