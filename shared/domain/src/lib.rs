@@ -1,12 +1,21 @@
-//! The marketplace's domain: values parsed once at the edge, state machines, the
-//! session token, and the one error type every worker answers with.
+//! The marketplace's domain: values parsed once at the edge, the reservation
+//! state machine, events, the session token, and the one error type every
+//! worker answers with.
 //!
 //! Nothing here knows about `worker`; time and randomness are passed in, so all
 //! of it unit-tests natively with `cargo test`.
 
+pub mod desk;
 pub mod error;
+pub mod events;
+pub mod ids;
+pub mod money;
+pub mod orders;
+pub mod paging;
 pub mod password;
 pub mod session;
+pub mod tickets;
+pub mod time;
 pub mod users;
 
 pub use error::{ApiError, FieldError, OrInternal};

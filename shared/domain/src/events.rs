@@ -1,0 +1,154 @@
+//! Events between services: what happened, as versioned JSON in an envelope,
+//! and which queues subscribe to which subject. Schemas: docs/events.md.
+
+use crate::orders::Order;
+use crate::tickets::Ticket;
+use crate::time::iso8601;
+use serde::{Deserialize, Serialize};
+
+/// Envelope format version; bump when a payload changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Each event carries the whole aggregate after the change, so a consumer
+/// needs nothing but the newest version it has seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "subject", content = "data")]
+pub enum Event {
+    #[serde(rename = "ticket:created")]
+    TicketCreated(Ticket),
+    #[serde(rename = "ticket:updated")]
+    TicketUpdated(Ticket),
+    #[serde(rename = "order:created")]
+    OrderCreated(Order),
+    #[serde(rename = "order:cancelled")]
+    OrderCancelled(Order),
+}
+
+impl Event {
+    pub fn subject(&self) -> &'static str {
+        match self {
+            Event::TicketCreated(_) => "ticket:created",
+            Event::TicketUpdated(_) => "ticket:updated",
+            Event::OrderCreated(_) => "order:created",
+            Event::OrderCancelled(_) => "order:cancelled",
+        }
+    }
+
+    pub fn aggregate_version(&self) -> u64 {
+        match self {
+            Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) => o.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// Unique per event; the same id on a redelivery.
+    pub id: String,
+    pub schema_version: u32,
+    pub aggregate_version: u64,
+    pub occurred_at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl Envelope {
+    pub fn new(id: String, event: Event, now_ms: i64) -> Self {
+        Envelope {
+            id,
+            schema_version: SCHEMA_VERSION,
+            aggregate_version: event.aggregate_version(),
+            occurred_at: iso8601(now_ms),
+            event,
+        }
+    }
+}
+
+/// A queue that a consuming service reads (one consumer per queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Read by the tickets worker: the `tickets` read model.
+    TicketEvents,
+    /// Read by the orders worker: the `orders` read model.
+    OrderEvents,
+}
+
+impl Queue {
+    /// The producer binding name in wrangler.toml.
+    pub fn binding(self) -> &'static str {
+        match self {
+            Queue::TicketEvents => "TICKET_EVENTS",
+            Queue::OrderEvents => "ORDER_EVENTS",
+        }
+    }
+}
+
+/// Who subscribes to an event: the one place subjects are routed.
+pub fn subscribers(event: &Event) -> &'static [Queue] {
+    match event {
+        Event::TicketCreated(_) | Event::TicketUpdated(_) => &[Queue::TicketEvents],
+        Event::OrderCreated(_) | Event::OrderCancelled(_) => &[Queue::OrderEvents],
+    }
+}
+
+/// A consumer applies an event only if it is newer than what it holds: this
+/// makes duplicates and reordered deliveries harmless.
+pub fn is_newer(incoming_version: u64, stored_version: Option<u64>) -> bool {
+    stored_version.is_none_or(|stored| incoming_version > stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TicketId;
+    use crate::money::Cents;
+    use serde_json::{json, Value};
+
+    fn ticket(version: u64) -> Ticket {
+        Ticket {
+            id: TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
+            title: "Show".into(),
+            price: Cents(1500),
+            user_id: "u1".into(),
+            version,
+            order_id: None,
+            sold_to: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn envelopes_serialize_to_the_documented_shape() {
+        let envelope = Envelope::new("e1".into(), Event::TicketUpdated(ticket(3)), 0);
+        let value = serde_json::to_value(&envelope).unwrap();
+        assert_eq!(value["subject"], "ticket:updated");
+        assert_eq!(value["schemaVersion"], 1);
+        assert_eq!(value["aggregateVersion"], 3);
+        assert_eq!(value["occurredAt"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(value["data"]["priceCents"], 1500);
+        assert_eq!(value["data"]["orderId"], Value::Null);
+        let back: Envelope = serde_json::from_value(value).unwrap();
+        assert_eq!(back, envelope);
+    }
+
+    #[test]
+    fn unknown_subjects_do_not_parse() {
+        let raw = json!({"id": "e", "schemaVersion": 1, "aggregateVersion": 0, "occurredAt": "x", "subject": "nope", "data": {}});
+        assert!(serde_json::from_value::<Envelope>(raw).is_err());
+    }
+
+    #[test]
+    fn subjects_route_to_their_subscribers() {
+        assert_eq!(subscribers(&Event::TicketCreated(ticket(0))), [Queue::TicketEvents]);
+    }
+
+    #[test]
+    fn only_newer_versions_apply() {
+        assert!(is_newer(0, None));
+        assert!(is_newer(2, Some(1)));
+        assert!(!is_newer(1, Some(1)), "a duplicate");
+        assert!(!is_newer(0, Some(1)), "a stale, reordered delivery");
+    }
+}

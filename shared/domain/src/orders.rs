@@ -1,0 +1,135 @@
+//! An order: a buyer's hold on one ticket, with a deadline to pay.
+
+use crate::ids::{OrderId, TicketId};
+use crate::money::Cents;
+use crate::time::iso8601;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderStatus {
+    /// The ticket is held for the buyer until `expires_at`.
+    #[serde(rename = "created")]
+    Created,
+    /// A payment is under way; expiry waits for its outcome.
+    #[serde(rename = "awaiting:payment")]
+    AwaitingPayment,
+    /// Paid: the ticket is sold. Final.
+    #[serde(rename = "complete")]
+    Complete,
+    /// Final; see `CancelReason`.
+    #[serde(rename = "cancelled")]
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Live orders hold their ticket.
+    pub fn is_live(self) -> bool {
+        matches!(self, OrderStatus::Created | OrderStatus::AwaitingPayment)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "created",
+            OrderStatus::AwaitingPayment => "awaiting:payment",
+            OrderStatus::Complete => "complete",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelReason {
+    /// The buyer cancelled it.
+    User,
+    /// Not paid before `expires_at`.
+    Expired,
+}
+
+/// The ticket as it was when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketSnapshot {
+    pub id: TicketId,
+    pub title: String,
+    #[serde(rename = "priceCents")]
+    pub price: Cents,
+}
+
+/// An order as the ticket's Durable Object keeps it and `order:*` events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: OrderId,
+    pub user_id: String,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    pub created_at: i64,
+    /// 0 on creation, +1 on every status change.
+    pub version: u64,
+    pub ticket: TicketSnapshot,
+}
+
+impl Order {
+    pub fn view(&self) -> OrderView {
+        OrderView {
+            id: self.id.to_string(),
+            user_id: self.user_id.clone(),
+            status: self.status,
+            cancel_reason: self.cancel_reason,
+            expires_at: iso8601(self.expires_at),
+            created_at: iso8601(self.created_at),
+            version: self.version,
+            ticket: TicketSnapshotView {
+                id: self.ticket.id.to_string(),
+                title: self.ticket.title.clone(),
+                price: self.ticket.price.as_decimal_number(),
+                price_cents: self.ticket.price.0,
+            },
+        }
+    }
+}
+
+/// An order as the HTTP API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub id: String,
+    pub user_id: String,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+    pub expires_at: String,
+    pub created_at: String,
+    pub version: u64,
+    pub ticket: TicketSnapshotView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketSnapshotView {
+    pub id: String,
+    pub title: String,
+    pub price: f64,
+    pub price_cents: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_keep_the_original_names() {
+        let names: Vec<String> = [OrderStatus::Created, OrderStatus::AwaitingPayment, OrderStatus::Complete, OrderStatus::Cancelled]
+            .iter()
+            .map(|s| {
+                assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+                s.as_str().to_string()
+            })
+            .collect();
+        assert_eq!(names, ["created", "awaiting:payment", "complete", "cancelled"]);
+    }
+}
