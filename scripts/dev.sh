@@ -7,6 +7,7 @@ cd "$ROOT"
 PORT=${PORT:-8788}
 INSPECTOR_PORT=${INSPECTOR_PORT:-$((PORT + 1000))}
 
+write_worker_dev_vars
 migrate_local
 mapfile -t args < <(pages_dev_args)
 log "starting on http://127.0.0.1:$PORT (state in ${STATE_DIR#$ROOT/})"
@@ -17,4 +18,4 @@ log "starting on http://127.0.0.1:$PORT (state in ${STATE_DIR#$ROOT/})"
   done
 ) &
 exec "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" \
-  --persist-to "$STATE_DIR" ${DEV_VARS_FILE:+--env-file "$DEV_VARS_FILE"}
+  --persist-to "$STATE_DIR"

@@ -9,9 +9,13 @@ export WRANGLER_SEND_METRICS=false
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
 # Service workers, in the order their configs are given to `pages dev`.
-WORKERS=(auth)
+WORKERS=(auth tickets orders)
 # D1 databases and the worker config that owns each: "<database> <config>".
-DATABASES=("ticketing-users workers/auth/wrangler.toml")
+DATABASES=(
+  "ticketing-users workers/auth/wrangler.toml"
+  "ticketing-tickets workers/tickets/wrangler.toml"
+  "ticketing-orders workers/orders/wrangler.toml"
+)
 # Local state (D1, Durable Objects, queues) lives here across restarts; `make reset` wipes it.
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
 
@@ -33,6 +37,19 @@ migrate_local() {
   done
 }
 
+# wrangler reads each worker's secrets from a .dev.vars beside its config:
+# write them from the root .dev.vars, plus the settings a run may override
+# (EXPIRATION_WINDOW_SECONDS=3 make dev).
+write_worker_dev_vars() {
+  for w in "${WORKERS[@]}"; do
+    local file="$ROOT/workers/$w/.dev.vars"
+    rm -f "$file"
+    { cat "$ROOT/.dev.vars"; echo
+      [ -z "${EXPIRATION_WINDOW_SECONDS:-}" ] || echo "EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS"
+    } >"$file"
+  done
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_stack <port> <log>: starts the whole product in the background on a
@@ -40,6 +57,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_stack() {
   local port=$1 logfile=$2
   STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")
+  write_worker_dev_vars
   migrate_local
   mapfile -t args < <(pages_dev_args)
   # setsid: wrangler leads its own process group, so stopping it by PID also

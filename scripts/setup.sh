@@ -24,8 +24,7 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
 fi
 
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
-# `pages dev` reads each worker's secrets from a .dev.vars beside its config.
-for w in "${WORKERS[@]}"; do ln -sfn ../../.dev.vars "workers/$w/.dev.vars"; done
+write_worker_dev_vars
 
 if [ "${1:-}" = "--browser" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

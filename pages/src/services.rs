@@ -12,6 +12,8 @@ fn binding_for(path: &str) -> Option<&'static str> {
     let service = path.strip_prefix("/api/")?.split('/').next()?;
     match service {
         "users" => Some("AUTH"),
+        "tickets" => Some("TICKETS"),
+        "orders" => Some("ORDERS"),
         _ => None,
     }
 }

@@ -45,6 +45,28 @@ impl From<Refusal> for ApiError {
     }
 }
 
+/// What the ticket's Durable Object is asked to do (its internal protocol;
+/// `edge::desk_client` sends these, `workers/tickets` answers them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Command {
+    CreateTicket { ticket_id: TicketId, user_id: String, input: TicketInput },
+    UpdateTicket { user_id: String, input: TicketInput },
+    GetTicket,
+    PlaceOrder { order_id: OrderId, user_id: String, window_ms: i64, idempotency_key: Option<String> },
+    GetOrder { order_id: OrderId },
+    CancelOrder { order_id: OrderId, user_id: String },
+}
+
+/// The object's answer: the ticket or the order the command was about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reply {
+    Ticket(Ticket),
+    Order(Order),
+    Refused(Refusal),
+}
+
 /// A decision: the new ticket, the order it touched, and the events to publish.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {

@@ -9,8 +9,22 @@ use serde_json::Value;
 
 pub const MAX_TITLE_CHARS: usize = 120;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Title(String);
+
+impl TryFrom<String> for Title {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Title::parse(Some(&Value::String(raw))).map_err(|e| e.message)
+    }
+}
+
+impl From<Title> for String {
+    fn from(title: Title) -> String {
+        title.0
+    }
+}
 
 impl Title {
     pub fn parse(value: Option<&Value>) -> Result<Title, FieldError> {
@@ -30,7 +44,7 @@ impl Title {
 }
 
 /// The body of POST and PUT /api/tickets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketInput {
     pub title: Title,
     pub price: Cents,

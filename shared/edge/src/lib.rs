@@ -6,7 +6,10 @@
 pub mod body;
 pub mod crypto;
 pub mod csrf;
+pub mod desk_client;
+pub mod events;
 pub mod log;
+pub mod paging;
 pub mod reply;
 pub mod session;
 

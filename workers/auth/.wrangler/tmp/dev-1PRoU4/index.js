@@ -3,7 +3,7 @@ var __name = (target, value) => __defProp(target, "name", { value, configurable:
 
 // build/index.js
 import { WorkerEntrypoint as le } from "cloudflare:workers";
-import K from "./ea245686f0380740112e62ed05f9e48bf8f9eaa1-index_bg.wasm";
+import K from "./1cdd412b312ceaef888ca6372550ce5e7be4f5d1-index_bg.wasm";
 var J = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
 var v = class {
   static {
@@ -1031,7 +1031,7 @@ var passthrough = /* @__PURE__ */ __name((request, env, _ctx, middlewareCtx) => 
 }, "passthrough");
 var middleware_patch_console_prefix_default = passthrough;
 
-// .wrangler/tmp/bundle-ieYyrA/middleware-insertion-facade.js
+// .wrangler/tmp/bundle-x5ARpv/middleware-insertion-facade.js
 var __INTERNAL_WRANGLER_MIDDLEWARE__ = [
   middleware_ensure_req_body_drained_default,
   middleware_miniflare3_json_error_default,
@@ -1064,7 +1064,7 @@ function __facade_invoke__(request, env, ctx, dispatch, finalMiddleware) {
 }
 __name(__facade_invoke__, "__facade_invoke__");
 
-// .wrangler/tmp/bundle-ieYyrA/middleware-loader.entry.ts
+// .wrangler/tmp/bundle-x5ARpv/middleware-loader.entry.ts
 var __Facade_ScheduledController__ = class ___Facade_ScheduledController__ {
   constructor(scheduledTime, cron, noRetry) {
     this.scheduledTime = scheduledTime;

@@ -1,0 +1,22 @@
+//! The orders worker: `/api/orders/*`. Orders live in their ticket's Durable
+//! Object (see docs/orders.md for why); this worker authenticates, routes each
+//! order to its object, and keeps the `orders` read model from `order:*` events.
+
+mod consumer;
+mod read_model;
+mod routes;
+
+use edge::reply;
+use worker::{event, Context, Env, MessageBatch, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let request_id = reply::request_id(&req);
+    let result = routes::handle(req, &env, &request_id).await;
+    reply::finish(result, &request_id)
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
+    consumer::handle(batch, &env).await
+}

@@ -1,0 +1,125 @@
+//! The `orders` read model in D1: a user's orders, and where each order lives.
+
+use domain::orders::{Order, OrderStatus, OrderView, TicketSnapshotView};
+use domain::paging::{Cursor, PageRequest};
+use domain::time::iso8601;
+use domain::{ApiError, OrInternal};
+use serde::Deserialize;
+use worker::{wasm_bindgen::JsValue, Env};
+
+const DB: &str = "ORDERS_DB";
+
+fn num(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// Applies an order snapshot if it is newer than the stored one (the version
+/// guard is in the statement: duplicates and stale events change nothing).
+pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let reason = order.cancel_reason.map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)));
+    let result = db
+        .prepare(
+            "INSERT INTO orders (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, cancel_reason = excluded.cancel_reason, version = excluded.version \
+             WHERE excluded.version > orders.version",
+        )
+        .bind(&[
+            order.id.as_str().into(),
+            order.user_id.as_str().into(),
+            order.ticket.id.as_str().into(),
+            order.ticket.title.as_str().into(),
+            num(order.ticket.price.0),
+            order.status.as_str().into(),
+            reason.flatten().map_or(JsValue::NULL, |r| r.into()),
+            num(order.expires_at),
+            num(order.created_at),
+            num(order.version as i64),
+        ])
+        .or_internal()?
+        .run()
+        .await
+        .or_internal()?;
+    Ok(result.meta().or_internal()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+}
+
+#[derive(Deserialize)]
+pub struct Location {
+    pub ticket_id: String,
+    pub user_id: String,
+}
+
+/// Which ticket's object holds an order, and whose order it is.
+pub async fn locate(env: &Env, id: &domain::ids::OrderId) -> Result<Option<Location>, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    db.prepare("SELECT ticket_id, user_id FROM orders WHERE id = ?1")
+        .bind(&[id.as_str().into()])
+        .or_internal()?
+        .first::<Location>(None)
+        .await
+        .or_internal()
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    user_id: String,
+    ticket_id: String,
+    ticket_title: String,
+    ticket_price_cents: i64,
+    status: String,
+    cancel_reason: Option<String>,
+    expires_at: i64,
+    created_at: i64,
+    version: i64,
+}
+
+impl Row {
+    fn view(self) -> Result<OrderView, ApiError> {
+        Ok(OrderView {
+            status: serde_json::from_value::<OrderStatus>(self.status.into()).or_internal()?,
+            cancel_reason: self.cancel_reason.map(|r| serde_json::from_value(r.into())).transpose().or_internal()?,
+            expires_at: iso8601(self.expires_at),
+            created_at: iso8601(self.created_at),
+            version: self.version as u64,
+            ticket: TicketSnapshotView {
+                id: self.ticket_id,
+                title: self.ticket_title,
+                price: self.ticket_price_cents as f64 / 100.0,
+                price_cents: self.ticket_price_cents,
+            },
+            id: self.id,
+            user_id: self.user_id,
+        })
+    }
+}
+
+pub async fn list_for_user(env: &Env, user_id: &str, page: &PageRequest) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let (after_time, after_id) = match &page.after {
+        Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    let mut rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version \
+             FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?4",
+        )
+        .bind(&[user_id.into(), after_time, after_id, num(page.limit as i64 + 1)])
+        .or_internal()?
+        .all()
+        .await
+        .or_internal()?
+        .results()
+        .or_internal()?;
+    let next = if rows.len() > page.limit as usize {
+        rows.truncate(page.limit as usize);
+        rows.last().map(|last| Cursor { created_at: last.created_at, id: last.id.clone() })
+    } else {
+        None
+    };
+    let views = rows.into_iter().map(Row::view).collect::<Result<Vec<_>, _>>()?;
+    Ok((views, next))
+}

@@ -1,0 +1,25 @@
+//! The tickets worker: `/api/tickets/*`, the `TicketObject` Durable Object
+//! class (the source of truth for tickets and their orders), and the consumer
+//! of the `ticket-events` queue that keeps the `tickets` read model in D1.
+
+mod consumer;
+mod read_model;
+mod routes;
+mod ticket_object;
+
+pub use ticket_object::TicketObject;
+
+use edge::reply;
+use worker::{event, Context, Env, MessageBatch, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let request_id = reply::request_id(&req);
+    let result = routes::handle(req, &env).await;
+    reply::finish(result, &request_id)
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
+    consumer::handle(batch, &env).await
+}

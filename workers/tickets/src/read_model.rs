@@ -1,0 +1,103 @@
+//! The `tickets` read model in D1: fed by `ticket:*` events, read by GET /api/tickets.
+
+use domain::paging::{Cursor, PageRequest};
+use domain::tickets::{Ticket, TicketView};
+use domain::time::iso8601;
+use domain::{ApiError, OrInternal};
+use serde::Deserialize;
+use worker::{wasm_bindgen::JsValue, Env};
+
+const DB: &str = "TICKETS_DB";
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    title: String,
+    price_cents: i64,
+    user_id: String,
+    version: i64,
+    order_id: Option<String>,
+    sold: i64,
+    created_at: i64,
+}
+
+impl Row {
+    fn view(self) -> TicketView {
+        TicketView {
+            price: self.price_cents as f64 / 100.0,
+            price_cents: self.price_cents,
+            created_at: iso8601(self.created_at),
+            id: self.id,
+            title: self.title,
+            user_id: self.user_id,
+            version: self.version as u64,
+            order_id: self.order_id,
+            sold: self.sold != 0,
+        }
+    }
+}
+
+fn num(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// Applies a ticket snapshot if it is newer than the stored one
+/// (`domain::events::is_newer`). The version guard is inside the statement, so duplicates and reordered deliveries are
+/// harmless and concurrent consumers cannot interleave a read and a write.
+pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let result = db
+        .prepare(
+            "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
+               version = excluded.version, order_id = excluded.order_id, sold = excluded.sold \
+             WHERE excluded.version > tickets.version",
+        )
+        .bind(&[
+            ticket.id.as_str().into(),
+            ticket.title.as_str().into(),
+            num(ticket.price.0),
+            ticket.user_id.as_str().into(),
+            num(ticket.version as i64),
+            ticket.order_id.as_ref().map_or(JsValue::NULL, |id| id.as_str().into()),
+            num(ticket.sold_to.is_some() as i64),
+            num(ticket.created_at),
+        ])
+        .or_internal()?
+        .run()
+        .await
+        .or_internal()?;
+    Ok(result.meta().or_internal()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+}
+
+/// One page, newest first, and the cursor of the next page if there is one.
+pub async fn list(env: &Env, page: &PageRequest, available_only: bool) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let (after_time, after_id) = match &page.after {
+        Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    let mut rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, title, price_cents, user_id, version, order_id, sold, created_at FROM tickets \
+             WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2)) \
+               AND (?3 = 0 OR (order_id IS NULL AND sold = 0)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?4",
+        )
+        .bind(&[after_time, after_id, num(available_only as i64), num(page.limit as i64 + 1)])
+        .or_internal()?
+        .all()
+        .await
+        .or_internal()?
+        .results()
+        .or_internal()?;
+    // One row more than asked tells whether a next page exists.
+    let next = if rows.len() > page.limit as usize {
+        rows.truncate(page.limit as usize);
+        rows.last().map(|last| Cursor { created_at: last.created_at, id: last.id.clone() })
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Row::view).collect(), next))
+}
