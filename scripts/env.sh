@@ -46,6 +46,7 @@ write_worker_dev_vars() {
     rm -f "$file"
     { cat "$ROOT/.dev.vars"; echo
       [ -z "${EXPIRATION_WINDOW_SECONDS:-}" ] || echo "EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS"
+      [ -z "${TEST_HOOKS:-}" ] || echo "TEST_HOOKS=$TEST_HOOKS"
     } >"$file"
   done
 }

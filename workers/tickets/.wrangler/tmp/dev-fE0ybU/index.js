@@ -2,216 +2,12 @@ var __defProp = Object.defineProperty;
 var __name = (target, value) => __defProp(target, "name", { value, configurable: true });
 
 // build/index.js
-import { WorkerEntrypoint as me } from "cloudflare:workers";
-import Q from "./3b9ac0d3238f83e6a74c33e87d649a3e3cec31c1-index_bg.wasm";
-var J = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
-var I = class {
+import { WorkerEntrypoint as xe } from "cloudflare:workers";
+import Y from "./f7616e818e9e2ad07a82142a003759e8d8fb4567-index_bg.wasm";
+var H = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
+var x = class {
   static {
-    __name(this, "I");
-  }
-  __destroy_into_raw() {
-    let e = this.__wbg_ptr;
-    return this.__wbg_ptr = 0, fe.unregister(this), e;
-  }
-  free() {
-    let e = this.__destroy_into_raw();
-    c();
-    try {
-      i.__wbg_containerstartupoptions_free(e, 0);
-    } catch (t) {
-      s(t);
-    }
-  }
-  get enableInternet() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.__wbg_get_containerstartupoptions_enableInternet(this.__wbg_ptr);
-    } catch (t) {
-      s(t);
-    }
-    return e === 16777215 ? void 0 : e !== 0;
-  }
-  get entrypoint() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.__wbg_get_containerstartupoptions_entrypoint(this.__wbg_ptr);
-    } catch (n) {
-      s(n);
-    }
-    var t = we(e[0], e[1]);
-    return i.__wbindgen_free(e[0], e[1] * 4, 4), t;
-  }
-  get env() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.__wbg_get_containerstartupoptions_env(this.__wbg_ptr);
-    } catch (t) {
-      s(t);
-    }
-    return e;
-  }
-  set enableInternet(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.__wbg_set_containerstartupoptions_enableInternet(this.__wbg_ptr, a(e) ? 16777215 : e ? 1 : 0);
-    } catch (t) {
-      s(t);
-    }
-  }
-  set entrypoint(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let t = le(e, i.__wbindgen_malloc), n = h;
-    c();
-    try {
-      i.__wbg_set_containerstartupoptions_entrypoint(this.__wbg_ptr, t, n);
-    } catch (_) {
-      s(_);
-    }
-  }
-  set env(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.__wbg_set_containerstartupoptions_env(this.__wbg_ptr, e);
-    } catch (t) {
-      s(t);
-    }
-  }
-};
-Symbol.dispose && (I.prototype[Symbol.dispose] = I.prototype.free);
-var k = class {
-  static {
-    __name(this, "k");
-  }
-  __destroy_into_raw() {
-    let e = this.__wbg_ptr;
-    return this.__wbg_ptr = 0, ue.unregister(this), e;
-  }
-  free() {
-    let e = this.__destroy_into_raw();
-    c();
-    try {
-      i.__wbg_intounderlyingbytesource_free(e, 0);
-    } catch (t) {
-      s(t);
-    }
-  }
-  get autoAllocateChunkSize() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.intounderlyingbytesource_autoAllocateChunkSize(this.__wbg_ptr);
-    } catch (t) {
-      s(t);
-    }
-    return e >>> 0;
-  }
-  cancel() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e = this.__destroy_into_raw();
-    c();
-    try {
-      i.intounderlyingbytesource_cancel(e);
-    } catch (t) {
-      s(t);
-    }
-  }
-  pull(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let t;
-    c();
-    try {
-      t = i.intounderlyingbytesource_pull(this.__wbg_ptr, e);
-    } catch (n) {
-      s(n);
-    }
-    return t;
-  }
-  start(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.intounderlyingbytesource_start(this.__wbg_ptr, e);
-    } catch (t) {
-      s(t);
-    }
-  }
-  get type() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.intounderlyingbytesource_type(this.__wbg_ptr);
-    } catch (t) {
-      s(t);
-    }
-    return se[e];
-  }
-};
-Symbol.dispose && (k.prototype[Symbol.dispose] = k.prototype.free);
-var A = class {
-  static {
-    __name(this, "A");
-  }
-  __destroy_into_raw() {
-    let e = this.__wbg_ptr;
-    return this.__wbg_ptr = 0, be.unregister(this), e;
-  }
-  free() {
-    let e = this.__destroy_into_raw();
-    c();
-    try {
-      i.__wbg_intounderlyingsink_free(e, 0);
-    } catch (t) {
-      s(t);
-    }
-  }
-  abort(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let t = this.__destroy_into_raw(), n;
-    c();
-    try {
-      n = i.intounderlyingsink_abort(t, e);
-    } catch (_) {
-      s(_);
-    }
-    return n;
-  }
-  close() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e = this.__destroy_into_raw(), t;
-    c();
-    try {
-      t = i.intounderlyingsink_close(e);
-    } catch (n) {
-      s(n);
-    }
-    return t;
-  }
-  write(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let t;
-    c();
-    try {
-      t = i.intounderlyingsink_write(this.__wbg_ptr, e);
-    } catch (n) {
-      s(n);
-    }
-    return t;
-  }
-};
-Symbol.dispose && (A.prototype[Symbol.dispose] = A.prototype.free);
-var O = class {
-  static {
-    __name(this, "O");
+    __name(this, "x");
   }
   __destroy_into_raw() {
     let e = this.__wbg_ptr;
@@ -219,122 +15,151 @@ var O = class {
   }
   free() {
     let e = this.__destroy_into_raw();
-    c();
+    s();
     try {
-      i.__wbg_intounderlyingsource_free(e, 0);
+      i.__wbg_containerstartupoptions_free(e, 0);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
-  cancel() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e = this.__destroy_into_raw();
-    c();
+  get enableInternet() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
     try {
-      i.intounderlyingsource_cancel(e);
+      e = i.__wbg_get_containerstartupoptions_enableInternet(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
+    return e === 16777215 ? void 0 : e !== 0;
   }
-  pull(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let t;
-    c();
+  get entrypoint() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
     try {
-      t = i.intounderlyingsource_pull(this.__wbg_ptr, e);
+      e = i.__wbg_get_containerstartupoptions_entrypoint(this.__wbg_ptr);
     } catch (n) {
-      s(n);
+      o(n);
     }
-    return t;
+    var t = ye(e[0], e[1]);
+    return i.__wbindgen_free(e[0], e[1] * 4, 4), t;
+  }
+  get env() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
+    try {
+      e = i.__wbg_get_containerstartupoptions_env(this.__wbg_ptr);
+    } catch (t) {
+      o(t);
+    }
+    return e;
+  }
+  set enableInternet(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.__wbg_set_containerstartupoptions_enableInternet(this.__wbg_ptr, f(e) ? 16777215 : e ? 1 : 0);
+    } catch (t) {
+      o(t);
+    }
+  }
+  set entrypoint(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t = pe(e, i.__wbindgen_malloc), n = h;
+    s();
+    try {
+      i.__wbg_set_containerstartupoptions_entrypoint(this.__wbg_ptr, t, n);
+    } catch (_) {
+      o(_);
+    }
+  }
+  set env(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.__wbg_set_containerstartupoptions_env(this.__wbg_ptr, e);
+    } catch (t) {
+      o(t);
+    }
   }
 };
-Symbol.dispose && (O.prototype[Symbol.dispose] = O.prototype.free);
-var m = class r {
+Symbol.dispose && (x.prototype[Symbol.dispose] = x.prototype.free);
+var z = class {
   static {
-    __name(this, "r");
-  }
-  static __wrap(e) {
-    let t = Object.create(r.prototype);
-    return t.__wbg_ptr = e, Object.defineProperty(t, "__wbg_inst", { value: o, writable: true }), H.register(t, { ptr: e, instance: o }, t), t;
+    __name(this, "z");
   }
   __destroy_into_raw() {
     let e = this.__wbg_ptr;
-    return this.__wbg_ptr = 0, H.unregister(this), e;
+    return this.__wbg_ptr = 0, we.unregister(this), e;
   }
   free() {
     let e = this.__destroy_into_raw();
-    c();
+    s();
     try {
-      i.__wbg_minifyconfig_free(e, 0);
+      i.__wbg_intounderlyingbytesource_free(e, 0);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
-  get css() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
+  get autoAllocateChunkSize() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
     let e;
-    c();
+    s();
     try {
-      e = i.__wbg_get_minifyconfig_css(this.__wbg_ptr);
+      e = i.intounderlyingbytesource_autoAllocateChunkSize(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
-    return e !== 0;
+    return e >>> 0;
   }
-  get html() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
+  cancel() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e = this.__destroy_into_raw();
+    s();
+    try {
+      i.intounderlyingbytesource_cancel(e);
+    } catch (t) {
+      o(t);
+    }
+  }
+  pull(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t;
+    s();
+    try {
+      t = i.intounderlyingbytesource_pull(this.__wbg_ptr, e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+  start(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.intounderlyingbytesource_start(this.__wbg_ptr, e);
+    } catch (t) {
+      o(t);
+    }
+  }
+  get type() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
     let e;
-    c();
+    s();
     try {
-      e = i.__wbg_get_minifyconfig_html(this.__wbg_ptr);
+      e = i.intounderlyingbytesource_type(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
-    return e !== 0;
-  }
-  get js() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    let e;
-    c();
-    try {
-      e = i.__wbg_get_minifyconfig_js(this.__wbg_ptr);
-    } catch (t) {
-      s(t);
-    }
-    return e !== 0;
-  }
-  set css(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.__wbg_set_minifyconfig_css(this.__wbg_ptr, e);
-    } catch (t) {
-      s(t);
-    }
-  }
-  set html(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.__wbg_set_minifyconfig_html(this.__wbg_ptr, e);
-    } catch (t) {
-      s(t);
-    }
-  }
-  set js(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
-    try {
-      i.__wbg_set_minifyconfig_js(this.__wbg_ptr, e);
-    } catch (t) {
-      s(t);
-    }
+    return fe[e];
   }
 };
-Symbol.dispose && (m.prototype[Symbol.dispose] = m.prototype.free);
-var x = class {
+Symbol.dispose && (z.prototype[Symbol.dispose] = z.prototype.free);
+var M = class {
   static {
-    __name(this, "x");
+    __name(this, "M");
   }
   __destroy_into_raw() {
     let e = this.__wbg_ptr;
@@ -342,128 +167,398 @@ var x = class {
   }
   free() {
     let e = this.__destroy_into_raw();
-    c();
+    s();
+    try {
+      i.__wbg_intounderlyingsink_free(e, 0);
+    } catch (t) {
+      o(t);
+    }
+  }
+  abort(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t = this.__destroy_into_raw(), n;
+    s();
+    try {
+      n = i.intounderlyingsink_abort(t, e);
+    } catch (_) {
+      o(_);
+    }
+    return n;
+  }
+  close() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e = this.__destroy_into_raw(), t;
+    s();
+    try {
+      t = i.intounderlyingsink_close(e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+  write(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t;
+    s();
+    try {
+      t = i.intounderlyingsink_write(this.__wbg_ptr, e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+};
+Symbol.dispose && (M.prototype[Symbol.dispose] = M.prototype.free);
+var P = class {
+  static {
+    __name(this, "P");
+  }
+  __destroy_into_raw() {
+    let e = this.__wbg_ptr;
+    return this.__wbg_ptr = 0, le.unregister(this), e;
+  }
+  free() {
+    let e = this.__destroy_into_raw();
+    s();
+    try {
+      i.__wbg_intounderlyingsource_free(e, 0);
+    } catch (t) {
+      o(t);
+    }
+  }
+  cancel() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e = this.__destroy_into_raw();
+    s();
+    try {
+      i.intounderlyingsource_cancel(e);
+    } catch (t) {
+      o(t);
+    }
+  }
+  pull(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t;
+    s();
+    try {
+      t = i.intounderlyingsource_pull(this.__wbg_ptr, e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+};
+Symbol.dispose && (P.prototype[Symbol.dispose] = P.prototype.free);
+var v = class r {
+  static {
+    __name(this, "r");
+  }
+  static __wrap(e) {
+    let t = Object.create(r.prototype);
+    return t.__wbg_ptr = e, Object.defineProperty(t, "__wbg_inst", { value: c, writable: true }), G.register(t, { ptr: e, instance: c }, t), t;
+  }
+  __destroy_into_raw() {
+    let e = this.__wbg_ptr;
+    return this.__wbg_ptr = 0, G.unregister(this), e;
+  }
+  free() {
+    let e = this.__destroy_into_raw();
+    s();
+    try {
+      i.__wbg_minifyconfig_free(e, 0);
+    } catch (t) {
+      o(t);
+    }
+  }
+  get css() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
+    try {
+      e = i.__wbg_get_minifyconfig_css(this.__wbg_ptr);
+    } catch (t) {
+      o(t);
+    }
+    return e !== 0;
+  }
+  get html() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
+    try {
+      e = i.__wbg_get_minifyconfig_html(this.__wbg_ptr);
+    } catch (t) {
+      o(t);
+    }
+    return e !== 0;
+  }
+  get js() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
+    try {
+      e = i.__wbg_get_minifyconfig_js(this.__wbg_ptr);
+    } catch (t) {
+      o(t);
+    }
+    return e !== 0;
+  }
+  set css(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.__wbg_set_minifyconfig_css(this.__wbg_ptr, e);
+    } catch (t) {
+      o(t);
+    }
+  }
+  set html(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.__wbg_set_minifyconfig_html(this.__wbg_ptr, e);
+    } catch (t) {
+      o(t);
+    }
+  }
+  set js(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
+    try {
+      i.__wbg_set_minifyconfig_js(this.__wbg_ptr, e);
+    } catch (t) {
+      o(t);
+    }
+  }
+};
+Symbol.dispose && (v.prototype[Symbol.dispose] = v.prototype.free);
+var E = class {
+  static {
+    __name(this, "E");
+  }
+  __destroy_into_raw() {
+    let e = this.__wbg_ptr;
+    return this.__wbg_ptr = 0, he.unregister(this), e;
+  }
+  free() {
+    let e = this.__destroy_into_raw();
+    s();
     try {
       i.__wbg_r2range_free(e, 0);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
   get length() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
     let e;
-    c();
+    s();
     try {
       e = i.__wbg_get_r2range_length(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
     return e[0] === 0 ? void 0 : e[1];
   }
   get offset() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
     let e;
-    c();
+    s();
     try {
       e = i.__wbg_get_r2range_offset(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
     return e[0] === 0 ? void 0 : e[1];
   }
   get suffix() {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
     let e;
-    c();
+    s();
     try {
       e = i.__wbg_get_r2range_suffix(this.__wbg_ptr);
     } catch (t) {
-      s(t);
+      o(t);
     }
     return e[0] === 0 ? void 0 : e[1];
   }
   set length(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
     try {
-      i.__wbg_set_r2range_length(this.__wbg_ptr, !a(e), a(e) ? 0 : e);
+      i.__wbg_set_r2range_length(this.__wbg_ptr, !f(e), f(e) ? 0 : e);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
   set offset(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
     try {
-      i.__wbg_set_r2range_offset(this.__wbg_ptr, !a(e), a(e) ? 0 : e);
+      i.__wbg_set_r2range_offset(this.__wbg_ptr, !f(e), f(e) ? 0 : e);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
   set suffix(e) {
-    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== o) throw new Error("Invalid stale object from previous Wasm instance");
-    c();
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    s();
     try {
-      i.__wbg_set_r2range_suffix(this.__wbg_ptr, !a(e), a(e) ? 0 : e);
+      i.__wbg_set_r2range_suffix(this.__wbg_ptr, !f(e), f(e) ? 0 : e);
     } catch (t) {
-      s(t);
+      o(t);
     }
   }
 };
-Symbol.dispose && (x.prototype[Symbol.dispose] = x.prototype.free);
-function T() {
-  o++, p = null, R = null, F = null, typeof numBytesDecoded < "u" && (numBytesDecoded = 0), typeof h < "u" && (h = 0), B = false, z = false, N = new WebAssembly.Instance(Q, ee()), i = N.exports, i.__wbindgen_start();
+Symbol.dispose && (E.prototype[Symbol.dispose] = E.prototype.free);
+var j = class {
+  static {
+    __name(this, "j");
+  }
+  __destroy_into_raw() {
+    let e = this.__wbg_ptr;
+    return this.__wbg_ptr = 0, K.unregister(this), e;
+  }
+  free() {
+    let e = this.__destroy_into_raw();
+    s();
+    try {
+      i.__wbg_ticketobject_free(e, 0);
+    } catch (t) {
+      o(t);
+    }
+  }
+  alarm() {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let e;
+    s();
+    try {
+      e = i.ticketobject_alarm(this.__wbg_ptr);
+    } catch (t) {
+      o(t);
+    }
+    return e;
+  }
+  connect(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t;
+    s();
+    try {
+      t = i.ticketobject_connect(this.__wbg_ptr, e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+  fetch(e) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let t;
+    s();
+    try {
+      t = i.ticketobject_fetch(this.__wbg_ptr, e);
+    } catch (n) {
+      o(n);
+    }
+    return t;
+  }
+  constructor(e, t) {
+    let n;
+    s();
+    try {
+      n = i.ticketobject_new(e, t);
+    } catch (_) {
+      o(_);
+    }
+    return this.__wbg_ptr = n, Object.defineProperty(this, "__wbg_inst", { value: c, writable: true }), K.register(this, { ptr: n, instance: c }, this), this;
+  }
+  webSocketClose(e, t, n, _) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let u = +t, a = +_, b = m(n, i.__wbindgen_malloc, i.__wbindgen_realloc), w = h, I;
+    s();
+    try {
+      I = i.ticketobject_webSocketClose(this.__wbg_ptr, e, u, b, w, a);
+    } catch (R) {
+      o(R);
+    }
+    return I;
+  }
+  webSocketError(e, t) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let n;
+    s();
+    try {
+      n = i.ticketobject_webSocketError(this.__wbg_ptr, e, t);
+    } catch (_) {
+      o(_);
+    }
+    return n;
+  }
+  webSocketMessage(e, t) {
+    if (this.__wbg_inst !== void 0 && this.__wbg_inst !== c) throw new Error("Invalid stale object from previous Wasm instance");
+    let n;
+    s();
+    try {
+      n = i.ticketobject_webSocketMessage(this.__wbg_ptr, e, t);
+    } catch (_) {
+      o(_);
+    }
+    return n;
+  }
+};
+Symbol.dispose && (j.prototype[Symbol.dispose] = j.prototype.free);
+function q() {
+  c++, p = null, F = null, S = null, typeof numBytesDecoded < "u" && (numBytesDecoded = 0), typeof h < "u" && (h = 0), B = false, C = false, D = new WebAssembly.Instance(Y, ne()), i = D.exports, i.__wbindgen_start();
 }
-__name(T, "T");
-function X() {
+__name(q, "q");
+function Z() {
   let r2;
-  c();
+  s();
   try {
     r2 = i.__worker_init_state();
   } catch (e) {
-    s(e);
+    o(e);
   }
   return r2;
 }
-__name(X, "X");
-function Y(r2, e, t) {
+__name(Z, "Z");
+function ee(r2, e, t) {
   let n;
-  c();
+  s();
   try {
     n = i.fetch(r2, e, t);
   } catch (_) {
-    s(_);
+    o(_);
   }
   return n;
 }
-__name(Y, "Y");
-function Z(r2, e, t) {
+__name(ee, "ee");
+function te(r2, e, t) {
   let n;
-  c();
+  s();
   try {
     n = i.queue(r2, e, t);
   } catch (_) {
-    s(_);
+    o(_);
   }
   return n;
 }
-__name(Z, "Z");
-function ee() {
+__name(te, "te");
+function ne() {
   return { __proto__: null, "./index_bg.js": { __proto__: null, __wbg_Error_208446807d0d1e30: /* @__PURE__ */ __name(function(e, t) {
     return Error(g(e, t));
   }, "__wbg_Error_208446807d0d1e30"), __wbg_Number_ff192a72a0dcdf6d: /* @__PURE__ */ __name(function(e) {
     return Number(e);
   }, "__wbg_Number_ff192a72a0dcdf6d"), __wbg_String_8564e559799eccda: /* @__PURE__ */ __name(function(e, t) {
-    let n = String(t), _ = v(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
+    let n = String(t), _ = m(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
     d().setInt32((e >>> 0) + 4, u, true), d().setInt32((e >>> 0) + 0, _, true);
   }, "__wbg_String_8564e559799eccda"), __wbg___wbindgen_bigint_get_as_i64_11da4b52cd0aedef: /* @__PURE__ */ __name(function(e, t) {
     let n = t, _ = typeof n == "bigint" ? n : void 0;
-    d().setBigInt64((e >>> 0) + 8, a(_) ? BigInt(0) : _, true), d().setInt32((e >>> 0) + 0, !a(_), true);
+    d().setBigInt64((e >>> 0) + 8, f(_) ? BigInt(0) : _, true), d().setInt32((e >>> 0) + 0, !f(_), true);
   }, "__wbg___wbindgen_bigint_get_as_i64_11da4b52cd0aedef"), __wbg___wbindgen_boolean_get_4f1baf9a00be3c74: /* @__PURE__ */ __name(function(e) {
     let t = e, n = typeof t == "boolean" ? t : void 0;
-    return a(n) ? 16777215 : n ? 1 : 0;
+    return f(n) ? 16777215 : n ? 1 : 0;
   }, "__wbg___wbindgen_boolean_get_4f1baf9a00be3c74"), __wbg___wbindgen_debug_string_f249a2a76caa9a55: /* @__PURE__ */ __name(function(e, t) {
-    let n = ne(t), _ = v(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
+    let n = _e(t), _ = m(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
     d().setInt32((e >>> 0) + 4, u, true), d().setInt32((e >>> 0) + 0, _, true);
   }, "__wbg___wbindgen_debug_string_f249a2a76caa9a55"), __wbg___wbindgen_in_3f58a9d3b3a7eed2: /* @__PURE__ */ __name(function(e, t) {
     return e in t;
@@ -486,15 +581,15 @@ function ee() {
     return e == t;
   }, "__wbg___wbindgen_jsval_loose_eq_b2f214e2e4b30e36"), __wbg___wbindgen_number_get_934b640d0889af78: /* @__PURE__ */ __name(function(e, t) {
     let n = t, _ = typeof n == "number" ? n : void 0;
-    d().setFloat64((e >>> 0) + 8, a(_) ? 0 : _, true), d().setInt32((e >>> 0) + 0, !a(_), true);
+    d().setFloat64((e >>> 0) + 8, f(_) ? 0 : _, true), d().setInt32((e >>> 0) + 0, !f(_), true);
   }, "__wbg___wbindgen_number_get_934b640d0889af78"), __wbg___wbindgen_reinit_2fe0d0b9c1cc3c21: /* @__PURE__ */ __name(function() {
-    z = true;
+    C = true;
   }, "__wbg___wbindgen_reinit_2fe0d0b9c1cc3c21"), __wbg___wbindgen_string_get_7ce8eee7fd327545: /* @__PURE__ */ __name(function(e, t) {
     let n = t, _ = typeof n == "string" ? n : void 0;
-    var u = a(_) ? 0 : v(_, i.__wbindgen_malloc, i.__wbindgen_realloc), f = h;
-    d().setInt32((e >>> 0) + 4, f, true), d().setInt32((e >>> 0) + 0, u, true);
+    var u = f(_) ? 0 : m(_, i.__wbindgen_malloc, i.__wbindgen_realloc), a = h;
+    d().setInt32((e >>> 0) + 4, a, true), d().setInt32((e >>> 0) + 0, u, true);
   }, "__wbg___wbindgen_string_get_7ce8eee7fd327545"), __wbg___wbindgen_throw_4c88d8bf264fd984: /* @__PURE__ */ __name(function(e, t) {
-    throw new WebAssembly.Exception(C, [new Error(g(e, t))]);
+    throw new WebAssembly.Exception(N, [new Error(g(e, t))]);
   }, "__wbg___wbindgen_throw_4c88d8bf264fd984"), __wbg__wbg_cb_unref_09736879a3f67559: /* @__PURE__ */ __name(function(e) {
     e._wbg_cb_unref();
   }, "__wbg__wbg_cb_unref_09736879a3f67559"), __wbg_ack_e7d4cd4877e771e9: /* @__PURE__ */ __name(function(e) {
@@ -507,14 +602,14 @@ function ee() {
     return e.bind(...t);
   }, "__wbg_bind_0bf8b02f8e144a7d"), __wbg_body_0da01a9a056907d8: /* @__PURE__ */ __name(function(e) {
     let t = e.body;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_body_0da01a9a056907d8"), __wbg_body_78b8e8144230c8a9: /* @__PURE__ */ __name(function(e) {
     return e.body;
   }, "__wbg_body_78b8e8144230c8a9"), __wbg_buffer_aca05a93c046db1a: /* @__PURE__ */ __name(function(e) {
     return e.buffer;
   }, "__wbg_buffer_aca05a93c046db1a"), __wbg_byobRequest_18280c78e462544c: /* @__PURE__ */ __name(function(e) {
     let t = e.byobRequest;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_byobRequest_18280c78e462544c"), __wbg_byteLength_c5f3c188d5252e5b: /* @__PURE__ */ __name(function(e) {
     return e.byteLength;
   }, "__wbg_byteLength_c5f3c188d5252e5b"), __wbg_byteOffset_63cdc7b38f33a45e: /* @__PURE__ */ __name(function(e) {
@@ -531,17 +626,21 @@ function ee() {
     return e.cause;
   }, "__wbg_cause_4cdda1b55a30b227"), __wbg_cf_3eef96d446a499c0: /* @__PURE__ */ __name(function(e) {
     let t = e.cf;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_cf_3eef96d446a499c0"), __wbg_cf_e4bf1d08e9961dec: /* @__PURE__ */ __name(function(e) {
     let t = e.cf;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_cf_e4bf1d08e9961dec"), __wbg_close_294d3f727cb7a844: /* @__PURE__ */ __name(function(e) {
     e.close();
   }, "__wbg_close_294d3f727cb7a844"), __wbg_close_bf94aa7e38b9a94b: /* @__PURE__ */ __name(function(e) {
     e.close();
   }, "__wbg_close_bf94aa7e38b9a94b"), __wbg_constructor_76ad3e2c50d259de: /* @__PURE__ */ __name(function(e) {
     return e.constructor;
-  }, "__wbg_constructor_76ad3e2c50d259de"), __wbg_done_57e08d0be6e30c02: /* @__PURE__ */ __name(function(e) {
+  }, "__wbg_constructor_76ad3e2c50d259de"), __wbg_deleteAlarm_e03d0e7e46b1af1c: /* @__PURE__ */ __name(function(e, t) {
+    return e.deleteAlarm(t);
+  }, "__wbg_deleteAlarm_e03d0e7e46b1af1c"), __wbg_delete_02b19cd8c3008b9a: /* @__PURE__ */ __name(function(e, t, n) {
+    return e.delete(g(t, n));
+  }, "__wbg_delete_02b19cd8c3008b9a"), __wbg_done_57e08d0be6e30c02: /* @__PURE__ */ __name(function(e) {
     return e.done;
   }, "__wbg_done_57e08d0be6e30c02"), __wbg_enqueue_c11626eae1c54509: /* @__PURE__ */ __name(function(e, t) {
     e.enqueue(t);
@@ -553,9 +652,22 @@ function ee() {
     console.error(e);
   }, "__wbg_error_d1fc0193610e0e39"), __wbg_fetch_58e62838507dad34: /* @__PURE__ */ __name(function(e, t) {
     return e.fetch(t);
-  }, "__wbg_fetch_58e62838507dad34"), __wbg_first_fe3c5a977b563684: /* @__PURE__ */ __name(function(e, t, n) {
-    return e.first(t === 0 ? void 0 : g(t, n));
-  }, "__wbg_first_fe3c5a977b563684"), __wbg_getRandomValues_01076ebaa66264dc: /* @__PURE__ */ __name(function(e, t) {
+  }, "__wbg_fetch_58e62838507dad34"), __wbg_forEach_d33df67d27c9bd85: /* @__PURE__ */ __name(function(e, t, n) {
+    try {
+      var _ = { a: t, b: n }, u = /* @__PURE__ */ __name((a, b) => {
+        let w = _.a;
+        _.a = 0;
+        try {
+          return ae(w, _.b, a, b);
+        } finally {
+          _.a = w;
+        }
+      }, "u");
+      e.forEach(u);
+    } finally {
+      _.a = 0;
+    }
+  }, "__wbg_forEach_d33df67d27c9bd85"), __wbg_getRandomValues_01076ebaa66264dc: /* @__PURE__ */ __name(function(e, t) {
     globalThis.crypto.getRandomValues(L(e, t));
   }, "__wbg_getRandomValues_01076ebaa66264dc"), __wbg_getReader_3b3096cf504fce5e: /* @__PURE__ */ __name(function(e) {
     return e.getReader();
@@ -563,22 +675,24 @@ function ee() {
     return e.getTime();
   }, "__wbg_getTime_edc91481cbc4cd78"), __wbg_get_0ae635d02d232017: /* @__PURE__ */ __name(function(e, t) {
     let n = Reflect.get(e, t);
-    return a(n) ? 0 : w(n);
+    return f(n) ? 0 : l(n);
   }, "__wbg_get_0ae635d02d232017"), __wbg_get_2080c49015e35254: /* @__PURE__ */ __name(function(e, t) {
     return Reflect.get(e, t);
   }, "__wbg_get_2080c49015e35254"), __wbg_get_4d87e704eb410caa: /* @__PURE__ */ __name(function(e, t) {
     return e.get(t);
   }, "__wbg_get_4d87e704eb410caa"), __wbg_get_556f1c9a5c587e8c: /* @__PURE__ */ __name(function(e, t, n, _) {
     let u = t.get(g(n, _));
-    var f = a(u) ? 0 : v(u, i.__wbindgen_malloc, i.__wbindgen_realloc), b = h;
-    d().setInt32((e >>> 0) + 4, b, true), d().setInt32((e >>> 0) + 0, f, true);
+    var a = f(u) ? 0 : m(u, i.__wbindgen_malloc, i.__wbindgen_realloc), b = h;
+    d().setInt32((e >>> 0) + 4, b, true), d().setInt32((e >>> 0) + 0, a, true);
   }, "__wbg_get_556f1c9a5c587e8c"), __wbg_get_635eea311fa1a291: /* @__PURE__ */ __name(function(e, t) {
     return Reflect.get(e, t);
-  }, "__wbg_get_635eea311fa1a291"), __wbg_get_d7176cfb76d71114: /* @__PURE__ */ __name(function(e, t) {
+  }, "__wbg_get_635eea311fa1a291"), __wbg_get_d50e09af39626749: /* @__PURE__ */ __name(function(e, t, n) {
+    return e.get(g(t, n));
+  }, "__wbg_get_d50e09af39626749"), __wbg_get_d7176cfb76d71114: /* @__PURE__ */ __name(function(e, t) {
     return e[t >>> 0];
   }, "__wbg_get_d7176cfb76d71114"), __wbg_get_done_3bf2b4a34e149301: /* @__PURE__ */ __name(function(e) {
     let t = e.done;
-    return a(t) ? 16777215 : t ? 1 : 0;
+    return f(t) ? 16777215 : t ? 1 : 0;
   }, "__wbg_get_done_3bf2b4a34e149301"), __wbg_get_unchecked_e6325ad374eff861: /* @__PURE__ */ __name(function(e, t) {
     return e[t >>> 0];
   }, "__wbg_get_unchecked_e6325ad374eff861"), __wbg_get_value_9454480da7066d61: /* @__PURE__ */ __name(function(e) {
@@ -647,25 +761,27 @@ function ee() {
     return Number.isSafeInteger(e);
   }, "__wbg_isSafeInteger_1a35ba4d31e71d38"), __wbg_iterator_e4c5e8f68ada7b58: /* @__PURE__ */ __name(function() {
     return Symbol.iterator;
-  }, "__wbg_iterator_e4c5e8f68ada7b58"), __wbg_keys_296846770c088f87: /* @__PURE__ */ __name(function(e) {
+  }, "__wbg_iterator_e4c5e8f68ada7b58"), __wbg_json_69a74e9055460dab: /* @__PURE__ */ __name(function(e) {
+    return e.json();
+  }, "__wbg_json_69a74e9055460dab"), __wbg_keys_296846770c088f87: /* @__PURE__ */ __name(function(e) {
     return e.keys();
   }, "__wbg_keys_296846770c088f87"), __wbg_length_186163212ffe79c3: /* @__PURE__ */ __name(function(e) {
     return e.length;
   }, "__wbg_length_186163212ffe79c3"), __wbg_length_b03a0fabb109b1e9: /* @__PURE__ */ __name(function(e) {
     return e.length;
-  }, "__wbg_length_b03a0fabb109b1e9"), __wbg_log_ff86bbb34c295e21: /* @__PURE__ */ __name(function(e) {
-    console.log(e);
-  }, "__wbg_log_ff86bbb34c295e21"), __wbg_message_43d8c8f1d543a349: /* @__PURE__ */ __name(function(e) {
+  }, "__wbg_length_b03a0fabb109b1e9"), __wbg_list_44b1387042672157: /* @__PURE__ */ __name(function(e, t) {
+    return e.list(t);
+  }, "__wbg_list_44b1387042672157"), __wbg_message_43d8c8f1d543a349: /* @__PURE__ */ __name(function(e) {
     return e.message;
   }, "__wbg_message_43d8c8f1d543a349"), __wbg_messages_fbf4ee230684c3ec: /* @__PURE__ */ __name(function(e) {
     return e.messages;
   }, "__wbg_messages_fbf4ee230684c3ec"), __wbg_meta_16ceaf7f888080b3: /* @__PURE__ */ __name(function(e) {
     return e.meta;
   }, "__wbg_meta_16ceaf7f888080b3"), __wbg_method_3d406ebab4dd9853: /* @__PURE__ */ __name(function(e, t) {
-    let n = t.method, _ = v(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
+    let n = t.method, _ = m(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
     d().setInt32((e >>> 0) + 4, u, true), d().setInt32((e >>> 0) + 0, _, true);
   }, "__wbg_method_3d406ebab4dd9853"), __wbg_minifyconfig_new: /* @__PURE__ */ __name(function(e) {
-    return m.__wrap(e);
+    return v.__wrap(e);
   }, "__wbg_minifyconfig_new"), __wbg_name_d1fa514fdca6a975: /* @__PURE__ */ __name(function(e) {
     return e.name;
   }, "__wbg_name_d1fa514fdca6a975"), __wbg_name_fd11f69c917c5670: /* @__PURE__ */ __name(function(e) {
@@ -678,7 +794,9 @@ function ee() {
     return new Headers();
   }, "__wbg_new_277c27c26f94cbc2"), __wbg_new_37eb45aaf5eeb820: /* @__PURE__ */ __name(function() {
     return new Array();
-  }, "__wbg_new_37eb45aaf5eeb820"), __wbg_new_7075786089b89c5e: /* @__PURE__ */ __name(function() {
+  }, "__wbg_new_37eb45aaf5eeb820"), __wbg_new_3e95cd7386bb9a6c: /* @__PURE__ */ __name(function(e) {
+    return new Date(e);
+  }, "__wbg_new_3e95cd7386bb9a6c"), __wbg_new_7075786089b89c5e: /* @__PURE__ */ __name(function() {
     return /* @__PURE__ */ new Map();
   }, "__wbg_new_7075786089b89c5e"), __wbg_new_787b9fb330d55d78: /* @__PURE__ */ __name(function(e, t) {
     return new Error(g(e, t));
@@ -686,13 +804,13 @@ function ee() {
     return new Object();
   }, "__wbg_new_cd4348290afae586"), __wbg_new_typed_e09da9dae6ee5935: /* @__PURE__ */ __name(function(e, t) {
     try {
-      var n = { a: e, b: t }, _ = /* @__PURE__ */ __name((f, b) => {
-        let l = n.a;
+      var n = { a: e, b: t }, _ = /* @__PURE__ */ __name((a, b) => {
+        let w = n.a;
         n.a = 0;
         try {
-          return oe(l, n.b, f, b);
+          return ce(w, n.b, a, b);
         } finally {
-          n.a = l;
+          n.a = w;
         }
       }, "_");
       return new Promise(_);
@@ -715,19 +833,25 @@ function ee() {
     return e.next;
   }, "__wbg_next_178c1651c11432b3"), __wbg_next_af5ac6a08bb0a717: /* @__PURE__ */ __name(function(e) {
     return e.next();
-  }, "__wbg_next_af5ac6a08bb0a717"), __wbg_prepare_50d1ec53a3871b75: /* @__PURE__ */ __name(function(e, t, n) {
+  }, "__wbg_next_af5ac6a08bb0a717"), __wbg_parse_c3f72b5a24f83c01: /* @__PURE__ */ __name(function(e, t) {
+    return JSON.parse(g(e, t));
+  }, "__wbg_parse_c3f72b5a24f83c01"), __wbg_prepare_50d1ec53a3871b75: /* @__PURE__ */ __name(function(e, t, n) {
     return e.prepare(g(t, n));
   }, "__wbg_prepare_50d1ec53a3871b75"), __wbg_prototypesetcall_13162965d1fe7aa3: /* @__PURE__ */ __name(function(e, t, n) {
     Uint8Array.prototype.set.call(L(e, t), n);
   }, "__wbg_prototypesetcall_13162965d1fe7aa3"), __wbg_push_c9f4893fc209f768: /* @__PURE__ */ __name(function(e, t) {
     return e.push(t);
-  }, "__wbg_push_c9f4893fc209f768"), __wbg_queueMicrotask_1e8503a8a690f0a3: /* @__PURE__ */ __name(function(e) {
+  }, "__wbg_push_c9f4893fc209f768"), __wbg_put_aad56506c3dac9cb: /* @__PURE__ */ __name(function(e, t) {
+    return e.put(t);
+  }, "__wbg_put_aad56506c3dac9cb"), __wbg_queueMicrotask_1e8503a8a690f0a3: /* @__PURE__ */ __name(function(e) {
     return e.queueMicrotask;
   }, "__wbg_queueMicrotask_1e8503a8a690f0a3"), __wbg_queueMicrotask_4a1a4d8dd332373b: /* @__PURE__ */ __name(function(e) {
     queueMicrotask(e);
   }, "__wbg_queueMicrotask_4a1a4d8dd332373b"), __wbg_read_e3bea75dace70752: /* @__PURE__ */ __name(function(e) {
     return e.read();
-  }, "__wbg_read_e3bea75dace70752"), __wbg_releaseLock_eddf1401c763f0b9: /* @__PURE__ */ __name(function(e) {
+  }, "__wbg_read_e3bea75dace70752"), __wbg_readable_11d72b62fcfdd1ec: /* @__PURE__ */ __name(function(e) {
+    return e.readable;
+  }, "__wbg_readable_11d72b62fcfdd1ec"), __wbg_releaseLock_eddf1401c763f0b9: /* @__PURE__ */ __name(function(e) {
     e.releaseLock();
   }, "__wbg_releaseLock_eddf1401c763f0b9"), __wbg_resolve_dbf78ab4942478b0: /* @__PURE__ */ __name(function(e) {
     return Promise.resolve(e);
@@ -735,12 +859,16 @@ function ee() {
     e.respond(t >>> 0);
   }, "__wbg_respond_d97c023ee981d1f5"), __wbg_results_978a5156e9f5bf3d: /* @__PURE__ */ __name(function(e) {
     let t = e.results;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_results_978a5156e9f5bf3d"), __wbg_retry_22b97179dd232363: /* @__PURE__ */ __name(function(e, t) {
     e.retry(t);
   }, "__wbg_retry_22b97179dd232363"), __wbg_run_ba372e9d0b56e06f: /* @__PURE__ */ __name(function(e) {
     return e.run();
-  }, "__wbg_run_ba372e9d0b56e06f"), __wbg_set_2793479888329cb6: /* @__PURE__ */ __name(function(e, t, n) {
+  }, "__wbg_run_ba372e9d0b56e06f"), __wbg_send_b11c3014ae6162c4: /* @__PURE__ */ __name(function(e, t, n) {
+    return e.send(t, n);
+  }, "__wbg_send_b11c3014ae6162c4"), __wbg_setAlarm_039d09296f34bacd: /* @__PURE__ */ __name(function(e, t, n) {
+    return e.setAlarm(t, n);
+  }, "__wbg_setAlarm_039d09296f34bacd"), __wbg_set_2793479888329cb6: /* @__PURE__ */ __name(function(e, t, n) {
     return Reflect.set(e, t, n);
   }, "__wbg_set_2793479888329cb6"), __wbg_set_8282f7e0d2d01336: /* @__PURE__ */ __name(function(e, t, n) {
     return e.set(t, n);
@@ -749,7 +877,7 @@ function ee() {
   }, "__wbg_set_bcb0ec2400cfa22e"), __wbg_set_body_877d5251e78ca815: /* @__PURE__ */ __name(function(e, t) {
     e.body = t;
   }, "__wbg_set_body_877d5251e78ca815"), __wbg_set_cache_7a23201e29cbd632: /* @__PURE__ */ __name(function(e, t) {
-    e.cache = ce[t];
+    e.cache = ue[t];
   }, "__wbg_set_cache_7a23201e29cbd632"), __wbg_set_criticalError_c30445da7038dbf2: /* @__PURE__ */ __name(function(e, t) {
     e.criticalError = t !== 0;
   }, "__wbg_set_criticalError_c30445da7038dbf2"), __wbg_set_e4b9a833d288759a: /* @__PURE__ */ __name(function(e, t, n) {
@@ -765,44 +893,50 @@ function ee() {
   }, "__wbg_set_instanceId_6f5f77d81e249b49"), __wbg_set_method_639e69af35614d36: /* @__PURE__ */ __name(function(e, t, n) {
     e.method = g(t, n);
   }, "__wbg_set_method_639e69af35614d36"), __wbg_set_redirect_a95a432ab7d10765: /* @__PURE__ */ __name(function(e, t) {
-    e.redirect = ae[t];
+    e.redirect = be[t];
   }, "__wbg_set_redirect_a95a432ab7d10765"), __wbg_set_status_bd9dc81d1c17b108: /* @__PURE__ */ __name(function(e, t) {
     e.status = t;
   }, "__wbg_set_status_bd9dc81d1c17b108"), __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: /* @__PURE__ */ __name(function() {
     let e = typeof globalThis > "u" ? void 0 : globalThis;
-    return a(e) ? 0 : w(e);
+    return f(e) ? 0 : l(e);
   }, "__wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc"), __wbg_static_accessor_GLOBAL_e4293fb22cbe77da: /* @__PURE__ */ __name(function() {
     let e = typeof global > "u" ? void 0 : global;
-    return a(e) ? 0 : w(e);
+    return f(e) ? 0 : l(e);
   }, "__wbg_static_accessor_GLOBAL_e4293fb22cbe77da"), __wbg_static_accessor_INIT_STATE_b2269150d11f01e0: /* @__PURE__ */ __name(function() {
-    return J;
+    return H;
   }, "__wbg_static_accessor_INIT_STATE_b2269150d11f01e0"), __wbg_static_accessor_SELF_53bb20457401453d: /* @__PURE__ */ __name(function() {
     let e = typeof self > "u" ? void 0 : self;
-    return a(e) ? 0 : w(e);
+    return f(e) ? 0 : l(e);
   }, "__wbg_static_accessor_SELF_53bb20457401453d"), __wbg_static_accessor_WINDOW_b5e0810bfecb7feb: /* @__PURE__ */ __name(function() {
     let e = typeof window > "u" ? void 0 : window;
-    return a(e) ? 0 : w(e);
+    return f(e) ? 0 : l(e);
   }, "__wbg_static_accessor_WINDOW_b5e0810bfecb7feb"), __wbg_status_cb85b6c8d1769fa1: /* @__PURE__ */ __name(function(e) {
     return e.status;
-  }, "__wbg_status_cb85b6c8d1769fa1"), __wbg_then_656f253a5dd7d8ea: /* @__PURE__ */ __name(function(e, t, n) {
+  }, "__wbg_status_cb85b6c8d1769fa1"), __wbg_storage_00d86055b2dc3100: /* @__PURE__ */ __name(function(e) {
+    return e.storage;
+  }, "__wbg_storage_00d86055b2dc3100"), __wbg_stringify_0a0fbf2ef722380a: /* @__PURE__ */ __name(function(e) {
+    return JSON.stringify(e);
+  }, "__wbg_stringify_0a0fbf2ef722380a"), __wbg_then_656f253a5dd7d8ea: /* @__PURE__ */ __name(function(e, t, n) {
     return e.then(t, n);
   }, "__wbg_then_656f253a5dd7d8ea"), __wbg_then_e3f7f2d365708be8: /* @__PURE__ */ __name(function(e, t) {
     return e.then(t);
   }, "__wbg_then_e3f7f2d365708be8"), __wbg_url_1be993c7b186415b: /* @__PURE__ */ __name(function(e, t) {
-    let n = t.url, _ = v(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
+    let n = t.url, _ = m(n, i.__wbindgen_malloc, i.__wbindgen_realloc), u = h;
     d().setInt32((e >>> 0) + 4, u, true), d().setInt32((e >>> 0) + 0, _, true);
   }, "__wbg_url_1be993c7b186415b"), __wbg_value_e0f328965e184931: /* @__PURE__ */ __name(function(e) {
     return e.value;
   }, "__wbg_value_e0f328965e184931"), __wbg_view_3b708d3bdaf3fc96: /* @__PURE__ */ __name(function(e) {
     let t = e.view;
-    return a(t) ? 0 : w(t);
+    return f(t) ? 0 : l(t);
   }, "__wbg_view_3b708d3bdaf3fc96"), __wbg_webSocket_71791e807603b1e4: /* @__PURE__ */ __name(function(e) {
     let t = e.webSocket;
-    return a(t) ? 0 : w(t);
-  }, "__wbg_webSocket_71791e807603b1e4"), __wbindgen_generic_0000000000000001: /* @__PURE__ */ __name(function(e, t) {
-    return K(e, t, _e);
+    return f(t) ? 0 : l(t);
+  }, "__wbg_webSocket_71791e807603b1e4"), __wbg_writable_1924ab50750acb0f: /* @__PURE__ */ __name(function(e) {
+    return e.writable;
+  }, "__wbg_writable_1924ab50750acb0f"), __wbindgen_generic_0000000000000001: /* @__PURE__ */ __name(function(e, t) {
+    return X(e, t, oe);
   }, "__wbindgen_generic_0000000000000001"), __wbindgen_generic_0000000000000002: /* @__PURE__ */ __name(function(e, t) {
-    return K(e, t, ie);
+    return X(e, t, se);
   }, "__wbindgen_generic_0000000000000002"), __wbindgen_generic_0000000000000003: /* @__PURE__ */ __name(function(e) {
     return e;
   }, "__wbindgen_generic_0000000000000003"), __wbindgen_generic_0000000000000004: /* @__PURE__ */ __name(function(e) {
@@ -818,107 +952,121 @@ function ee() {
     throw new Error("Critical error", { cause: e });
   }, "__wbindgen_rethrow_critical") } };
 }
-__name(ee, "ee");
-var C = new WebAssembly.Tag({ parameters: ["externref"] });
+__name(ne, "ne");
+var N = new WebAssembly.Tag({ parameters: ["externref"] });
 var U;
 var B = false;
-function te() {
+function re() {
   B = true;
   try {
-    let r2 = D()[i.__abort_handler.value / 4];
+    let r2 = V()[i.__abort_handler.value / 4];
     r2 && i.__wbindgen_export.get(r2)();
   } catch {
   }
 }
-__name(te, "te");
-function s(r2) {
-  throw r2 instanceof WebAssembly.Exception && r2.is(C) ? r2.getArg(C, 0) : (D()[U] = 1, te(), r2);
+__name(re, "re");
+function o(r2) {
+  throw r2 instanceof WebAssembly.Exception && r2.is(N) ? r2.getArg(N, 0) : (V()[U] = 1, re(), r2);
 }
-__name(s, "s");
-function c() {
-  if (U ??= i.__instance_terminated.value / 4, D()[U]) {
-    if (B || te(), z) {
-      T();
+__name(o, "o");
+function s() {
+  if (U ??= i.__instance_terminated.value / 4, V()[U]) {
+    if (B || re(), C) {
+      q();
       return;
     }
     throw new Error("Module terminated");
-  } else z && T();
+  } else C && q();
 }
-__name(c, "c");
-function _e(r2, e, t) {
-  c();
+__name(s, "s");
+function oe(r2, e, t) {
+  s();
   try {
     i.wasm_bindgen__convert__closures_____invoke__hc34ec486addc373e(r2, e, t);
   } catch (n) {
-    s(n);
-  }
-}
-__name(_e, "_e");
-function ie(r2, e, t) {
-  let n;
-  c();
-  try {
-    n = i.wasm_bindgen__convert__closures_____invoke__h41886f9000231fc9(r2, e, t);
-  } catch (_) {
-    s(_);
-  }
-  if (n[1]) throw he(n[0]);
-}
-__name(ie, "ie");
-function oe(r2, e, t, n) {
-  c();
-  try {
-    i.wasm_bindgen__convert__closures_____invoke__h6b0df33187d318a5(r2, e, t, n);
-  } catch (_) {
-    s(_);
+    o(n);
   }
 }
 __name(oe, "oe");
-var se = ["bytes"];
-var ce = ["default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached"];
-var ae = ["follow", "error", "manual"];
-var o = 0;
-var fe = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
-}, "register"), unregister: /* @__PURE__ */ __name(() => {
-}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_containerstartupoptions_free(r2, 1);
-});
-var ue = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
-}, "register"), unregister: /* @__PURE__ */ __name(() => {
-}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_intounderlyingbytesource_free(r2, 1);
-});
-var be = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
-}, "register"), unregister: /* @__PURE__ */ __name(() => {
-}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_intounderlyingsink_free(r2, 1);
-});
+function se(r2, e, t) {
+  let n;
+  s();
+  try {
+    n = i.wasm_bindgen__convert__closures_____invoke__h41886f9000231fc9(r2, e, t);
+  } catch (_) {
+    o(_);
+  }
+  if (n[1]) throw me(n[0]);
+}
+__name(se, "se");
+function ce(r2, e, t, n) {
+  s();
+  try {
+    i.wasm_bindgen__convert__closures_____invoke__h6b0df33187d318a5(r2, e, t, n);
+  } catch (_) {
+    o(_);
+  }
+}
+__name(ce, "ce");
+function ae(r2, e, t, n) {
+  s();
+  try {
+    i.wasm_bindgen__convert__closures_____invoke__h6b0df33187d318a5_39(r2, e, t, n);
+  } catch (_) {
+    o(_);
+  }
+}
+__name(ae, "ae");
+var fe = ["bytes"];
+var ue = ["default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached"];
+var be = ["follow", "error", "manual"];
+var c = 0;
 var de = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
 }, "register"), unregister: /* @__PURE__ */ __name(() => {
 }, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_intounderlyingsource_free(r2, 1);
+  e === c && i.__wbg_containerstartupoptions_free(r2, 1);
 });
-var H = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+var we = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
 }, "register"), unregister: /* @__PURE__ */ __name(() => {
 }, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_minifyconfig_free(r2, 1);
+  e === c && i.__wbg_intounderlyingbytesource_free(r2, 1);
 });
 var ge = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
 }, "register"), unregister: /* @__PURE__ */ __name(() => {
 }, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
-  e === o && i.__wbg_r2range_free(r2, 1);
+  e === c && i.__wbg_intounderlyingsink_free(r2, 1);
 });
-function w(r2) {
+var le = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+}, "register"), unregister: /* @__PURE__ */ __name(() => {
+}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
+  e === c && i.__wbg_intounderlyingsource_free(r2, 1);
+});
+var G = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+}, "register"), unregister: /* @__PURE__ */ __name(() => {
+}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
+  e === c && i.__wbg_minifyconfig_free(r2, 1);
+});
+var he = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+}, "register"), unregister: /* @__PURE__ */ __name(() => {
+}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
+  e === c && i.__wbg_r2range_free(r2, 1);
+});
+var K = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+}, "register"), unregister: /* @__PURE__ */ __name(() => {
+}, "unregister") } : new FinalizationRegistry(({ ptr: r2, instance: e }) => {
+  e === c && i.__wbg_ticketobject_free(r2, 1);
+});
+function l(r2) {
   let e = i.__externref_table_alloc();
   return i.__wbindgen_externrefs.set(e, r2), e;
 }
-__name(w, "w");
-var G = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
+__name(l, "l");
+var Q = typeof FinalizationRegistry > "u" ? { register: /* @__PURE__ */ __name(() => {
 }, "register"), unregister: /* @__PURE__ */ __name(() => {
 }, "unregister") } : new FinalizationRegistry((r2) => {
-  r2.instance === o && i.__wbindgen_destroy_closure(r2.a, r2.b);
+  r2.instance === c && i.__wbindgen_destroy_closure(r2.a, r2.b);
 });
-function ne(r2) {
+function _e(r2) {
   switch (typeof r2) {
     case "number":
     case "boolean":
@@ -934,7 +1082,7 @@ function ne(r2) {
       return typeof r2.name == "string" && r2.name !== "" ? `Function(${r2.name})` : "Function";
     case "object": {
       if (r2 === null) return "null";
-      if (Array.isArray(r2)) return "[" + Array.from(r2, ne).join(", ") + "]";
+      if (Array.isArray(r2)) return "[" + Array.from(r2, _e).join(", ") + "]";
       if (r2 instanceof Error) return `${r2.name}: ${r2.message}
 ${r2.stack}`;
       let e = toString.call(r2), t = /\[object ([^\]]+)\]/.exec(e)?.[1];
@@ -948,16 +1096,16 @@ ${r2.stack}`;
     }
   }
 }
-__name(ne, "ne");
-function we(r2, e) {
+__name(_e, "_e");
+function ye(r2, e) {
   r2 = r2 >>> 0;
   let t = d(), n = [];
   for (let _ = r2; _ < r2 + 4 * e; _ += 4) n.push(i.__wbindgen_externrefs.get(t.getUint32(_, true)));
   return i.__externref_drop_slice(r2, e), n;
 }
-__name(we, "we");
+__name(ye, "ye");
 function L(r2, e) {
-  return r2 = r2 >>> 0, j().subarray(r2 / 1, r2 / 1 + e);
+  return r2 = r2 >>> 0, W().subarray(r2 / 1, r2 / 1 + e);
 }
 __name(L, "L");
 var p = null;
@@ -965,96 +1113,96 @@ function d() {
   return (p === null || p.buffer.detached === true || p.buffer.detached === void 0 && p.buffer !== i.memory.buffer) && (p = new DataView(i.memory.buffer)), p;
 }
 __name(d, "d");
-var R = null;
-function D() {
-  return (R === null || R.byteLength === 0) && (R = new Int32Array(i.memory.buffer)), R;
+var F = null;
+function V() {
+  return (F === null || F.byteLength === 0) && (F = new Int32Array(i.memory.buffer)), F;
 }
-__name(D, "D");
+__name(V, "V");
 function g(r2, e) {
-  return r2 = r2 >>> 0, ye(j().subarray(r2, r2 + e));
+  return r2 = r2 >>> 0, ve(W().subarray(r2, r2 + e));
 }
 __name(g, "g");
-var F = null;
-function j() {
-  return (F === null || F.byteLength === 0) && (F = new Uint8Array(i.memory.buffer)), F;
+var S = null;
+function W() {
+  return (S === null || S.byteLength === 0) && (S = new Uint8Array(i.memory.buffer)), S;
 }
-__name(j, "j");
-function a(r2) {
+__name(W, "W");
+function f(r2) {
   return r2 == null;
 }
-__name(a, "a");
-function K(r2, e, t) {
-  let n = { a: r2, b: e, cnt: 1, instance: o }, _ = /* @__PURE__ */ __name((...u) => {
-    if (n.instance !== o) throw new Error("Cannot invoke closure from previous WASM instance");
+__name(f, "f");
+function X(r2, e, t) {
+  let n = { a: r2, b: e, cnt: 1, instance: c }, _ = /* @__PURE__ */ __name((...u) => {
+    if (n.instance !== c) throw new Error("Cannot invoke closure from previous WASM instance");
     n.cnt++;
-    let f = n.a;
+    let a = n.a;
     n.a = 0;
     try {
-      return t(f, n.b, ...u);
+      return t(a, n.b, ...u);
     } finally {
-      n.a = f, _._wbg_cb_unref();
+      n.a = a, _._wbg_cb_unref();
     }
   }, "_");
   return _._wbg_cb_unref = () => {
-    --n.cnt === 0 && (i.__wbindgen_destroy_closure(n.a, n.b), n.a = 0, G.unregister(n));
-  }, G.register(_, n, n), _;
+    --n.cnt === 0 && (i.__wbindgen_destroy_closure(n.a, n.b), n.a = 0, Q.unregister(n));
+  }, Q.register(_, n, n), _;
 }
-__name(K, "K");
-function le(r2, e) {
+__name(X, "X");
+function pe(r2, e) {
   let t = e(r2.length * 4, 4) >>> 0;
   for (let n = 0; n < r2.length; n++) {
-    let _ = w(r2[n]);
+    let _ = l(r2[n]);
     d().setUint32(t + 4 * n, _, true);
   }
   return h = r2.length, t;
 }
-__name(le, "le");
-function v(r2, e, t) {
+__name(pe, "pe");
+function m(r2, e, t) {
   if (t === void 0) {
-    let b = W.encode(r2), l = e(b.length, 1) >>> 0;
-    return j().subarray(l, l + b.length).set(b), h = b.length, l;
+    let b = A.encode(r2), w = e(b.length, 1) >>> 0;
+    return W().subarray(w, w + b.length).set(b), h = b.length, w;
   }
-  let n = r2.length, _ = e(n, 1) >>> 0, u = j(), f = 0;
-  for (; f < n; f++) {
-    let b = r2.charCodeAt(f);
+  let n = r2.length, _ = e(n, 1) >>> 0, u = W(), a = 0;
+  for (; a < n; a++) {
+    let b = r2.charCodeAt(a);
     if (b > 127) break;
-    u[_ + f] = b;
+    u[_ + a] = b;
   }
-  if (f !== n) {
-    f !== 0 && (r2 = r2.slice(f)), _ = t(_, n, n = f + r2.length * 3, 1) >>> 0;
-    let b = j().subarray(_ + f, _ + n), l = W.encodeInto(r2, b);
-    f += l.written, _ = t(_, n, f, 1) >>> 0;
+  if (a !== n) {
+    a !== 0 && (r2 = r2.slice(a)), _ = t(_, n, n = a + r2.length * 3, 1) >>> 0;
+    let b = W().subarray(_ + a, _ + n), w = A.encodeInto(r2, b);
+    a += w.written, _ = t(_, n, a, 1) >>> 0;
   }
-  return h = f, _;
+  return h = a, _;
 }
-__name(v, "v");
-var z = false;
-function he(r2) {
+__name(m, "m");
+var C = false;
+function me(r2) {
   let e = i.__wbindgen_externrefs.get(r2);
   return i.__externref_table_dealloc(r2), e;
 }
-__name(he, "he");
-var re = new TextDecoder("utf-8", { ignoreBOM: true });
-re.decode();
-function ye(r2) {
-  return re.decode(r2);
+__name(me, "me");
+var ie = new TextDecoder("utf-8", { ignoreBOM: true });
+ie.decode();
+function ve(r2) {
+  return ie.decode(r2);
 }
-__name(ye, "ye");
-var W = new TextEncoder();
-"encodeInto" in W || (W.encodeInto = function(r2, e) {
-  let t = W.encode(r2);
+__name(ve, "ve");
+var A = new TextEncoder();
+"encodeInto" in A || (A.encodeInto = function(r2, e) {
+  let t = A.encode(r2);
   return e.set(t), { read: r2.length, written: t.length };
 });
 var h = 0;
-var N = new WebAssembly.Instance(Q, ee());
-var i = N.exports;
+var D = new WebAssembly.Instance(Y, ne());
+var i = D.exports;
 i.__wbindgen_start();
 Error.stackTraceLimit = 100;
-var y = X();
-function V() {
-  y.criticalError && (console.log("Reinitializing Wasm application"), T(), y.criticalError = false, y.instanceId++);
+var y = Z();
+function J() {
+  y.criticalError && (console.log("Reinitializing Wasm application"), q(), y.criticalError = false, y.instanceId++);
 }
-__name(V, "V");
+__name(J, "J");
 addEventListener("error", (r2) => {
   $(r2.error);
 });
@@ -1062,38 +1210,38 @@ function $(r2) {
   r2 instanceof WebAssembly.RuntimeError && (console.error("Critical", r2), y.criticalError = true);
 }
 __name($, "$");
-var S = class extends me {
+var O = class extends xe {
   static {
-    __name(this, "S");
+    __name(this, "O");
   }
 };
-S.prototype.fetch = function(e) {
-  return Y.call(this, e, this.env, this.ctx);
+O.prototype.fetch = function(e) {
+  return ee.call(this, e, this.env, this.ctx);
 };
-S.prototype.queue = function(e) {
-  return Z.call(this, e, this.env, this.ctx);
+O.prototype.queue = function(e) {
+  return te.call(this, e, this.env, this.ctx);
 };
-var ve = { set: /* @__PURE__ */ __name((r2, e, t, n) => Reflect.set(r2.instance, e, t, n), "set"), has: /* @__PURE__ */ __name((r2, e) => Reflect.has(r2.instance, e), "has"), deleteProperty: /* @__PURE__ */ __name((r2, e) => Reflect.deleteProperty(r2.instance, e), "deleteProperty"), apply: /* @__PURE__ */ __name((r2, e, t) => Reflect.apply(r2.instance, e, t), "apply"), construct: /* @__PURE__ */ __name((r2, e, t) => Reflect.construct(r2.instance, e, t), "construct"), getPrototypeOf: /* @__PURE__ */ __name((r2) => Reflect.getPrototypeOf(r2.instance), "getPrototypeOf"), setPrototypeOf: /* @__PURE__ */ __name((r2, e) => Reflect.setPrototypeOf(r2.instance, e), "setPrototypeOf"), isExtensible: /* @__PURE__ */ __name((r2) => Reflect.isExtensible(r2.instance), "isExtensible"), preventExtensions: /* @__PURE__ */ __name((r2) => Reflect.preventExtensions(r2.instance), "preventExtensions"), getOwnPropertyDescriptor: /* @__PURE__ */ __name((r2, e) => Reflect.getOwnPropertyDescriptor(r2.instance, e), "getOwnPropertyDescriptor"), defineProperty: /* @__PURE__ */ __name((r2, e, t) => Reflect.defineProperty(r2.instance, e, t), "defineProperty"), ownKeys: /* @__PURE__ */ __name((r2) => Reflect.ownKeys(r2.instance), "ownKeys") };
-var M = { construct(r2, e, t) {
+var Ee = { set: /* @__PURE__ */ __name((r2, e, t, n) => Reflect.set(r2.instance, e, t, n), "set"), has: /* @__PURE__ */ __name((r2, e) => Reflect.has(r2.instance, e), "has"), deleteProperty: /* @__PURE__ */ __name((r2, e) => Reflect.deleteProperty(r2.instance, e), "deleteProperty"), apply: /* @__PURE__ */ __name((r2, e, t) => Reflect.apply(r2.instance, e, t), "apply"), construct: /* @__PURE__ */ __name((r2, e, t) => Reflect.construct(r2.instance, e, t), "construct"), getPrototypeOf: /* @__PURE__ */ __name((r2) => Reflect.getPrototypeOf(r2.instance), "getPrototypeOf"), setPrototypeOf: /* @__PURE__ */ __name((r2, e) => Reflect.setPrototypeOf(r2.instance, e), "setPrototypeOf"), isExtensible: /* @__PURE__ */ __name((r2) => Reflect.isExtensible(r2.instance), "isExtensible"), preventExtensions: /* @__PURE__ */ __name((r2) => Reflect.preventExtensions(r2.instance), "preventExtensions"), getOwnPropertyDescriptor: /* @__PURE__ */ __name((r2, e) => Reflect.getOwnPropertyDescriptor(r2.instance, e), "getOwnPropertyDescriptor"), defineProperty: /* @__PURE__ */ __name((r2, e, t) => Reflect.defineProperty(r2.instance, e, t), "defineProperty"), ownKeys: /* @__PURE__ */ __name((r2) => Reflect.ownKeys(r2.instance), "ownKeys") };
+var T = { construct(r2, e, t) {
   try {
-    V();
+    J();
     let n = { instance: Reflect.construct(r2, e, t), instanceId: y.instanceId, ctor: r2, args: e, newTarget: t };
-    return new Proxy(n, { ...ve, get(_, u, f) {
+    return new Proxy(n, { ...Ee, get(_, u, a) {
       _.instanceId !== y.instanceId && (_.instance = Reflect.construct(_.ctor, _.args, _.newTarget), _.instanceId = y.instanceId);
-      let b = Reflect.get(_.instance, u, f);
-      return typeof b != "function" ? b : b.constructor === Function ? new Proxy(b, { apply(l, P, q) {
-        V();
+      let b = Reflect.get(_.instance, u, a);
+      return typeof b != "function" ? b : b.constructor === Function ? new Proxy(b, { apply(w, I, R) {
+        J();
         try {
-          return l.apply(P, q);
-        } catch (E) {
-          throw $(E), E;
+          return w.apply(I, R);
+        } catch (k) {
+          throw $(k), k;
         }
-      } }) : new Proxy(b, { async apply(l, P, q) {
-        V();
+      } }) : new Proxy(b, { async apply(w, I, R) {
+        J();
         try {
-          return await l.apply(P, q);
-        } catch (E) {
-          throw $(E), E;
+          return await w.apply(I, R);
+        } catch (k) {
+          throw $(k), k;
         }
       } });
     } });
@@ -1101,10 +1249,11 @@ var M = { construct(r2, e, t) {
     throw y.criticalError = true, n;
   }
 } };
-var Fe = new Proxy(S, M);
-var je = new Proxy(I, M);
-var We = new Proxy(m, M);
-var Se = new Proxy(x, M);
+var Se = new Proxy(O, T);
+var We = new Proxy(x, T);
+var Ae = new Proxy(v, T);
+var Oe = new Proxy(E, T);
+var Te = new Proxy(j, T);
 
 // ../../node_modules/wrangler/templates/middleware/middleware-ensure-req-body-drained.ts
 var drainBody = /* @__PURE__ */ __name(async (request, env, _ctx, middlewareCtx) => {
@@ -1148,7 +1297,7 @@ var jsonError = /* @__PURE__ */ __name(async (request, env, _ctx, middlewareCtx)
 var middleware_miniflare3_json_error_default = jsonError;
 
 // wrangler-config:config:middleware/patch-console-prefix
-var prefix = "[ticketing-orders]";
+var prefix = "[ticketing-tickets]";
 
 // ../../node_modules/wrangler/templates/middleware/middleware-patch-console-prefix.ts
 ["log", "debug", "info"].forEach((method) => {
@@ -1163,13 +1312,13 @@ var passthrough = /* @__PURE__ */ __name((request, env, _ctx, middlewareCtx) => 
 }, "passthrough");
 var middleware_patch_console_prefix_default = passthrough;
 
-// .wrangler/tmp/bundle-uDuRDX/middleware-insertion-facade.js
+// .wrangler/tmp/bundle-pnqDdI/middleware-insertion-facade.js
 var __INTERNAL_WRANGLER_MIDDLEWARE__ = [
   middleware_ensure_req_body_drained_default,
   middleware_miniflare3_json_error_default,
   middleware_patch_console_prefix_default
 ];
-var middleware_insertion_facade_default = Fe;
+var middleware_insertion_facade_default = Se;
 
 // ../../node_modules/wrangler/templates/middleware/common.ts
 var __facade_middleware__ = [];
@@ -1196,7 +1345,7 @@ function __facade_invoke__(request, env, ctx, dispatch, finalMiddleware) {
 }
 __name(__facade_invoke__, "__facade_invoke__");
 
-// .wrangler/tmp/bundle-uDuRDX/middleware-loader.entry.ts
+// .wrangler/tmp/bundle-pnqDdI/middleware-loader.entry.ts
 var __Facade_ScheduledController__ = class ___Facade_ScheduledController__ {
   constructor(scheduledTime, cron, noRetry) {
     this.scheduledTime = scheduledTime;
@@ -1293,9 +1442,10 @@ if (typeof middleware_insertion_facade_default === "object") {
 }
 var middleware_loader_entry_default = WRAPPED_ENTRY;
 export {
-  je as ContainerStartupOptions,
-  We as MinifyConfig,
-  Se as R2Range,
+  We as ContainerStartupOptions,
+  Ae as MinifyConfig,
+  Oe as R2Range,
+  Te as TicketObject,
   __INTERNAL_WRANGLER_MIDDLEWARE__,
   middleware_loader_entry_default as default
 };
