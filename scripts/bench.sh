@@ -17,5 +17,7 @@ done
 
 port=$(free_port)
 trap stop_stack EXIT
+# A short payment window so that expiry lateness is measured in the same run.
+export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-3}
 start_stack "$port" "$ROOT/target/bench-stack.log"
-TICKETING_BASE_URL="http://127.0.0.1:$port" target/loadgen/bench
+TICKETING_BASE_URL="http://127.0.0.1:$port" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS target/loadgen/bench
