@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::events::Event;
 use crate::ids::{OrderId, TicketId};
 use crate::orders::{CancelReason, Order, OrderStatus, TicketSnapshot};
+use crate::payments::Payment;
 use crate::tickets::{Ticket, TicketInput};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,8 @@ pub enum Refusal {
     OwnTicket,
     OrderComplete,
     PaymentInProgress,
+    OrderCancelled,
+    OrderExpired,
 }
 
 impl From<Refusal> for ApiError {
@@ -41,6 +44,8 @@ impl From<Refusal> for ApiError {
             Refusal::OwnTicket => bad("You cannot buy your own ticket"),
             Refusal::OrderComplete => bad("Cannot cancel a completed order"),
             Refusal::PaymentInProgress => bad("Cannot cancel an order while its payment is in progress"),
+            Refusal::OrderCancelled => bad("Cannot pay for a cancelled order"),
+            Refusal::OrderExpired => bad("Cannot pay for an expired order"),
         }
     }
 }
@@ -56,6 +61,9 @@ pub enum Command {
     PlaceOrder { order_id: OrderId, user_id: String, window_ms: i64, idempotency_key: Option<String> },
     GetOrder { order_id: OrderId },
     CancelOrder { order_id: OrderId, user_id: String },
+    StartPayment { order_id: OrderId, user_id: String },
+    CompletePayment { order_id: OrderId, payment: Payment },
+    FailPayment { order_id: OrderId },
 }
 
 /// The object's answer: the ticket or the order the command was about.
@@ -125,6 +133,8 @@ pub fn place_order(ticket: &Ticket, order_id: OrderId, buyer: &str, now: i64, wi
         created_at: now,
         version: 0,
         ticket: TicketSnapshot { id: ticket.id.clone(), title: ticket.title.clone(), price: ticket.price },
+        payment_started_at: None,
+        payment_id: None,
     };
     let ticket = Ticket { order_id: Some(order_id), version: ticket.version + 1, ..ticket.clone() };
     Ok(Outcome {
@@ -147,16 +157,114 @@ pub fn cancel_order(ticket: &Ticket, order: &Order, by: &str) -> Result<Option<O
     }
 }
 
-/// The alarm's question: is this order due to expire at `now`? Idempotent:
-/// an order that is no longer `created` (paid, cancelled, being paid) stays.
+/// How long a payment may stay in flight before the alarm stops waiting for
+/// it. A charge that lands later finds the order cancelled and is refunded.
+pub const PAYMENT_TIMEOUT_MS: i64 = 60_000;
+
+/// When the alarm must look at this order next, if it is live.
+pub fn next_deadline(order: &Order) -> Option<i64> {
+    match (order.status, order.payment_started_at) {
+        (OrderStatus::Created, _) => Some(order.expires_at),
+        (OrderStatus::AwaitingPayment, Some(started)) => Some(started + PAYMENT_TIMEOUT_MS),
+        (OrderStatus::AwaitingPayment, None) => Some(order.expires_at),
+        _ => None,
+    }
+}
+
+/// The alarm's question: is this order due at `now`? Idempotent. An unpaid
+/// order expires at its deadline; a payment still in flight after
+/// `PAYMENT_TIMEOUT_MS` is given up on (back to `created`, or expired if its
+/// deadline has passed meanwhile). Paid and cancelled orders stay.
 pub fn expire_order(ticket: &Ticket, order: &Order, now: i64) -> Option<Outcome> {
-    (order.status == OrderStatus::Created && now >= order.expires_at).then(|| release(ticket, order, CancelReason::Expired))
+    let due = next_deadline(order).is_some_and(|deadline| now >= deadline);
+    match order.status {
+        _ if !due => None,
+        OrderStatus::Created => Some(release(ticket, order, CancelReason::Expired)),
+        OrderStatus::AwaitingPayment => fail_payment(ticket, order, now),
+        OrderStatus::Complete | OrderStatus::Cancelled => None,
+    }
+}
+
+/// Before any money moves: the order becomes `awaiting:payment`, so expiry
+/// waits for the outcome. `Ok(None)`: a payment is already in flight (a
+/// concurrent or retried request), which goes on with the same provider
+/// idempotency key and so charges once.
+pub fn start_payment(ticket: &Ticket, order: &Order, by: &str, now: i64) -> Result<Option<Outcome>, Refusal> {
+    if order.user_id != by {
+        return Err(Refusal::NotOwner);
+    }
+    match order.status {
+        OrderStatus::Cancelled if order.cancel_reason == Some(CancelReason::Expired) => Err(Refusal::OrderExpired),
+        OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
+        OrderStatus::Complete => Err(Refusal::OrderComplete),
+        OrderStatus::AwaitingPayment => Ok(None),
+        OrderStatus::Created if now >= order.expires_at => Err(Refusal::OrderExpired),
+        OrderStatus::Created => {
+            let order = Order {
+                status: OrderStatus::AwaitingPayment,
+                payment_started_at: Some(now),
+                version: order.version + 1,
+                ..order.clone()
+            };
+            Ok(Some(Outcome { ticket: ticket.clone(), order: Some(order), events: vec![] }))
+        }
+    }
+}
+
+/// The charge succeeded: the order is complete and the ticket sold, for good.
+/// `Ok(None)`: already completed by this payment (a retry or the webhook).
+/// Refused for a cancelled or expired order: the caller must refund.
+pub fn complete_payment(ticket: &Ticket, order: &Order, payment: Payment, now: i64) -> Result<Option<Outcome>, Refusal> {
+    match order.status {
+        OrderStatus::Complete if order.payment_id.as_deref() == Some(payment.id.as_str()) => Ok(None),
+        OrderStatus::Complete => Err(Refusal::OrderComplete),
+        OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
+        OrderStatus::Created if now >= order.expires_at => Err(Refusal::OrderExpired),
+        OrderStatus::Created | OrderStatus::AwaitingPayment => {
+            let order = Order {
+                status: OrderStatus::Complete,
+                payment_id: Some(payment.id.clone()),
+                payment_started_at: None,
+                version: order.version + 1,
+                ..order.clone()
+            };
+            let ticket = Ticket {
+                order_id: None,
+                sold_to: Some(order.id.clone()),
+                version: ticket.version + 1,
+                ..ticket.clone()
+            };
+            Ok(Some(Outcome {
+                events: vec![Event::OrderCompleted(order.clone()), Event::TicketUpdated(ticket.clone()), Event::PaymentCreated(payment)],
+                ticket,
+                order: Some(order),
+            }))
+        }
+    }
+}
+
+/// The charge failed: payable again until its deadline, expired after it.
+pub fn fail_payment(ticket: &Ticket, order: &Order, now: i64) -> Option<Outcome> {
+    if order.status != OrderStatus::AwaitingPayment {
+        return None;
+    }
+    if now >= order.expires_at {
+        return Some(release(ticket, order, CancelReason::Expired));
+    }
+    let order = Order {
+        status: OrderStatus::Created,
+        payment_started_at: None,
+        version: order.version + 1,
+        ..order.clone()
+    };
+    Some(Outcome { ticket: ticket.clone(), order: Some(order), events: vec![] })
 }
 
 fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> Outcome {
     let order = Order {
         status: OrderStatus::Cancelled,
         cancel_reason: Some(reason),
+        payment_started_at: None,
         version: order.version + 1,
         ..order.clone()
     };
@@ -285,7 +393,8 @@ mod tests {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
         for status in [OrderStatus::Complete, OrderStatus::Cancelled, OrderStatus::AwaitingPayment] {
-            let order = Order { status, ..order.clone() };
+            // A payment that began a moment ago is still in flight.
+            let order = Order { status, payment_started_at: Some(NOW + WINDOW * 2 - 1), ..order.clone() };
             assert_eq!(expire_order(&outcome.ticket, &order, NOW + WINDOW * 2), None, "{status:?}");
         }
     }
@@ -300,6 +409,103 @@ mod tests {
         let again = release(&second.ticket, &stale, CancelReason::Expired);
         assert_eq!(again.ticket.order_id, Some(order_id(2)));
         assert_eq!(again.ticket.version, second.ticket.version);
+    }
+
+    fn payment(id: &str) -> Payment {
+        Payment { id: id.into(), order_id: order_id(1), user_id: "buyer".into(), amount: Cents(2000), currency: "usd".into(), provider: "local".into(), provider_ref: "pi_1".into() }
+    }
+
+    fn paying() -> Outcome {
+        let outcome = held();
+        start_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer", NOW + 10).unwrap().unwrap()
+    }
+
+    #[test]
+    fn paying_moves_the_order_to_awaiting_payment_first() {
+        let outcome = paying();
+        let order = outcome.order.unwrap();
+        assert_eq!((order.status, order.version, order.payment_started_at), (OrderStatus::AwaitingPayment, 1, Some(NOW + 10)));
+        assert_eq!(outcome.ticket.order_id, Some(order_id(1)), "still held");
+    }
+
+    #[test]
+    fn a_second_payment_attempt_goes_on_without_a_second_transition() {
+        let outcome = paying();
+        assert_eq!(start_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer", NOW + 20), Ok(None));
+    }
+
+    #[test]
+    fn payment_is_refused_to_others_and_for_cancelled_expired_or_paid_orders() {
+        let outcome = held();
+        let order = outcome.order.clone().unwrap();
+        assert_eq!(start_payment(&outcome.ticket, &order, "intruder", NOW), Err(Refusal::NotOwner));
+        assert_eq!(start_payment(&outcome.ticket, &order, "buyer", NOW + WINDOW), Err(Refusal::OrderExpired));
+        let cancelled = cancel_order(&outcome.ticket, &order, "buyer").unwrap().unwrap().order.unwrap();
+        assert_eq!(start_payment(&outcome.ticket, &cancelled, "buyer", NOW), Err(Refusal::OrderCancelled));
+        let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW).unwrap().order.unwrap();
+        assert_eq!(start_payment(&outcome.ticket, &expired, "buyer", NOW), Err(Refusal::OrderExpired));
+        let complete = Order { status: OrderStatus::Complete, ..order };
+        assert_eq!(start_payment(&outcome.ticket, &complete, "buyer", NOW), Err(Refusal::OrderComplete));
+    }
+
+    #[test]
+    fn a_successful_charge_completes_the_order_and_sells_the_ticket() {
+        let outcome = paying();
+        let done = complete_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), payment("pay_1"), NOW + 30).unwrap().unwrap();
+        let order = done.order.clone().unwrap();
+        assert_eq!((order.status, order.payment_id.as_deref(), order.version), (OrderStatus::Complete, Some("pay_1"), 2));
+        assert_eq!((done.ticket.sold_to.clone(), done.ticket.order_id.clone(), done.ticket.version), (Some(order_id(1)), None, 2));
+        assert_eq!(subjects(&done), ["order:completed", "ticket:updated", "payment:created"]);
+        // Sold for good: not reservable, not editable, not expirable, not cancellable.
+        assert_eq!(place_order(&done.ticket, order_id(2), "other", NOW, WINDOW), Err(Refusal::AlreadyReserved));
+        assert_eq!(update_ticket(&done.ticket, "seller", input("x", 1)), Err(Refusal::TicketSold));
+        assert_eq!(expire_order(&done.ticket, &order, NOW + WINDOW * 10), None);
+        assert_eq!(cancel_order(&done.ticket, &order, "buyer"), Err(Refusal::OrderComplete));
+        // The same payment again (retry, webhook) changes nothing; another one is refused.
+        assert_eq!(complete_payment(&done.ticket, &order, payment("pay_1"), NOW + 40), Ok(None));
+        assert_eq!(complete_payment(&done.ticket, &order, payment("pay_2"), NOW + 40), Err(Refusal::OrderComplete));
+    }
+
+    #[test]
+    fn a_charge_that_lands_on_a_cancelled_or_expired_order_is_refused_for_refund() {
+        let outcome = held();
+        let order = outcome.order.clone().unwrap();
+        let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW).unwrap();
+        let late = complete_payment(&expired.ticket, expired.order.as_ref().unwrap(), payment("pay_1"), NOW + WINDOW + 1);
+        assert_eq!(late, Err(Refusal::OrderCancelled));
+        assert_eq!(complete_payment(&outcome.ticket, &order, payment("pay_1"), NOW + WINDOW), Err(Refusal::OrderExpired));
+    }
+
+    #[test]
+    fn a_payment_started_before_the_deadline_may_complete_after_it() {
+        let held = held();
+        let outcome = start_payment(&held.ticket, held.order.as_ref().unwrap(), "buyer", NOW + WINDOW - 10).unwrap().unwrap();
+        let late = complete_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), payment("pay_1"), NOW + WINDOW + 5);
+        assert!(matches!(late, Ok(Some(_))));
+        assert_eq!(expire_order(&outcome.ticket, outcome.order.as_ref().unwrap(), NOW + WINDOW + 5), None, "expiry waits for the payment");
+    }
+
+    #[test]
+    fn a_declined_charge_leaves_the_order_payable_until_its_deadline() {
+        let outcome = paying();
+        let order = outcome.order.clone().unwrap();
+        let retry = fail_payment(&outcome.ticket, &order, NOW + 50).unwrap();
+        assert_eq!(retry.order.unwrap().status, OrderStatus::Created);
+        assert!(retry.events.is_empty());
+        let too_late = fail_payment(&outcome.ticket, &order, NOW + WINDOW).unwrap();
+        assert_eq!(too_late.order.unwrap().cancel_reason, Some(CancelReason::Expired));
+        assert!(too_late.ticket.is_free());
+        assert_eq!(fail_payment(&outcome.ticket, &held().order.unwrap(), NOW), None, "only a payment in flight can fail");
+    }
+
+    #[test]
+    fn a_payment_lost_in_flight_is_given_up_on_by_the_alarm() {
+        let outcome = paying();
+        let order = outcome.order.clone().unwrap();
+        assert_eq!(next_deadline(&order), Some(NOW + 10 + PAYMENT_TIMEOUT_MS));
+        assert_eq!(expire_order(&outcome.ticket, &order, NOW + 10 + PAYMENT_TIMEOUT_MS - 1), None);
+        let given_up = expire_order(&outcome.ticket, &order, NOW + WINDOW + PAYMENT_TIMEOUT_MS).unwrap();
+        assert_eq!(given_up.order.unwrap().cancel_reason, Some(CancelReason::Expired));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and which queues subscribe to which subject. Schemas: docs/events.md.
 
 use crate::orders::Order;
+use crate::payments::Payment;
 use crate::tickets::Ticket;
 use crate::time::iso8601;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,10 @@ pub enum Event {
     OrderCreated(Order),
     #[serde(rename = "order:cancelled")]
     OrderCancelled(Order),
+    #[serde(rename = "order:completed")]
+    OrderCompleted(Order),
+    #[serde(rename = "payment:created")]
+    PaymentCreated(Payment),
 }
 
 impl Event {
@@ -31,13 +36,17 @@ impl Event {
             Event::TicketUpdated(_) => "ticket:updated",
             Event::OrderCreated(_) => "order:created",
             Event::OrderCancelled(_) => "order:cancelled",
+            Event::OrderCompleted(_) => "order:completed",
+            Event::PaymentCreated(_) => "payment:created",
         }
     }
 
     pub fn aggregate_version(&self) -> u64 {
         match self {
             Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
-            Event::OrderCreated(o) | Event::OrderCancelled(o) => o.version,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) | Event::OrderCompleted(o) => o.version,
+            // A payment is created once and never changes.
+            Event::PaymentCreated(_) => 0,
         }
     }
 }
@@ -73,6 +82,8 @@ pub enum Queue {
     TicketEvents,
     /// Read by the orders worker: the `orders` read model.
     OrderEvents,
+    /// Read by the payments worker: its payments table.
+    PaymentEvents,
 }
 
 impl Queue {
@@ -81,6 +92,7 @@ impl Queue {
         match self {
             Queue::TicketEvents => "TICKET_EVENTS",
             Queue::OrderEvents => "ORDER_EVENTS",
+            Queue::PaymentEvents => "PAYMENT_EVENTS",
         }
     }
 }
@@ -89,7 +101,8 @@ impl Queue {
 pub fn subscribers(event: &Event) -> &'static [Queue] {
     match event {
         Event::TicketCreated(_) | Event::TicketUpdated(_) => &[Queue::TicketEvents],
-        Event::OrderCreated(_) | Event::OrderCancelled(_) => &[Queue::OrderEvents],
+        Event::OrderCreated(_) | Event::OrderCancelled(_) | Event::OrderCompleted(_) => &[Queue::OrderEvents],
+        Event::PaymentCreated(_) => &[Queue::PaymentEvents],
     }
 }
 

@@ -13,6 +13,7 @@ pub mod money;
 pub mod orders;
 pub mod paging;
 pub mod password;
+pub mod payments;
 pub mod session;
 pub mod tickets;
 pub mod time;

@@ -71,6 +71,12 @@ pub struct Order {
     /// 0 on creation, +1 on every status change.
     pub version: u64,
     pub ticket: TicketSnapshot,
+    /// When the current payment attempt began (only while `awaiting:payment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_started_at: Option<i64>,
+    /// The payment that completed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
 }
 
 impl Order {
@@ -83,6 +89,7 @@ impl Order {
             expires_at: iso8601(self.expires_at),
             created_at: iso8601(self.created_at),
             version: self.version,
+            payment_id: self.payment_id.clone(),
             ticket: TicketSnapshotView {
                 id: self.ticket.id.to_string(),
                 title: self.ticket.title.clone(),
@@ -105,6 +112,8 @@ pub struct OrderView {
     pub expires_at: String,
     pub created_at: String,
     pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
     pub ticket: TicketSnapshotView,
 }
 

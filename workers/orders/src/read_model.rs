@@ -83,6 +83,7 @@ impl Row {
             expires_at: iso8601(self.expires_at),
             created_at: iso8601(self.created_at),
             version: self.version as u64,
+            payment_id: None,
             ticket: TicketSnapshotView {
                 id: self.ticket_id,
                 title: self.ticket_title,

@@ -11,7 +11,9 @@ mod store;
 
 use domain::desk::{self, Command, Outcome, Refusal, Reply};
 use domain::events::Envelope;
-use domain::orders::OrderStatus;
+use domain::ids::OrderId;
+use domain::orders::Order;
+use domain::tickets::Ticket;
 use store::Store;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -108,24 +110,42 @@ impl TicketObject {
                 None => refused(Refusal::OrderNotFound),
             },
             Command::CancelOrder { order_id, user_id } => {
-                let Some(order) = store.order(&order_id).await? else {
-                    return refused(Refusal::OrderNotFound);
-                };
-                match desk::cancel_order(&ticket, &order, &user_id) {
-                    Ok(Some(outcome)) => {
-                        let cancelled = outcome.order.clone().unwrap_or(order);
-                        self.commit(outcome, None, now).await?;
-                        Ok(Reply::Order(cancelled))
-                    }
-                    Ok(None) => Ok(Reply::Order(order)),
-                    Err(refusal) => refused(refusal),
-                }
+                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::cancel_order(t, o, &user_id)).await
+            }
+            Command::StartPayment { order_id, user_id } => {
+                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::start_payment(t, o, &user_id, now)).await
+            }
+            Command::CompletePayment { order_id, payment } => {
+                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::complete_payment(t, o, payment, now)).await
+            }
+            Command::FailPayment { order_id } => {
+                self.decide_on_order(&ticket, &order_id, now, |t, o| Ok(desk::fail_payment(t, o, now))).await
             }
         }
     }
 
+    /// Loads an order, lets the desk decide, and stores the outcome. The reply
+    /// is the order after the decision (unchanged when there was nothing to do).
+    async fn decide_on_order<F>(&self, ticket: &Ticket, order_id: &OrderId, now: i64, decide: F) -> Result<Reply>
+    where
+        F: FnOnce(&Ticket, &Order) -> std::result::Result<Option<Outcome>, Refusal>,
+    {
+        let Some(order) = self.store().order(order_id).await? else {
+            return Ok(Reply::Refused(Refusal::OrderNotFound));
+        };
+        match decide(ticket, &order) {
+            Ok(Some(outcome)) => {
+                let changed = outcome.order.clone().unwrap_or(order);
+                self.commit(outcome, None, now).await?;
+                Ok(Reply::Order(changed))
+            }
+            Ok(None) => Ok(Reply::Order(order)),
+            Err(refusal) => Ok(Reply::Refused(refusal)),
+        }
+    }
+
     /// Stores an outcome with its events, then sends them. Returns the new ticket.
-    async fn commit(&self, outcome: Outcome, idempotency: Option<(&str, &str)>, now: i64) -> Result<domain::tickets::Ticket> {
+    async fn commit(&self, outcome: Outcome, idempotency: Option<(&str, &str)>, now: i64) -> Result<Ticket> {
         let store = self.store();
         let envelopes: Vec<Envelope> = outcome
             .events
@@ -141,7 +161,8 @@ impl TicketObject {
         Ok(outcome.ticket)
     }
 
-    /// Expires the held order if its deadline has passed (idempotent).
+    /// Expires the held order, or gives up on its lost payment, if its
+    /// deadline has passed (idempotent).
     async fn expire_due_order(&self) -> Result<()> {
         let store = self.store();
         let now = now_ms();
@@ -174,7 +195,7 @@ impl TicketObject {
     }
 
     /// The next alarm: soon if events are waiting, else the held order's
-    /// deadline, else none.
+    /// deadline (its expiry, or its payment's timeout), else none.
     async fn schedule_next_alarm(&self) -> Result<()> {
         let store = self.store();
         let mut next: Option<i64> = None;
@@ -182,10 +203,8 @@ impl TicketObject {
             next = Some(now_ms() + OUTBOX_RETRY_MS);
         }
         if let Some(order_id) = store.ticket().await?.and_then(|t| t.order_id) {
-            if let Some(order) = store.order(&order_id).await? {
-                if order.status == OrderStatus::Created {
-                    next = Some(next.map_or(order.expires_at, |n| n.min(order.expires_at)));
-                }
+            if let Some(deadline) = store.order(&order_id).await?.as_ref().and_then(desk::next_deadline) {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
             }
         }
         match next {
