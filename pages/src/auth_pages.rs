@@ -1,13 +1,13 @@
 //! Sign-up, sign-in and sign-out pages: plain form posts that work without
 //! JavaScript, backed by the auth service's API.
 
-use crate::forms::{read_form, FormErrors};
-use crate::services::PageContext;
+use crate::forms::{read_form, value, FormErrors};
+use crate::services::{PageContext, Service};
 use crate::views::{self, auth::AuthForm};
-use domain::{ApiError, OrInternal};
+use domain::OrInternal;
 use edge::ApiResult;
 use serde_json::json;
-use worker::{Method, Request, Response};
+use worker::{Method, Request};
 
 pub fn signup_form(ctx: &PageContext) -> ApiResult {
     views::html(
@@ -37,14 +37,15 @@ pub async fn signin(req: &mut Request, ctx: &PageContext) -> ApiResult {
 
 async fn submit(req: &mut Request, ctx: &PageContext, form: AuthForm) -> ApiResult {
     let fields = read_form(req).await?;
-    let email = fields.get("email").map(String::as_str).unwrap_or("");
-    let password = fields.get("password").map(String::as_str).unwrap_or("");
+    let email = value(&fields, "email");
+    let password = value(&fields, "password");
     let path = match form {
         AuthForm::Signup => "/api/users/signup",
         AuthForm::Signin => "/api/users/signin",
     };
     let reply = ctx
-        .call_auth(
+        .call(
+            Service::Auth,
             Method::Post,
             path,
             Some(json!({ "email": email, "password": password })),
@@ -56,24 +57,21 @@ async fn submit(req: &mut Request, ctx: &PageContext, form: AuthForm) -> ApiResu
             400,
             views::auth::page(ctx, form, email, &FormErrors::from_api(&reply.body)),
         ),
-        status => Err(ApiError::internal(format!(
-            "auth answered {status} to {path}"
-        ))),
+        _ => Err(reply.unexpected(Service::Auth)),
     }
 }
 
 pub async fn signout(req: &Request, ctx: &PageContext) -> ApiResult {
     edge::csrf::refuse_cross_site(req)?;
     let reply = ctx
-        .call_auth(Method::Post, "/api/users/signout", None)
+        .call(Service::Auth, Method::Post, "/api/users/signout", None)
         .await?;
     redirect_home(reply.set_cookie.as_deref())
 }
 
-/// 303 so the browser follows with a GET (post/redirect/get).
+/// Home, with the session cookie the auth service set or cleared.
 fn redirect_home(set_cookie: Option<&str>) -> ApiResult {
-    let response = Response::empty().or_internal()?.with_status(303);
-    response.headers().set("location", "/").or_internal()?;
+    let response = views::redirect("/")?;
     if let Some(cookie) = set_cookie {
         response.headers().set("set-cookie", cookie).or_internal()?;
     }

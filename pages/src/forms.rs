@@ -1,6 +1,7 @@
-//! HTML form posts: read, bounded, and checked for a same-site origin.
+//! HTML forms: posts read bounded and checked for a same-site origin, and
+//! the query strings of GET pages.
 
-use domain::{ApiError, FieldError};
+use domain::{ApiError, FieldError, OrInternal};
 use serde_json::Value;
 use std::collections::HashMap;
 use worker::Request;
@@ -17,6 +18,18 @@ pub async fn read_form(req: &mut Request) -> Result<HashMap<String, String>, Api
         return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT });
     }
     Ok(url::form_urlencoded::parse(&bytes).into_owned().collect())
+}
+
+/// The value of `name` in the page's query string.
+pub fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let url = req.url().or_internal()?;
+    let found = url.query_pairs().find(|(k, _)| k == name);
+    Ok(found.map(|(_, v)| v.into_owned()))
+}
+
+/// A submitted field's text, or "" when the form left it out.
+pub fn value<'a>(fields: &'a HashMap<String, String>, name: &str) -> &'a str {
+    fields.get(name).map(String::as_str).unwrap_or("")
 }
 
 /// Errors from an API reply, split into those shown next to a field and
@@ -68,6 +81,14 @@ impl FormErrors {
     pub fn for_field(&self, field: &str) -> &[String] {
         self.by_field.get(field).map(Vec::as_slice).unwrap_or(&[])
     }
+
+    /// Every message, general ones first: for pages with no field to put them next to.
+    pub fn all(&self) -> Vec<String> {
+        let mut fields: Vec<&String> = self.by_field.keys().collect();
+        fields.sort();
+        let by_field = fields.into_iter().flat_map(|f| self.for_field(f).iter());
+        self.general.iter().chain(by_field).cloned().collect()
+    }
 }
 
 #[cfg(test)]
@@ -85,6 +106,7 @@ mod tests {
         assert_eq!(errors.for_field("email"), ["Email must be valid"]);
         assert_eq!(errors.general, ["Email in use"]);
         assert!(errors.for_field("password").is_empty());
+        assert_eq!(errors.all(), ["Email in use", "Email must be valid"]);
     }
 
     #[test]

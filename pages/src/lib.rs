@@ -3,7 +3,9 @@
 
 mod auth_pages;
 mod forms;
+mod order_pages;
 mod services;
+mod ticket_pages;
 mod views;
 
 use edge::reply;
@@ -33,14 +35,27 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult {
     let ctx = services::PageContext::load(&req, env, request_id).await?;
-    match (req.method(), req.path().as_str()) {
-        (Method::Get, "/") => views::html(200, views::home::page(&ctx)),
-        (Method::Get, "/auth/signup") => auth_pages::signup_form(&ctx),
-        (Method::Post, "/auth/signup") => auth_pages::signup(&mut req, &ctx).await,
-        (Method::Get, "/auth/signin") => auth_pages::signin_form(&ctx),
-        (Method::Post, "/auth/signin") => auth_pages::signin(&mut req, &ctx).await,
-        (Method::Get, "/auth/signout") => auth_pages::signout_form(&ctx),
-        (Method::Post, "/auth/signout") => auth_pages::signout(&req, &ctx).await,
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    match (req.method(), segments.as_slice()) {
+        (Method::Get, []) => ticket_pages::home(&req, &ctx).await,
+        (Method::Get, ["auth", "signup"]) => auth_pages::signup_form(&ctx),
+        (Method::Post, ["auth", "signup"]) => auth_pages::signup(&mut req, &ctx).await,
+        (Method::Get, ["auth", "signin"]) => auth_pages::signin_form(&ctx),
+        (Method::Post, ["auth", "signin"]) => auth_pages::signin(&mut req, &ctx).await,
+        (Method::Get, ["auth", "signout"]) => auth_pages::signout_form(&ctx),
+        (Method::Post, ["auth", "signout"]) => auth_pages::signout(&req, &ctx).await,
+        (Method::Get, ["tickets", "new"]) => ticket_pages::new_form(&ctx),
+        (Method::Post, ["tickets", "new"]) => ticket_pages::create(&mut req, &ctx).await,
+        (Method::Get, ["tickets", id]) => ticket_pages::show(&ctx, id).await,
+        (Method::Get, ["tickets", id, "edit"]) => ticket_pages::edit_form(&ctx, id).await,
+        (Method::Post, ["tickets", id, "edit"]) => ticket_pages::update(&mut req, &ctx, id).await,
+        (Method::Post, ["tickets", id, "purchase"]) => {
+            ticket_pages::purchase(&mut req, &ctx, id).await
+        }
+        (Method::Get, ["orders"]) => order_pages::list(&req, &ctx).await,
+        (Method::Get, ["orders", id]) => order_pages::show(&ctx, id).await,
+        (Method::Post, ["orders", id, "cancel"]) => order_pages::cancel(&mut req, &ctx, id).await,
         _ => Err(domain::ApiError::NotFound),
     }
 }

@@ -1,11 +1,13 @@
 //! Talking to the service workers over their service bindings.
 
+use crate::forms::FormErrors;
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
 use edge::reply::{self, REQUEST_ID_HEADER};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{Env, Fetcher, Headers, Method, Request, RequestInit, Response};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Url};
 
 /// Which service owns an `/api/...` path.
 fn binding_for(path: &str) -> Option<&'static str> {
@@ -40,20 +42,57 @@ pub async fn forward(req: Request, env: &Env, request_id: &str) -> worker::Resul
     }
 }
 
+/// The service workers the pages call, by their binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Auth,
+    Tickets,
+    Orders,
+}
+
+impl Service {
+    fn binding(self) -> &'static str {
+        match self {
+            Service::Auth => "AUTH",
+            Service::Tickets => "TICKETS",
+            Service::Orders => "ORDERS",
+        }
+    }
+}
+
 /// What every page needs: who is signed in, the site's origin, and how to call the API.
 pub struct PageContext {
     pub user: Option<CurrentUser>,
     pub origin: String,
     pub request_id: String,
     cookie: Option<String>,
-    auth: Fetcher,
+    env: Env,
 }
 
-/// A service's answer: its status, its JSON body and the cookie it set.
+/// A service's answer: its status, its JSON body, the cookie it set and the
+/// cursor of the next page of a list.
 pub struct ApiReply {
     pub status: u16,
     pub body: Value,
     pub set_cookie: Option<String>,
+    pub next_cursor: Option<String>,
+}
+
+impl ApiReply {
+    /// The body as the type the service documents.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        serde_json::from_value(self.body).or_internal()
+    }
+
+    /// A status the page has no answer of its own for, as the error page shows it.
+    pub fn unexpected(&self, service: Service) -> ApiError {
+        match self.status {
+            400 => ApiError::BadRequest(FormErrors::from_api(&self.body).all().join("; ")),
+            401 => ApiError::NotAuthorized,
+            404 => ApiError::NotFound,
+            status => ApiError::internal(format!("{} answered {status}", service.binding())),
+        }
+    }
 }
 
 impl PageContext {
@@ -64,7 +103,7 @@ impl PageContext {
             origin: url.origin().ascii_serialization(),
             request_id: request_id.to_string(),
             cookie: req.headers().get("cookie").ok().flatten(),
-            auth: env.service("AUTH").or_internal()?,
+            env: env.clone(),
         };
         // Anonymous visitors need no round trip.
         if ctx
@@ -78,18 +117,22 @@ impl PageContext {
                 current_user: Option<CurrentUser>,
             }
             let reply = ctx
-                .call_auth(Method::Get, "/api/users/currentuser", None)
+                .call(Service::Auth, Method::Get, "/api/users/currentuser", None)
                 .await?;
-            ctx.user = serde_json::from_value::<Current>(reply.body)
-                .or_internal()?
-                .current_user;
+            ctx.user = reply.parse::<Current>()?.current_user;
         }
         Ok(ctx)
     }
 
-    /// Calls the auth service as the browser would, with the browser's cookie.
-    pub async fn call_auth(
+    /// Whether the signed-in user is `user_id`.
+    pub fn is_user(&self, user_id: &str) -> bool {
+        self.user.as_ref().is_some_and(|u| u.id == user_id)
+    }
+
+    /// Calls a service as the browser would, with the browser's cookie.
+    pub async fn call(
         &self,
+        service: Service,
         method: Method,
         path: &str,
         body: Option<Value>,
@@ -114,20 +157,55 @@ impl PageContext {
         init.with_headers(headers);
         let request =
             Request::new_with_init(&format!("{}{path}", self.origin), &init).or_internal()?;
-        let mut response = self.auth.fetch_request(request).await.or_internal()?;
-        let set_cookie = response.headers().get("set-cookie").ok().flatten();
+        let fetcher = self.env.service(service.binding()).or_internal()?;
+        let mut response = fetcher.fetch_request(request).await.or_internal()?;
+        let header = |name: &str| response.headers().get(name).ok().flatten();
+        let set_cookie = header("set-cookie");
+        let next_cursor = header("link").as_deref().and_then(next_cursor);
+        // 204 and error pages of the platform have no JSON: Null says "nothing".
         let body = response.json::<Value>().await.unwrap_or(Value::Null);
         Ok(ApiReply {
             status: response.status_code(),
             body,
             set_cookie,
+            next_cursor,
         })
     }
 }
 
+/// The `cursor` of the `rel="next"` URL in a `Link` header.
+fn next_cursor(link: &str) -> Option<String> {
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.trim().split_once(';')?;
+        if !params.split(';').any(|p| p.trim() == r#"rel="next""#) {
+            return None;
+        }
+        let url = Url::parse(target.trim().strip_prefix('<')?.strip_suffix('>')?).ok()?;
+        let cursor = url.query_pairs().find(|(k, _)| k == "cursor")?.1;
+        Some(cursor.into_owned()).filter(|c| !c.is_empty())
+    })
+}
+
+/// A `&cursor=` to append to an API list query, from the page's own query string.
+pub fn cursor_query(cursor: Option<&str>) -> String {
+    match cursor.filter(|c| !c.is_empty()) {
+        Some(cursor) => format!("&cursor={}", encode(cursor)),
+        None => String::new(),
+    }
+}
+
+/// The page's own URL for the next page of a list, when the API has one.
+pub fn next_page_link(page_path: &str, next_cursor: Option<&str>) -> Option<String> {
+    next_cursor.map(|cursor| format!("{page_path}?cursor={}", encode(cursor)))
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::binding_for;
+    use super::{binding_for, cursor_query, next_cursor, next_page_link};
 
     #[test]
     fn routes_api_paths_to_their_service() {
@@ -135,5 +213,28 @@ mod tests {
         assert_eq!(binding_for("/api/users"), Some("AUTH"));
         assert_eq!(binding_for("/api/usersx/signin"), None);
         assert_eq!(binding_for("/api/"), None);
+    }
+
+    #[test]
+    fn finds_the_next_cursor_in_a_link_header() {
+        let link = r#"<http://x/api/tickets?available=true&limit=20&cursor=MTc5NTox>; rel="next""#;
+        assert_eq!(next_cursor(link).as_deref(), Some("MTc5NTox"));
+        let two = r#"<http://x/a?cursor=p>; rel="prev", <http://x/a?cursor=n>; rel="next""#;
+        assert_eq!(next_cursor(two).as_deref(), Some("n"));
+        assert_eq!(next_cursor(r#"<http://x/a?cursor=p>; rel="prev""#), None);
+        assert_eq!(next_cursor(r#"<http://x/a>; rel="next""#), None);
+        assert_eq!(next_cursor("garbage"), None);
+    }
+
+    #[test]
+    fn passes_a_cursor_on_encoded() {
+        assert_eq!(cursor_query(None), "");
+        assert_eq!(cursor_query(Some("")), "");
+        assert_eq!(cursor_query(Some("a b&c")), "&cursor=a+b%26c");
+        assert_eq!(
+            next_page_link("/", Some("x=")).as_deref(),
+            Some("/?cursor=x%3D")
+        );
+        assert_eq!(next_page_link("/orders", None), None);
     }
 }

@@ -1,4 +1,4 @@
-use super::layout;
+use super::{general_errors, layout, Field};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
 use maud::{html, Markup};
@@ -20,12 +20,12 @@ pub fn page(ctx: &PageContext, form: AuthForm, email: &str, errors: &FormErrors)
         html! {
             div.card {
                 h1 { (title) }
-                @for message in &errors.general {
-                    p.error-banner role="alert" { (message) }
-                }
+                (general_errors(errors))
                 form method="post" action=(action) novalidate {
-                    (field("email", "Email", "email", email, "email", errors))
-                    (field("password", "Password", "password", "", password_autocomplete, errors))
+                    (Field { name: "email", label: "Email", kind: "email", value: email,
+                        autocomplete: "email", inputmode: None }.render(errors))
+                    (Field { name: "password", label: "Password", kind: "password", value: "",
+                        autocomplete: password_autocomplete, inputmode: None }.render(errors))
                     button.primary type="submit" { (button) }
                 }
                 @match form {
@@ -35,29 +35,6 @@ pub fn page(ctx: &PageContext, form: AuthForm, email: &str, errors: &FormErrors)
             }
         },
     )
-}
-
-fn field(
-    name: &str,
-    label: &str,
-    kind: &str,
-    value: &str,
-    autocomplete: &str,
-    errors: &FormErrors,
-) -> Markup {
-    let messages = errors.for_field(name);
-    let error_id = format!("{name}-error");
-    html! {
-        div.field.invalid[!messages.is_empty()] {
-            label for=(name) { (label) }
-            input id=(name) name=(name) type=(kind) value=(value) autocomplete=(autocomplete)
-                aria-invalid=[(!messages.is_empty()).then_some("true")]
-                aria-describedby=[(!messages.is_empty()).then_some(error_id.as_str())];
-            @if !messages.is_empty() {
-                p.field-error id=(error_id) { (messages.join("; ")) }
-            }
-        }
-    }
 }
 
 pub fn signout_page(ctx: &PageContext) -> Markup {

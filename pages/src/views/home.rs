@@ -1,8 +1,10 @@
 use super::layout;
 use crate::services::PageContext;
+use crate::views::tickets;
+use domain::tickets::TicketView;
 use maud::{html, Markup};
 
-pub fn page(ctx: &PageContext) -> Markup {
+pub fn page(ctx: &PageContext, for_sale: &[TicketView], next_page: Option<&str>) -> Markup {
     layout(
         ctx,
         "Tickets",
@@ -17,6 +19,7 @@ pub fn page(ctx: &PageContext) -> Markup {
                         a href="/auth/signin" { "sign in" } " to buy and sell tickets." }
                 }
             }
+            (tickets::listing(for_sale, next_page))
         },
     )
 }

@@ -2,7 +2,10 @@
 
 pub mod auth;
 pub mod home;
+pub mod orders;
+pub mod tickets;
 
+use crate::forms::FormErrors;
 use crate::services::PageContext;
 use domain::{ApiError, OrInternal};
 use edge::ApiResult;
@@ -20,7 +23,19 @@ pub fn html(status: u16, page: Markup) -> ApiResult {
     Ok(response)
 }
 
+/// 303 so the browser follows with a GET (post/redirect/get).
+pub fn redirect(location: &str) -> ApiResult {
+    let response = Response::empty().or_internal()?.with_status(303);
+    response.headers().set("location", location).or_internal()?;
+    Ok(response)
+}
+
 pub fn layout(ctx: &PageContext, title: &str, body: Markup) -> Markup {
+    layout_with_head(ctx, title, html! {}, body)
+}
+
+/// The layout with extra `<head>` content (a refresh, a script).
+pub fn layout_with_head(ctx: &PageContext, title: &str, head: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -29,12 +44,15 @@ pub fn layout(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Ticketing" }
                 link rel="stylesheet" href="/static/app.css";
+                (head)
             }
             body {
                 header.site-header {
                     a.brand href="/" { "Ticketing" }
                     nav {
                         @if let Some(user) = &ctx.user {
+                            a href="/tickets/new" { "Sell a ticket" }
+                            a href="/orders" { "My orders" }
                             span.who data-testid="signed-in-as" { (user.email) }
                             form.inline method="post" action="/auth/signout" {
                                 button.link type="submit" { "Sign out" }
@@ -47,6 +65,45 @@ pub fn layout(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                 }
                 main.container { (body) }
             }
+        }
+    }
+}
+
+/// One labelled input with its error messages; ids are `name` and `name-error`.
+pub struct Field<'a> {
+    pub name: &'a str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub value: &'a str,
+    pub autocomplete: &'a str,
+    pub inputmode: Option<&'a str>,
+}
+
+impl Field<'_> {
+    pub fn render(&self, errors: &FormErrors) -> Markup {
+        let messages = errors.for_field(self.name);
+        let invalid = !messages.is_empty();
+        let error_id = format!("{}-error", self.name);
+        html! {
+            div.field.invalid[invalid] {
+                label for=(self.name) { (self.label) }
+                input id=(self.name) name=(self.name) type=(self.kind) value=(self.value)
+                    autocomplete=(self.autocomplete) inputmode=[self.inputmode]
+                    aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[invalid.then_some(error_id.as_str())];
+                @if invalid {
+                    p.field-error id=(error_id) { (messages.join("; ")) }
+                }
+            }
+        }
+    }
+}
+
+/// Messages about the form as a whole, above it.
+pub fn general_errors(errors: &FormErrors) -> Markup {
+    html! {
+        @for message in &errors.general {
+            p.error-banner role="alert" { (message) }
         }
     }
 }

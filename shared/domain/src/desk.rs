@@ -43,7 +43,9 @@ impl From<Refusal> for ApiError {
             Refusal::AlreadyReserved => bad("Ticket is already reserved"),
             Refusal::OwnTicket => bad("You cannot buy your own ticket"),
             Refusal::OrderComplete => bad("Cannot cancel a completed order"),
-            Refusal::PaymentInProgress => bad("Cannot cancel an order while its payment is in progress"),
+            Refusal::PaymentInProgress => {
+                bad("Cannot cancel an order while its payment is in progress")
+            }
             Refusal::OrderCancelled => bad("Cannot pay for a cancelled order"),
             Refusal::OrderExpired => bad("Cannot pay for an expired order"),
         }
@@ -55,15 +57,40 @@ impl From<Refusal> for ApiError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Command {
-    CreateTicket { ticket_id: TicketId, user_id: String, input: TicketInput },
-    UpdateTicket { user_id: String, input: TicketInput },
+    CreateTicket {
+        ticket_id: TicketId,
+        user_id: String,
+        input: TicketInput,
+    },
+    UpdateTicket {
+        user_id: String,
+        input: TicketInput,
+    },
     GetTicket,
-    PlaceOrder { order_id: OrderId, user_id: String, window_ms: i64, idempotency_key: Option<String> },
-    GetOrder { order_id: OrderId },
-    CancelOrder { order_id: OrderId, user_id: String },
-    StartPayment { order_id: OrderId, user_id: String },
-    CompletePayment { order_id: OrderId, payment: Payment },
-    FailPayment { order_id: OrderId },
+    PlaceOrder {
+        order_id: OrderId,
+        user_id: String,
+        window_ms: i64,
+        idempotency_key: Option<String>,
+    },
+    GetOrder {
+        order_id: OrderId,
+    },
+    CancelOrder {
+        order_id: OrderId,
+        user_id: String,
+    },
+    StartPayment {
+        order_id: OrderId,
+        user_id: String,
+    },
+    CompletePayment {
+        order_id: OrderId,
+        payment: Payment,
+    },
+    FailPayment {
+        order_id: OrderId,
+    },
 }
 
 /// The object's answer: the ticket or the order the command was about.
@@ -94,10 +121,18 @@ pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) 
         sold_to: None,
         created_at: now,
     };
-    Outcome { events: vec![Event::TicketCreated(ticket.clone())], ticket, order: None }
+    Outcome {
+        events: vec![Event::TicketCreated(ticket.clone())],
+        ticket,
+        order: None,
+    }
 }
 
-pub fn update_ticket(ticket: &Ticket, user_id: &str, input: TicketInput) -> Result<Outcome, Refusal> {
+pub fn update_ticket(
+    ticket: &Ticket,
+    user_id: &str,
+    input: TicketInput,
+) -> Result<Outcome, Refusal> {
     if ticket.user_id != user_id {
         return Err(Refusal::NotOwner);
     }
@@ -113,11 +148,21 @@ pub fn update_ticket(ticket: &Ticket, user_id: &str, input: TicketInput) -> Resu
         version: ticket.version + 1,
         ..ticket.clone()
     };
-    Ok(Outcome { events: vec![Event::TicketUpdated(ticket.clone())], ticket, order: None })
+    Ok(Outcome {
+        events: vec![Event::TicketUpdated(ticket.clone())],
+        ticket,
+        order: None,
+    })
 }
 
 /// Holds the ticket for a new order that expires `window_ms` from `now`.
-pub fn place_order(ticket: &Ticket, order_id: OrderId, buyer: &str, now: i64, window_ms: i64) -> Result<Outcome, Refusal> {
+pub fn place_order(
+    ticket: &Ticket,
+    order_id: OrderId,
+    buyer: &str,
+    now: i64,
+    window_ms: i64,
+) -> Result<Outcome, Refusal> {
     if ticket.user_id == buyer {
         return Err(Refusal::OwnTicket);
     }
@@ -132,13 +177,24 @@ pub fn place_order(ticket: &Ticket, order_id: OrderId, buyer: &str, now: i64, wi
         expires_at: now + window_ms,
         created_at: now,
         version: 0,
-        ticket: TicketSnapshot { id: ticket.id.clone(), title: ticket.title.clone(), price: ticket.price },
+        ticket: TicketSnapshot {
+            id: ticket.id.clone(),
+            title: ticket.title.clone(),
+            price: ticket.price,
+        },
         payment_started_at: None,
         payment_id: None,
     };
-    let ticket = Ticket { order_id: Some(order_id), version: ticket.version + 1, ..ticket.clone() };
+    let ticket = Ticket {
+        order_id: Some(order_id),
+        version: ticket.version + 1,
+        ..ticket.clone()
+    };
     Ok(Outcome {
-        events: vec![Event::OrderCreated(order.clone()), Event::TicketUpdated(ticket.clone())],
+        events: vec![
+            Event::OrderCreated(order.clone()),
+            Event::TicketUpdated(ticket.clone()),
+        ],
         ticket,
         order: Some(order),
     })
@@ -189,12 +245,19 @@ pub fn expire_order(ticket: &Ticket, order: &Order, now: i64) -> Option<Outcome>
 /// waits for the outcome. `Ok(None)`: a payment is already in flight (a
 /// concurrent or retried request), which goes on with the same provider
 /// idempotency key and so charges once.
-pub fn start_payment(ticket: &Ticket, order: &Order, by: &str, now: i64) -> Result<Option<Outcome>, Refusal> {
+pub fn start_payment(
+    ticket: &Ticket,
+    order: &Order,
+    by: &str,
+    now: i64,
+) -> Result<Option<Outcome>, Refusal> {
     if order.user_id != by {
         return Err(Refusal::NotOwner);
     }
     match order.status {
-        OrderStatus::Cancelled if order.cancel_reason == Some(CancelReason::Expired) => Err(Refusal::OrderExpired),
+        OrderStatus::Cancelled if order.cancel_reason == Some(CancelReason::Expired) => {
+            Err(Refusal::OrderExpired)
+        }
         OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
         OrderStatus::Complete => Err(Refusal::OrderComplete),
         OrderStatus::AwaitingPayment => Ok(None),
@@ -206,7 +269,11 @@ pub fn start_payment(ticket: &Ticket, order: &Order, by: &str, now: i64) -> Resu
                 version: order.version + 1,
                 ..order.clone()
             };
-            Ok(Some(Outcome { ticket: ticket.clone(), order: Some(order), events: vec![] }))
+            Ok(Some(Outcome {
+                ticket: ticket.clone(),
+                order: Some(order),
+                events: vec![],
+            }))
         }
     }
 }
@@ -214,9 +281,16 @@ pub fn start_payment(ticket: &Ticket, order: &Order, by: &str, now: i64) -> Resu
 /// The charge succeeded: the order is complete and the ticket sold, for good.
 /// `Ok(None)`: already completed by this payment (a retry or the webhook).
 /// Refused for a cancelled or expired order: the caller must refund.
-pub fn complete_payment(ticket: &Ticket, order: &Order, payment: Payment, now: i64) -> Result<Option<Outcome>, Refusal> {
+pub fn complete_payment(
+    ticket: &Ticket,
+    order: &Order,
+    payment: Payment,
+    now: i64,
+) -> Result<Option<Outcome>, Refusal> {
     match order.status {
-        OrderStatus::Complete if order.payment_id.as_deref() == Some(payment.id.as_str()) => Ok(None),
+        OrderStatus::Complete if order.payment_id.as_deref() == Some(payment.id.as_str()) => {
+            Ok(None)
+        }
         OrderStatus::Complete => Err(Refusal::OrderComplete),
         OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
         OrderStatus::Created if now >= order.expires_at => Err(Refusal::OrderExpired),
@@ -235,7 +309,11 @@ pub fn complete_payment(ticket: &Ticket, order: &Order, payment: Payment, now: i
                 ..ticket.clone()
             };
             Ok(Some(Outcome {
-                events: vec![Event::OrderCompleted(order.clone()), Event::TicketUpdated(ticket.clone()), Event::PaymentCreated(payment)],
+                events: vec![
+                    Event::OrderCompleted(order.clone()),
+                    Event::TicketUpdated(ticket.clone()),
+                    Event::PaymentCreated(payment),
+                ],
                 ticket,
                 order: Some(order),
             }))
@@ -257,7 +335,11 @@ pub fn fail_payment(ticket: &Ticket, order: &Order, now: i64) -> Option<Outcome>
         version: order.version + 1,
         ..order.clone()
     };
-    Some(Outcome { ticket: ticket.clone(), order: Some(order), events: vec![] })
+    Some(Outcome {
+        ticket: ticket.clone(),
+        order: Some(order),
+        events: vec![],
+    })
 }
 
 fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> Outcome {
@@ -275,7 +357,11 @@ fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> Outcome {
         ticket.version += 1;
         events.push(Event::TicketUpdated(ticket.clone()));
     }
-    Outcome { ticket, order: Some(order), events }
+    Outcome {
+        ticket,
+        order: Some(order),
+        events,
+    }
 }
 
 #[cfg(test)]
@@ -289,7 +375,10 @@ mod tests {
     const WINDOW: i64 = 900_000;
 
     fn input(title: &str, price: i64) -> TicketInput {
-        TicketInput { title: Title::parse(Some(&json!(title))).unwrap(), price: Cents(price) }
+        TicketInput {
+            title: Title::parse(Some(&json!(title))).unwrap(),
+            price: Cents(price),
+        }
     }
 
     fn ticket() -> Ticket {
@@ -312,30 +401,55 @@ mod tests {
     #[test]
     fn a_new_ticket_is_free_at_version_0() {
         let created = create_ticket(ticket().id, "seller", input("Concert", 2000), NOW);
-        assert_eq!((created.ticket.version, created.ticket.is_free()), (0, true));
+        assert_eq!(
+            (created.ticket.version, created.ticket.is_free()),
+            (0, true)
+        );
         assert_eq!(subjects(&created), ["ticket:created"]);
     }
 
     #[test]
     fn the_owner_edits_a_free_ticket() {
         let edited = update_ticket(&ticket(), "seller", input("Opera", 3000)).unwrap();
-        assert_eq!((edited.ticket.title.as_str(), edited.ticket.price, edited.ticket.version), ("Opera", Cents(3000), 1));
+        assert_eq!(
+            (
+                edited.ticket.title.as_str(),
+                edited.ticket.price,
+                edited.ticket.version
+            ),
+            ("Opera", Cents(3000), 1)
+        );
         assert_eq!(subjects(&edited), ["ticket:updated"]);
     }
 
     #[test]
     fn edits_are_refused_to_others_and_while_held_or_sold() {
-        assert_eq!(update_ticket(&ticket(), "someone", input("x", 1)), Err(Refusal::NotOwner));
-        assert_eq!(update_ticket(&held().ticket, "seller", input("x", 1)), Err(Refusal::TicketReserved));
-        let sold = Ticket { sold_to: Some(order_id(1)), ..ticket() };
-        assert_eq!(update_ticket(&sold, "seller", input("x", 1)), Err(Refusal::TicketSold));
+        assert_eq!(
+            update_ticket(&ticket(), "someone", input("x", 1)),
+            Err(Refusal::NotOwner)
+        );
+        assert_eq!(
+            update_ticket(&held().ticket, "seller", input("x", 1)),
+            Err(Refusal::TicketReserved)
+        );
+        let sold = Ticket {
+            sold_to: Some(order_id(1)),
+            ..ticket()
+        };
+        assert_eq!(
+            update_ticket(&sold, "seller", input("x", 1)),
+            Err(Refusal::TicketSold)
+        );
     }
 
     #[test]
     fn placing_an_order_holds_the_ticket_until_the_deadline() {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
-        assert_eq!((order.status, order.version, order.expires_at), (OrderStatus::Created, 0, NOW + WINDOW));
+        assert_eq!(
+            (order.status, order.version, order.expires_at),
+            (OrderStatus::Created, 0, NOW + WINDOW)
+        );
         assert_eq!(order.ticket.price, Cents(2000));
         assert_eq!(outcome.ticket.order_id, Some(order_id(1)));
         assert_eq!(outcome.ticket.version, 1, "reserved is version 1");
@@ -344,22 +458,39 @@ mod tests {
 
     #[test]
     fn a_held_or_sold_ticket_cannot_be_ordered() {
-        assert_eq!(place_order(&held().ticket, order_id(2), "other", NOW, WINDOW), Err(Refusal::AlreadyReserved));
-        let sold = Ticket { sold_to: Some(order_id(1)), ..ticket() };
-        assert_eq!(place_order(&sold, order_id(2), "other", NOW, WINDOW), Err(Refusal::AlreadyReserved));
+        assert_eq!(
+            place_order(&held().ticket, order_id(2), "other", NOW, WINDOW),
+            Err(Refusal::AlreadyReserved)
+        );
+        let sold = Ticket {
+            sold_to: Some(order_id(1)),
+            ..ticket()
+        };
+        assert_eq!(
+            place_order(&sold, order_id(2), "other", NOW, WINDOW),
+            Err(Refusal::AlreadyReserved)
+        );
     }
 
     #[test]
     fn sellers_cannot_buy_their_own_ticket() {
-        assert_eq!(place_order(&ticket(), order_id(1), "seller", NOW, WINDOW), Err(Refusal::OwnTicket));
+        assert_eq!(
+            place_order(&ticket(), order_id(1), "seller", NOW, WINDOW),
+            Err(Refusal::OwnTicket)
+        );
     }
 
     #[test]
     fn cancelling_releases_the_ticket_at_version_2() {
         let outcome = held();
-        let cancelled = cancel_order(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer").unwrap().unwrap();
+        let cancelled = cancel_order(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer")
+            .unwrap()
+            .unwrap();
         let order = cancelled.order.clone().unwrap();
-        assert_eq!((order.status, order.cancel_reason, order.version), (OrderStatus::Cancelled, Some(CancelReason::User), 1));
+        assert_eq!(
+            (order.status, order.cancel_reason, order.version),
+            (OrderStatus::Cancelled, Some(CancelReason::User), 1)
+        );
         assert!(cancelled.ticket.is_free());
         assert_eq!(cancelled.ticket.version, 2, "released is version 2");
         assert_eq!(subjects(&cancelled), ["order:cancelled", "ticket:updated"]);
@@ -369,22 +500,50 @@ mod tests {
     fn cancel_is_refused_to_others_and_for_final_or_paying_orders() {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
-        assert_eq!(cancel_order(&outcome.ticket, &order, "intruder"), Err(Refusal::NotOwner));
-        let complete = Order { status: OrderStatus::Complete, ..order.clone() };
-        assert_eq!(cancel_order(&outcome.ticket, &complete, "buyer"), Err(Refusal::OrderComplete));
-        let paying = Order { status: OrderStatus::AwaitingPayment, ..order.clone() };
-        assert_eq!(cancel_order(&outcome.ticket, &paying, "buyer"), Err(Refusal::PaymentInProgress));
-        let cancelled = Order { status: OrderStatus::Cancelled, ..order };
-        assert_eq!(cancel_order(&outcome.ticket, &cancelled, "buyer"), Ok(None), "a no-op");
+        assert_eq!(
+            cancel_order(&outcome.ticket, &order, "intruder"),
+            Err(Refusal::NotOwner)
+        );
+        let complete = Order {
+            status: OrderStatus::Complete,
+            ..order.clone()
+        };
+        assert_eq!(
+            cancel_order(&outcome.ticket, &complete, "buyer"),
+            Err(Refusal::OrderComplete)
+        );
+        let paying = Order {
+            status: OrderStatus::AwaitingPayment,
+            ..order.clone()
+        };
+        assert_eq!(
+            cancel_order(&outcome.ticket, &paying, "buyer"),
+            Err(Refusal::PaymentInProgress)
+        );
+        let cancelled = Order {
+            status: OrderStatus::Cancelled,
+            ..order
+        };
+        assert_eq!(
+            cancel_order(&outcome.ticket, &cancelled, "buyer"),
+            Ok(None),
+            "a no-op"
+        );
     }
 
     #[test]
     fn orders_expire_at_their_deadline_and_not_before() {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
-        assert_eq!(expire_order(&outcome.ticket, &order, NOW + WINDOW - 1), None);
+        assert_eq!(
+            expire_order(&outcome.ticket, &order, NOW + WINDOW - 1),
+            None
+        );
         let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW).unwrap();
-        assert_eq!(expired.order.unwrap().cancel_reason, Some(CancelReason::Expired));
+        assert_eq!(
+            expired.order.unwrap().cancel_reason,
+            Some(CancelReason::Expired)
+        );
         assert!(expired.ticket.is_free());
     }
 
@@ -392,10 +551,22 @@ mod tests {
     fn expiry_leaves_paid_cancelled_and_paying_orders_alone() {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
-        for status in [OrderStatus::Complete, OrderStatus::Cancelled, OrderStatus::AwaitingPayment] {
+        for status in [
+            OrderStatus::Complete,
+            OrderStatus::Cancelled,
+            OrderStatus::AwaitingPayment,
+        ] {
             // A payment that began a moment ago is still in flight.
-            let order = Order { status, payment_started_at: Some(NOW + WINDOW * 2 - 1), ..order.clone() };
-            assert_eq!(expire_order(&outcome.ticket, &order, NOW + WINDOW * 2), None, "{status:?}");
+            let order = Order {
+                status,
+                payment_started_at: Some(NOW + WINDOW * 2 - 1),
+                ..order.clone()
+            };
+            assert_eq!(
+                expire_order(&outcome.ticket, &order, NOW + WINDOW * 2),
+                None,
+                "{status:?}"
+            );
         }
     }
 
@@ -403,7 +574,9 @@ mod tests {
     fn releasing_a_stale_order_does_not_free_someone_elses_hold() {
         let first = held();
         let stale = first.order.clone().unwrap();
-        let released = cancel_order(&first.ticket, &stale, "buyer").unwrap().unwrap();
+        let released = cancel_order(&first.ticket, &stale, "buyer")
+            .unwrap()
+            .unwrap();
         let second = place_order(&released.ticket, order_id(2), "other", NOW, WINDOW).unwrap();
         // An alarm or retry that somehow sees the first order again must not touch the second hold.
         let again = release(&second.ticket, &stale, CancelReason::Expired);
@@ -412,58 +585,144 @@ mod tests {
     }
 
     fn payment(id: &str) -> Payment {
-        Payment { id: id.into(), order_id: order_id(1), user_id: "buyer".into(), amount: Cents(2000), currency: "usd".into(), provider: "local".into(), provider_ref: "pi_1".into() }
+        Payment {
+            id: id.into(),
+            order_id: order_id(1),
+            user_id: "buyer".into(),
+            amount: Cents(2000),
+            currency: "usd".into(),
+            provider: "local".into(),
+            provider_ref: "pi_1".into(),
+        }
     }
 
     fn paying() -> Outcome {
         let outcome = held();
-        start_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer", NOW + 10).unwrap().unwrap()
+        start_payment(
+            &outcome.ticket,
+            outcome.order.as_ref().unwrap(),
+            "buyer",
+            NOW + 10,
+        )
+        .unwrap()
+        .unwrap()
     }
 
     #[test]
     fn paying_moves_the_order_to_awaiting_payment_first() {
         let outcome = paying();
         let order = outcome.order.unwrap();
-        assert_eq!((order.status, order.version, order.payment_started_at), (OrderStatus::AwaitingPayment, 1, Some(NOW + 10)));
+        assert_eq!(
+            (order.status, order.version, order.payment_started_at),
+            (OrderStatus::AwaitingPayment, 1, Some(NOW + 10))
+        );
         assert_eq!(outcome.ticket.order_id, Some(order_id(1)), "still held");
     }
 
     #[test]
     fn a_second_payment_attempt_goes_on_without_a_second_transition() {
         let outcome = paying();
-        assert_eq!(start_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), "buyer", NOW + 20), Ok(None));
+        assert_eq!(
+            start_payment(
+                &outcome.ticket,
+                outcome.order.as_ref().unwrap(),
+                "buyer",
+                NOW + 20
+            ),
+            Ok(None)
+        );
     }
 
     #[test]
     fn payment_is_refused_to_others_and_for_cancelled_expired_or_paid_orders() {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
-        assert_eq!(start_payment(&outcome.ticket, &order, "intruder", NOW), Err(Refusal::NotOwner));
-        assert_eq!(start_payment(&outcome.ticket, &order, "buyer", NOW + WINDOW), Err(Refusal::OrderExpired));
-        let cancelled = cancel_order(&outcome.ticket, &order, "buyer").unwrap().unwrap().order.unwrap();
-        assert_eq!(start_payment(&outcome.ticket, &cancelled, "buyer", NOW), Err(Refusal::OrderCancelled));
-        let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW).unwrap().order.unwrap();
-        assert_eq!(start_payment(&outcome.ticket, &expired, "buyer", NOW), Err(Refusal::OrderExpired));
-        let complete = Order { status: OrderStatus::Complete, ..order };
-        assert_eq!(start_payment(&outcome.ticket, &complete, "buyer", NOW), Err(Refusal::OrderComplete));
+        assert_eq!(
+            start_payment(&outcome.ticket, &order, "intruder", NOW),
+            Err(Refusal::NotOwner)
+        );
+        assert_eq!(
+            start_payment(&outcome.ticket, &order, "buyer", NOW + WINDOW),
+            Err(Refusal::OrderExpired)
+        );
+        let cancelled = cancel_order(&outcome.ticket, &order, "buyer")
+            .unwrap()
+            .unwrap()
+            .order
+            .unwrap();
+        assert_eq!(
+            start_payment(&outcome.ticket, &cancelled, "buyer", NOW),
+            Err(Refusal::OrderCancelled)
+        );
+        let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW)
+            .unwrap()
+            .order
+            .unwrap();
+        assert_eq!(
+            start_payment(&outcome.ticket, &expired, "buyer", NOW),
+            Err(Refusal::OrderExpired)
+        );
+        let complete = Order {
+            status: OrderStatus::Complete,
+            ..order
+        };
+        assert_eq!(
+            start_payment(&outcome.ticket, &complete, "buyer", NOW),
+            Err(Refusal::OrderComplete)
+        );
     }
 
     #[test]
     fn a_successful_charge_completes_the_order_and_sells_the_ticket() {
         let outcome = paying();
-        let done = complete_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), payment("pay_1"), NOW + 30).unwrap().unwrap();
+        let done = complete_payment(
+            &outcome.ticket,
+            outcome.order.as_ref().unwrap(),
+            payment("pay_1"),
+            NOW + 30,
+        )
+        .unwrap()
+        .unwrap();
         let order = done.order.clone().unwrap();
-        assert_eq!((order.status, order.payment_id.as_deref(), order.version), (OrderStatus::Complete, Some("pay_1"), 2));
-        assert_eq!((done.ticket.sold_to.clone(), done.ticket.order_id.clone(), done.ticket.version), (Some(order_id(1)), None, 2));
-        assert_eq!(subjects(&done), ["order:completed", "ticket:updated", "payment:created"]);
+        assert_eq!(
+            (order.status, order.payment_id.as_deref(), order.version),
+            (OrderStatus::Complete, Some("pay_1"), 2)
+        );
+        assert_eq!(
+            (
+                done.ticket.sold_to.clone(),
+                done.ticket.order_id.clone(),
+                done.ticket.version
+            ),
+            (Some(order_id(1)), None, 2)
+        );
+        assert_eq!(
+            subjects(&done),
+            ["order:completed", "ticket:updated", "payment:created"]
+        );
         // Sold for good: not reservable, not editable, not expirable, not cancellable.
-        assert_eq!(place_order(&done.ticket, order_id(2), "other", NOW, WINDOW), Err(Refusal::AlreadyReserved));
-        assert_eq!(update_ticket(&done.ticket, "seller", input("x", 1)), Err(Refusal::TicketSold));
+        assert_eq!(
+            place_order(&done.ticket, order_id(2), "other", NOW, WINDOW),
+            Err(Refusal::AlreadyReserved)
+        );
+        assert_eq!(
+            update_ticket(&done.ticket, "seller", input("x", 1)),
+            Err(Refusal::TicketSold)
+        );
         assert_eq!(expire_order(&done.ticket, &order, NOW + WINDOW * 10), None);
-        assert_eq!(cancel_order(&done.ticket, &order, "buyer"), Err(Refusal::OrderComplete));
+        assert_eq!(
+            cancel_order(&done.ticket, &order, "buyer"),
+            Err(Refusal::OrderComplete)
+        );
         // The same payment again (retry, webhook) changes nothing; another one is refused.
-        assert_eq!(complete_payment(&done.ticket, &order, payment("pay_1"), NOW + 40), Ok(None));
-        assert_eq!(complete_payment(&done.ticket, &order, payment("pay_2"), NOW + 40), Err(Refusal::OrderComplete));
+        assert_eq!(
+            complete_payment(&done.ticket, &order, payment("pay_1"), NOW + 40),
+            Ok(None)
+        );
+        assert_eq!(
+            complete_payment(&done.ticket, &order, payment("pay_2"), NOW + 40),
+            Err(Refusal::OrderComplete)
+        );
     }
 
     #[test]
@@ -471,18 +730,46 @@ mod tests {
         let outcome = held();
         let order = outcome.order.clone().unwrap();
         let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW).unwrap();
-        let late = complete_payment(&expired.ticket, expired.order.as_ref().unwrap(), payment("pay_1"), NOW + WINDOW + 1);
+        let late = complete_payment(
+            &expired.ticket,
+            expired.order.as_ref().unwrap(),
+            payment("pay_1"),
+            NOW + WINDOW + 1,
+        );
         assert_eq!(late, Err(Refusal::OrderCancelled));
-        assert_eq!(complete_payment(&outcome.ticket, &order, payment("pay_1"), NOW + WINDOW), Err(Refusal::OrderExpired));
+        assert_eq!(
+            complete_payment(&outcome.ticket, &order, payment("pay_1"), NOW + WINDOW),
+            Err(Refusal::OrderExpired)
+        );
     }
 
     #[test]
     fn a_payment_started_before_the_deadline_may_complete_after_it() {
         let held = held();
-        let outcome = start_payment(&held.ticket, held.order.as_ref().unwrap(), "buyer", NOW + WINDOW - 10).unwrap().unwrap();
-        let late = complete_payment(&outcome.ticket, outcome.order.as_ref().unwrap(), payment("pay_1"), NOW + WINDOW + 5);
+        let outcome = start_payment(
+            &held.ticket,
+            held.order.as_ref().unwrap(),
+            "buyer",
+            NOW + WINDOW - 10,
+        )
+        .unwrap()
+        .unwrap();
+        let late = complete_payment(
+            &outcome.ticket,
+            outcome.order.as_ref().unwrap(),
+            payment("pay_1"),
+            NOW + WINDOW + 5,
+        );
         assert!(matches!(late, Ok(Some(_))));
-        assert_eq!(expire_order(&outcome.ticket, outcome.order.as_ref().unwrap(), NOW + WINDOW + 5), None, "expiry waits for the payment");
+        assert_eq!(
+            expire_order(
+                &outcome.ticket,
+                outcome.order.as_ref().unwrap(),
+                NOW + WINDOW + 5
+            ),
+            None,
+            "expiry waits for the payment"
+        );
     }
 
     #[test]
@@ -493,9 +780,16 @@ mod tests {
         assert_eq!(retry.order.unwrap().status, OrderStatus::Created);
         assert!(retry.events.is_empty());
         let too_late = fail_payment(&outcome.ticket, &order, NOW + WINDOW).unwrap();
-        assert_eq!(too_late.order.unwrap().cancel_reason, Some(CancelReason::Expired));
+        assert_eq!(
+            too_late.order.unwrap().cancel_reason,
+            Some(CancelReason::Expired)
+        );
         assert!(too_late.ticket.is_free());
-        assert_eq!(fail_payment(&outcome.ticket, &held().order.unwrap(), NOW), None, "only a payment in flight can fail");
+        assert_eq!(
+            fail_payment(&outcome.ticket, &held().order.unwrap(), NOW),
+            None,
+            "only a payment in flight can fail"
+        );
     }
 
     #[test]
@@ -503,9 +797,16 @@ mod tests {
         let outcome = paying();
         let order = outcome.order.clone().unwrap();
         assert_eq!(next_deadline(&order), Some(NOW + 10 + PAYMENT_TIMEOUT_MS));
-        assert_eq!(expire_order(&outcome.ticket, &order, NOW + 10 + PAYMENT_TIMEOUT_MS - 1), None);
-        let given_up = expire_order(&outcome.ticket, &order, NOW + WINDOW + PAYMENT_TIMEOUT_MS).unwrap();
-        assert_eq!(given_up.order.unwrap().cancel_reason, Some(CancelReason::Expired));
+        assert_eq!(
+            expire_order(&outcome.ticket, &order, NOW + 10 + PAYMENT_TIMEOUT_MS - 1),
+            None
+        );
+        let given_up =
+            expire_order(&outcome.ticket, &order, NOW + WINDOW + PAYMENT_TIMEOUT_MS).unwrap();
+        assert_eq!(
+            given_up.order.unwrap().cancel_reason,
+            Some(CancelReason::Expired)
+        );
     }
 
     #[test]
@@ -513,7 +814,13 @@ mod tests {
         let status = |r: Refusal| ApiError::from(r).status();
         assert_eq!(status(Refusal::TicketNotFound), 404);
         assert_eq!(status(Refusal::NotOwner), 401);
-        assert_eq!(ApiError::from(Refusal::AlreadyReserved), ApiError::BadRequest("Ticket is already reserved".into()));
-        assert_eq!(ApiError::from(Refusal::TicketReserved), ApiError::BadRequest("Cannot edit a reserved ticket".into()));
+        assert_eq!(
+            ApiError::from(Refusal::AlreadyReserved),
+            ApiError::BadRequest("Ticket is already reserved".into())
+        );
+        assert_eq!(
+            ApiError::from(Refusal::TicketReserved),
+            ApiError::BadRequest("Cannot edit a reserved ticket".into())
+        );
     }
 }

@@ -33,6 +33,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: not signed in, or signed in as someone else than the owner.
     NotAuthorized,
+    /// 402: the card was declined; the message is the provider's.
+    PaymentRequired(String),
     /// 403: refused whoever asks (e.g. a cross-site state-changing request).
     Forbidden(&'static str),
     /// 404 for unknown resources and unknown routes.
@@ -45,6 +47,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 500: logged in full, answered with a message that leaks nothing.
     Internal(String),
+    /// 502: an upstream (the payment provider) failed; safe to retry.
+    BadGateway(String),
 }
 
 #[derive(Serialize)]
@@ -65,12 +69,14 @@ impl ApiError {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest(_) => 400,
             ApiError::NotAuthorized => 401,
+            ApiError::PaymentRequired(_) => 402,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal(_) => 500,
+            ApiError::BadGateway(_) => 502,
         }
     }
 
@@ -83,7 +89,9 @@ impl ApiError {
         };
         match self {
             ApiError::Validation(errors) => errors.clone(),
-            ApiError::BadRequest(message) => general(message.clone()),
+            ApiError::BadRequest(message)
+            | ApiError::PaymentRequired(message)
+            | ApiError::BadGateway(message) => general(message.clone()),
             ApiError::NotAuthorized => general("Not authorized".into()),
             ApiError::Forbidden(why) => general((*why).into()),
             ApiError::NotFound => general("Not found".into()),
@@ -150,6 +158,8 @@ mod tests {
     fn each_kind_maps_to_its_status() {
         let cases = [
             (ApiError::NotAuthorized, 401),
+            (ApiError::PaymentRequired("declined".into()), 402),
+            (ApiError::BadGateway("down".into()), 502),
             (ApiError::Forbidden("x"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed, 405),

@@ -44,7 +44,9 @@ impl Event {
     pub fn aggregate_version(&self) -> u64 {
         match self {
             Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
-            Event::OrderCreated(o) | Event::OrderCancelled(o) | Event::OrderCompleted(o) => o.version,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) | Event::OrderCompleted(o) => {
+                o.version
+            }
             // A payment is created once and never changes.
             Event::PaymentCreated(_) => 0,
         }
@@ -101,7 +103,9 @@ impl Queue {
 pub fn subscribers(event: &Event) -> &'static [Queue] {
     match event {
         Event::TicketCreated(_) | Event::TicketUpdated(_) => &[Queue::TicketEvents],
-        Event::OrderCreated(_) | Event::OrderCancelled(_) | Event::OrderCompleted(_) => &[Queue::OrderEvents],
+        Event::OrderCreated(_) | Event::OrderCancelled(_) | Event::OrderCompleted(_) => {
+            &[Queue::OrderEvents]
+        }
         Event::PaymentCreated(_) => &[Queue::PaymentEvents],
     }
 }
@@ -154,7 +158,10 @@ mod tests {
 
     #[test]
     fn subjects_route_to_their_subscribers() {
-        assert_eq!(subscribers(&Event::TicketCreated(ticket(0))), [Queue::TicketEvents]);
+        assert_eq!(
+            subscribers(&Event::TicketCreated(ticket(0))),
+            [Queue::TicketEvents]
+        );
     }
 
     #[test]

@@ -58,7 +58,14 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_not_found() {
-        for raw in ["", "123", "not-a-uuid", "0b7c9d6e1f2a4b3c8d4e5f6a7b8c9d0e", "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0g", "../../etc/passwd"] {
+        for raw in [
+            "",
+            "123",
+            "not-a-uuid",
+            "0b7c9d6e1f2a4b3c8d4e5f6a7b8c9d0e",
+            "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0g",
+            "../../etc/passwd",
+        ] {
             assert_eq!(OrderId::parse(raw), Err(ApiError::NotFound), "{raw:?}");
         }
     }

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod password;
 pub mod payments;
 pub mod session;
+pub mod stripe;
 pub mod tickets;
 pub mod time;
 pub mod users;

@@ -32,11 +32,23 @@ impl Cents {
             return Err(must_be_positive());
         }
         if fraction.len() > 2 {
-            return Err(FieldError::new("price", "Price must have at most two decimal places"));
+            return Err(FieldError::new(
+                "price",
+                "Price must have at most two decimal places",
+            ));
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_high())? };
-        let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| must_be_positive())?;
-        let cents = whole.checked_mul(100).and_then(|c| c.checked_add(fraction)).ok_or_else(too_high)?;
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| too_high())?
+        };
+        let fraction: i64 = format!("{fraction:0<2}")
+            .parse()
+            .map_err(|_| must_be_positive())?;
+        let cents = whole
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(fraction))
+            .ok_or_else(too_high)?;
         match cents {
             0 => Err(must_be_positive()),
             c if c > MAX_PRICE.0 => Err(too_high()),
@@ -83,17 +95,45 @@ mod tests {
 
     #[test]
     fn refuses_zero_negative_and_non_numbers() {
-        for v in [json!(0), json!(-10), json!("-1"), json!("abc"), json!(""), json!(null), json!(true), json!([]), json!("1e3"), json!("."), json!("1.2.3")] {
-            assert_eq!(parse(v.clone()), Err("Price must be greater than 0".into()), "{v}");
+        for v in [
+            json!(0),
+            json!(-10),
+            json!("-1"),
+            json!("abc"),
+            json!(""),
+            json!(null),
+            json!(true),
+            json!([]),
+            json!("1e3"),
+            json!("."),
+            json!("1.2.3"),
+        ] {
+            assert_eq!(
+                parse(v.clone()),
+                Err("Price must be greater than 0".into()),
+                "{v}"
+            );
         }
-        assert_eq!(Cents::parse_price(None).map_err(|e| e.message), Err("Price must be greater than 0".into()));
+        assert_eq!(
+            Cents::parse_price(None).map_err(|e| e.message),
+            Err("Price must be greater than 0".into())
+        );
     }
 
     #[test]
     fn refuses_fractions_of_a_cent_and_absurd_amounts() {
-        assert_eq!(parse(json!(1.234)), Err("Price must have at most two decimal places".into()));
-        assert_eq!(parse(json!(1000000.01)), Err("Price must be at most 1000000".into()));
-        assert_eq!(parse(json!("99999999999999999999999")), Err("Price must be at most 1000000".into()));
+        assert_eq!(
+            parse(json!(1.234)),
+            Err("Price must have at most two decimal places".into())
+        );
+        assert_eq!(
+            parse(json!(1000000.01)),
+            Err("Price must be at most 1000000".into())
+        );
+        assert_eq!(
+            parse(json!("99999999999999999999999")),
+            Err("Price must be at most 1000000".into())
+        );
     }
 
     #[test]

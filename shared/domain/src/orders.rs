@@ -132,13 +132,21 @@ mod tests {
 
     #[test]
     fn statuses_keep_the_original_names() {
-        let names: Vec<String> = [OrderStatus::Created, OrderStatus::AwaitingPayment, OrderStatus::Complete, OrderStatus::Cancelled]
-            .iter()
-            .map(|s| {
-                assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-                s.as_str().to_string()
-            })
-            .collect();
-        assert_eq!(names, ["created", "awaiting:payment", "complete", "cancelled"]);
+        let names: Vec<String> = [
+            OrderStatus::Created,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::Complete,
+            OrderStatus::Cancelled,
+        ]
+        .iter()
+        .map(|s| {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            s.as_str().to_string()
+        })
+        .collect();
+        assert_eq!(
+            names,
+            ["created", "awaiting:payment", "complete", "cancelled"]
+        );
     }
 }

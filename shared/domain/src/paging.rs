@@ -22,11 +22,16 @@ impl Cursor {
     pub fn decode(raw: &str) -> Option<Cursor> {
         let text = String::from_utf8(B64URL.decode(raw).ok()?).ok()?;
         let (created_at, id) = text.split_once(':')?;
-        let id_ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !id_ok {
             return None;
         }
-        Some(Cursor { created_at: created_at.parse().ok()?, id: id.to_string() })
+        Some(Cursor {
+            created_at: created_at.parse().ok()?,
+            id: id.to_string(),
+        })
     }
 }
 
@@ -45,13 +50,18 @@ impl PageRequest {
                 .parse::<u32>()
                 .ok()
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| ApiError::Validation(vec![FieldError::new("limit", "Limit must be between 1 and 100")]))?,
+                .ok_or_else(|| {
+                    ApiError::Validation(vec![FieldError::new(
+                        "limit",
+                        "Limit must be between 1 and 100",
+                    )])
+                })?,
         };
         let after = match cursor {
             None | Some("") => None,
-            Some(raw) => Some(
-                Cursor::decode(raw).ok_or_else(|| ApiError::Validation(vec![FieldError::new("cursor", "Cursor is invalid")]))?,
-            ),
+            Some(raw) => Some(Cursor::decode(raw).ok_or_else(|| {
+                ApiError::Validation(vec![FieldError::new("cursor", "Cursor is invalid")])
+            })?),
         };
         Ok(Self { limit, after })
     }
@@ -63,9 +73,19 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let cursor = Cursor { created_at: 1_795_000_000_000, id: "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e".into() };
+        let cursor = Cursor {
+            created_at: 1_795_000_000_000,
+            id: "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e".into(),
+        };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        for raw in ["", "!!!", "bm9jb2xvbg", &B64URL.encode("x:abc"), &B64URL.encode("5:a'b"), &B64URL.encode("5:")] {
+        for raw in [
+            "",
+            "!!!",
+            "bm9jb2xvbg",
+            &B64URL.encode("x:abc"),
+            &B64URL.encode("5:a'b"),
+            &B64URL.encode("5:"),
+        ] {
             assert_eq!(Cursor::decode(raw), None, "{raw}");
         }
     }

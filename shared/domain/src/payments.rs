@@ -21,14 +21,17 @@ pub struct Payment {
     pub provider_ref: String,
 }
 
-/// The provider's idempotency key for an order's charge: every attempt to pay
-/// one order, concurrent or retried, is the same charge to the provider.
-pub fn charge_idempotency_key(order_id: &OrderId) -> String {
-    format!("order-{order_id}-charge")
+/// The provider's idempotency key for one payment attempt on an order. The
+/// attempt is the order's version once it is `awaiting:payment`: concurrent
+/// or retried requests during one attempt share it and so charge once, while
+/// a new attempt after a decline gets a new key (providers replay a cached
+/// decline for a reused key).
+pub fn charge_idempotency_key(order_id: &OrderId, attempt_version: u64) -> String {
+    format!("order-{order_id}-charge-v{attempt_version}")
 }
 
-pub fn refund_idempotency_key(order_id: &OrderId) -> String {
-    format!("order-{order_id}-refund")
+pub fn refund_idempotency_key(provider_ref: &str) -> String {
+    format!("refund-{provider_ref}")
 }
 
 /// What a provider says about a charge.

@@ -33,7 +33,10 @@ impl Title {
             return Err(FieldError::new("title", "Title is required"));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(FieldError::new("title", "Title must be at most 120 characters"));
+            return Err(FieldError::new(
+                "title",
+                "Title must be at most 120 characters",
+            ));
         }
         Ok(Title(title.to_string()))
     }
@@ -52,9 +55,14 @@ pub struct TicketInput {
 
 impl TicketInput {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        match (Title::parse(body.get("title")), Cents::parse_price(body.get("price"))) {
+        match (
+            Title::parse(body.get("title")),
+            Cents::parse_price(body.get("price")),
+        ) {
             (Ok(title), Ok(price)) => Ok(Self { title, price }),
-            (title, price) => Err(ApiError::Validation([title.err(), price.err()].into_iter().flatten().collect())),
+            (title, price) => Err(ApiError::Validation(
+                [title.err(), price.err()].into_iter().flatten().collect(),
+            )),
         }
     }
 }
@@ -121,20 +129,31 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed_and_required() {
-        assert_eq!(Title::parse(Some(&json!("  Concert "))).unwrap().as_str(), "Concert");
+        assert_eq!(
+            Title::parse(Some(&json!("  Concert "))).unwrap().as_str(),
+            "Concert"
+        );
         for v in [json!(""), json!("   "), json!(5), json!(null)] {
-            assert_eq!(Title::parse(Some(&v)).unwrap_err().message, "Title is required");
+            assert_eq!(
+                Title::parse(Some(&v)).unwrap_err().message,
+                "Title is required"
+            );
         }
         assert!(Title::parse(Some(&json!("x".repeat(121)))).is_err());
     }
 
     #[test]
     fn input_reports_both_fields() {
-        let Err(ApiError::Validation(errors)) = TicketInput::parse(&json!({"title": "", "price": -10})) else {
+        let Err(ApiError::Validation(errors)) =
+            TicketInput::parse(&json!({"title": "", "price": -10}))
+        else {
             panic!("expected validation errors");
         };
         let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
-        assert_eq!(messages, ["Title is required", "Price must be greater than 0"]);
+        assert_eq!(
+            messages,
+            ["Title is required", "Price must be greater than 0"]
+        );
     }
 
     #[test]
@@ -150,7 +169,10 @@ mod tests {
             created_at: 0,
         };
         let view = ticket.view();
-        assert_eq!((view.price, view.price_cents, view.sold), (19.99, 1999, false));
+        assert_eq!(
+            (view.price, view.price_cents, view.sold),
+            (19.99, 1999, false)
+        );
         assert_eq!(view.created_at, "1970-01-01T00:00:00.000Z");
     }
 }

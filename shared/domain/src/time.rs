@@ -13,6 +13,9 @@ pub fn iso8601(unix_ms: i64) -> String {
 mod tests {
     #[test]
     fn formats_milliseconds_in_utc() {
-        assert_eq!(super::iso8601(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(
+            super::iso8601(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
     }
 }

@@ -18,7 +18,10 @@ impl DeskClient {
     /// The one object that serializes everything about `ticket_id`.
     pub fn for_ticket(env: &Env, ticket_id: &TicketId) -> Result<Self, ApiError> {
         let namespace = env.durable_object(BINDING).or_internal()?;
-        let stub = namespace.id_from_name(ticket_id.as_str()).and_then(|id| id.get_stub()).or_internal()?;
+        let stub = namespace
+            .id_from_name(ticket_id.as_str())
+            .and_then(|id| id.get_stub())
+            .or_internal()?;
         Ok(Self { stub })
     }
 
@@ -26,11 +29,15 @@ impl DeskClient {
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(serde_json::to_string(command).or_internal()?.into()));
-        let request = Request::new_with_init("https://ticket-object/command", &init).or_internal()?;
+        let request =
+            Request::new_with_init("https://ticket-object/command", &init).or_internal()?;
         let mut response = self.stub.fetch_with_request(request).await.or_internal()?;
         if response.status_code() != 200 {
             let body = response.text().await.unwrap_or_default();
-            return Err(ApiError::internal(format!("ticket object answered {}: {body}", response.status_code())));
+            return Err(ApiError::internal(format!(
+                "ticket object answered {}: {body}",
+                response.status_code()
+            )));
         }
         response.json::<Reply>().await.or_internal()
     }

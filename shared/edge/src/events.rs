@@ -24,13 +24,19 @@ pub async fn publish(env: &Env, envelope: &Envelope) -> worker::Result<()> {
 /// Runs `apply` on each envelope of a batch: ack on success, retry on
 /// failure. An unreadable message is retried too and so ends in the
 /// queue's dead-letter queue after `max_retries`, where a person can see it.
-pub async fn consume<F, Fut>(batch: MessageBatch<worker::wasm_bindgen::JsValue>, apply: F) -> worker::Result<()>
+pub async fn consume<F, Fut>(
+    batch: MessageBatch<worker::wasm_bindgen::JsValue>,
+    apply: F,
+) -> worker::Result<()>
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), domain::ApiError>>,
 {
     for message in batch.raw_iter() {
-        let text = JSON::stringify(&message.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let text = JSON::stringify(&message.body())
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
         let envelope = match serde_json::from_str::<Envelope>(&text) {
             Ok(envelope) => envelope,
             Err(e) => {

@@ -86,28 +86,44 @@ impl TestClient {
     }
 
     pub async fn put_json(&self, path: &str, body: Value) -> Response {
-        self.http.put(self.url(path)).json(&body).send().await.expect("PUT")
+        self.http
+            .put(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT")
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.http.delete(self.url(path)).send().await.expect("DELETE")
+        self.http
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE")
     }
 
     /// Lists a ticket for sale and returns it.
     pub async fn create_ticket(&self, title: &str, price: Value) -> Value {
-        let response = self.post_json("/api/tickets", json!({ "title": title, "price": price })).await;
+        let response = self
+            .post_json("/api/tickets", json!({ "title": title, "price": price }))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "creating a ticket");
         response.json().await.expect("a ticket")
     }
 
     pub async fn place_order(&self, ticket_id: &str) -> Response {
-        self.post_json("/api/orders", json!({ "ticketId": ticket_id })).await
+        self.post_json("/api/orders", json!({ "ticketId": ticket_id }))
+            .await
     }
 
     /// Places an order that must succeed and returns it.
     pub async fn order(&self, ticket_id: &str) -> Value {
         let response = self.place_order(ticket_id).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "ordering {ticket_id}");
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "ordering {ticket_id}"
+        );
         response.json().await.expect("an order")
     }
 
@@ -136,14 +152,19 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out after {within:?} waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
 /// The tickets read model's row for `id`, if listed.
 pub async fn listed_ticket(client: &TestClient, query: &str, id: &str) -> Option<Value> {
-    let page: Value = client.get_json(&format!("/api/tickets?limit=100{query}")).await;
+    let page: Value = client
+        .get_json(&format!("/api/tickets?limit=100{query}"))
+        .await;
     page.as_array()?.iter().find(|t| t["id"] == id).cloned()
 }
 
@@ -187,9 +208,14 @@ pub async fn errors(response: Response) -> Vec<(String, Option<String>)> {
 /// Unix milliseconds of an ISO 8601 UTC timestamp as the API writes them
 /// (`2026-11-25T20:42:26.283Z`).
 pub fn iso_to_unix_ms(iso: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(iso).unwrap_or_else(|e| panic!("{iso:?} is not ISO 8601: {e}")).timestamp_millis()
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .unwrap_or_else(|e| panic!("{iso:?} is not ISO 8601: {e}"))
+        .timestamp_millis()
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
 }

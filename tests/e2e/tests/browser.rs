@@ -47,3 +47,104 @@ async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
     assert_eq!(browser.text("[data-testid=signed-in-as]").await, email);
     browser.close().await;
 }
+
+/// The value of an input, as the browser holds it.
+async fn input_value(browser: &Browser, css: &str) -> Option<String> {
+    let field = browser
+        .client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.prop("value").await.expect("value")
+}
+
+async fn current_path(browser: &Browser) -> String {
+    browser
+        .client
+        .current_url()
+        .await
+        .expect("current URL")
+        .path()
+        .to_string()
+}
+
+async fn sign_up(browser: &Browser, base: &str) -> String {
+    let email = unique_email();
+    browser.goto(&format!("{base}/auth/signup")).await;
+    browser.fill("#email", &email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    assert_eq!(browser.text("[data-testid=signed-in-as]").await, email);
+    email
+}
+
+#[tokio::test]
+async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
+    let base = base_url();
+    let title = format!("Concert {}", uuid::Uuid::new_v4().simple());
+
+    // The seller: a bad price is shown next to its field, with the title kept.
+    let seller = Browser::launch().await;
+    sign_up(&seller, &base).await;
+    seller.click("a[href='/tickets/new']").await;
+    seller.text("#price").await;
+    seller.fill("#title", &title).await;
+    seller.fill("#price", "-5").await;
+    seller.click("button[type=submit].primary").await;
+    assert_eq!(
+        seller.text("#price-error").await,
+        "Price must be greater than 0"
+    );
+    assert!(!seller.has("#title-error").await, "the title was fine");
+    assert_eq!(input_value(&seller, "#title").await, Some(title.clone()));
+
+    seller.fill("#price", "12.5").await;
+    seller.click("button[type=submit].primary").await;
+    assert_eq!(seller.text("[data-testid=ticket-title]").await, title);
+    assert_eq!(seller.text("[data-testid=ticket-price]").await, "12.50");
+    assert_eq!(
+        seller.text("[data-testid=ticket-status]").await,
+        "Available"
+    );
+    assert!(seller.has("[data-testid=edit]").await, "the owner may edit");
+    assert!(!seller.has("[data-testid=purchase]").await, "nor buy it");
+    let ticket_path = current_path(&seller).await;
+    assert!(
+        ticket_path.starts_with("/tickets/") && ticket_path != "/tickets/new",
+        "landed on {ticket_path}"
+    );
+
+    // The buyer, in a session of their own, reserves it...
+    let buyer = Browser::launch().await;
+    sign_up(&buyer, &base).await;
+    buyer.goto(&format!("{base}{ticket_path}")).await;
+    assert_eq!(buyer.text("[data-testid=ticket-title]").await, title);
+    buyer.click("[data-testid=purchase]").await;
+    let countdown = buyer.text("[data-testid=countdown]").await;
+    assert!(countdown.ends_with("seconds left to pay"), "{countdown}");
+    let seconds: u32 = buyer
+        .text("#seconds-left")
+        .await
+        .parse()
+        .expect("a number of seconds");
+    assert!(seconds > 0, "{seconds} seconds left");
+    assert_eq!(buyer.text("[data-testid=order-status]").await, "Created");
+    let order_path = current_path(&buyer).await;
+    assert!(order_path.starts_with("/orders/"), "landed on {order_path}");
+    buyer.screenshot("../../target/browser-order.png").await;
+
+    // ...then cancels, which frees the ticket again.
+    buyer.click("[data-testid=cancel-order]").await;
+    assert_eq!(
+        buyer.text("[data-testid=order-outcome]").await,
+        "Order cancelled"
+    );
+    assert_eq!(buyer.text("[data-testid=order-status]").await, "Cancelled");
+    assert!(!buyer.has("[data-testid=countdown]").await);
+    assert_eq!(current_path(&buyer).await, order_path);
+    buyer.goto(&format!("{base}{ticket_path}")).await;
+    assert_eq!(buyer.text("[data-testid=ticket-status]").await, "Available");
+
+    buyer.close().await;
+    seller.close().await;
+}

@@ -24,7 +24,9 @@ fn ticket_data(id: &str, user_id: &str, title: &str, version: u64) -> Value {
 }
 
 async fn deliver(client: &TestClient, envelopes: Vec<Value>) {
-    let response = client.post_json("/api/tickets/_test/events", Value::Array(envelopes)).await;
+    let response = client
+        .post_json("/api/tickets/_test/events", Value::Array(envelopes))
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
@@ -32,17 +34,34 @@ async fn deliver(client: &TestClient, envelopes: Vec<Value>) {
 /// sent before it have been through the consumer too.
 async fn settle(client: &TestClient, user_id: &str) {
     let marker = uuid::Uuid::new_v4().to_string();
-    deliver(client, vec![envelope("ticket:created", 0, ticket_data(&marker, user_id, "marker", 0))]).await;
-    eventually(Duration::from_secs(3), "the marker event", || listed_ticket(client, "", &marker)).await;
+    deliver(
+        client,
+        vec![envelope(
+            "ticket:created",
+            0,
+            ticket_data(&marker, user_id, "marker", 0),
+        )],
+    )
+    .await;
+    eventually(Duration::from_secs(3), "the marker event", || {
+        listed_ticket(client, "", &marker)
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn duplicated_and_stale_ticket_events_do_not_roll_the_read_model_back() {
     let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"].as_str().unwrap().to_string();
+    let user_id = client.current_user().await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let ticket = client.create_ticket("Original", json!(10)).await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    eventually(Duration::from_secs(2), "v0 listed", || listed_ticket(&client, "", &id)).await;
+    eventually(Duration::from_secs(2), "v0 listed", || {
+        listed_ticket(&client, "", &id)
+    })
+    .await;
 
     let newest = envelope("ticket:updated", 2, ticket_data(&id, &user_id, "Newest", 2));
     let stale = envelope("ticket:updated", 1, ticket_data(&id, &user_id, "Stale", 1));
@@ -50,13 +69,19 @@ async fn duplicated_and_stale_ticket_events_do_not_roll_the_read_model_back() {
     settle(&client, &user_id).await;
 
     let listed = listed_ticket(&client, "", &id).await.unwrap();
-    assert_eq!((listed["title"].clone(), listed["version"].clone()), (json!("Newest"), json!(2)));
+    assert_eq!(
+        (listed["title"].clone(), listed["version"].clone()),
+        (json!("Newest"), json!(2))
+    );
 }
 
 #[tokio::test]
 async fn events_arriving_newest_first_build_the_newest_state() {
     let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"].as_str().unwrap().to_string();
+    let user_id = client.current_user().await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let id = uuid::Uuid::new_v4().to_string();
     deliver(
         &client,
@@ -68,13 +93,19 @@ async fn events_arriving_newest_first_build_the_newest_state() {
     .await;
     settle(&client, &user_id).await;
     let listed = listed_ticket(&client, "", &id).await.expect("listed");
-    assert_eq!((listed["title"].clone(), listed["version"].clone()), (json!("Second"), json!(1)));
+    assert_eq!(
+        (listed["title"].clone(), listed["version"].clone()),
+        (json!("Second"), json!(1))
+    );
 }
 
 #[tokio::test]
 async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
     let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"].as_str().unwrap().to_string();
+    let user_id = client.current_user().await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let order_id = uuid::Uuid::new_v4().to_string();
     let order = |status: &str, version: u64| {
         let mut data = json!({"id": order_id, "userId": user_id, "status": status, "expiresAt": 1_795_000_900_000i64,
@@ -86,22 +117,50 @@ async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
         data
     };
     let cancelled = envelope("order:cancelled", 1, order("cancelled", 1));
-    deliver(&client, vec![cancelled.clone(), envelope("order:created", 0, order("created", 0)), cancelled]).await;
-    let is_final = |o: &Value| o["status"] == "cancelled" && o["cancelReason"] == "expired" && o["version"] == 1;
+    deliver(
+        &client,
+        vec![
+            cancelled.clone(),
+            envelope("order:created", 0, order("created", 0)),
+            cancelled,
+        ],
+    )
+    .await;
+    let is_final = |o: &Value| {
+        o["status"] == "cancelled" && o["cancelReason"] == "expired" && o["version"] == 1
+    };
     let own_order = || async {
         let list = client.get_json("/api/orders").await;
-        list.as_array()?.iter().find(|o| o["id"] == order_id.as_str()).cloned()
+        list.as_array()?
+            .iter()
+            .find(|o| o["id"] == order_id.as_str())
+            .cloned()
     };
-    eventually(Duration::from_secs(3), "the cancelled order listed", || async { own_order().await.filter(is_final) }).await;
+    eventually(
+        Duration::from_secs(3),
+        "the cancelled order listed",
+        || async { own_order().await.filter(is_final) },
+    )
+    .await;
     // Give the stale order:created (and the duplicate) time to arrive: still cancelled.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert!(own_order().await.is_some_and(|o| is_final(&o)));
-    assert_eq!(client.get_json("/api/orders").await.as_array().unwrap().len(), 1);
+    assert_eq!(
+        client
+            .get_json("/api/orders")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn the_test_hook_refuses_anything_but_envelopes() {
     let (client, _) = TestClient::signed_up().await;
-    let response = client.post_json("/api/tickets/_test/events", json!([{"subject": "nope"}])).await;
+    let response = client
+        .post_json("/api/tickets/_test/events", json!([{"subject": "nope"}]))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

@@ -22,10 +22,17 @@ async fn all_at_once(requests: Vec<(Arc<TestClient>, String)>) -> Vec<(StatusCod
             barrier.wait().await;
             let response = client.place_order(&ticket_id).await;
             let status = response.status();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
         })
     });
-    join_all(tasks).await.into_iter().map(|r| r.expect("a request task")).collect()
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("a request task"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -35,14 +42,33 @@ async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
     let ticket_id = ticket["id"].as_str().unwrap().to_string();
     let crowd = buyers(50).await;
 
-    let results = all_at_once(crowd.iter().map(|b| (b.clone(), ticket_id.clone())).collect()).await;
+    let results = all_at_once(
+        crowd
+            .iter()
+            .map(|b| (b.clone(), ticket_id.clone()))
+            .collect(),
+    )
+    .await;
 
-    let winners: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
-    let refused = results.iter().filter(|(s, b)| *s == StatusCode::BAD_REQUEST && b["errors"][0]["message"] == "Ticket is already reserved").count();
+    let winners: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b)
+        .collect();
+    let refused = results
+        .iter()
+        .filter(|(s, b)| {
+            *s == StatusCode::BAD_REQUEST
+                && b["errors"][0]["message"] == "Ticket is already reserved"
+        })
+        .count();
     let statuses: Vec<u16> = results.iter().map(|(s, _)| s.as_u16()).collect();
     assert_eq!((winners.len(), refused), (1, 49), "{statuses:?}");
     let held = seller.get_json(&format!("/api/tickets/{ticket_id}")).await;
-    assert_eq!(held["orderId"], winners[0]["id"], "the ticket is held by the winner's order");
+    assert_eq!(
+        held["orderId"], winners[0]["id"],
+        "the ticket is held by the winner's order"
+    );
     assert_eq!(held["version"], 1, "exactly one hold was ever taken");
 }
 
@@ -51,18 +77,40 @@ async fn ten_tickets_times_ten_buyers_make_exactly_ten_orders() {
     let (seller, _) = TestClient::signed_up().await;
     let mut tickets = Vec::new();
     for n in 0..10 {
-        tickets.push(seller.create_ticket(&format!("Row {n}"), json!(10 + n)).await["id"].as_str().unwrap().to_string());
+        tickets.push(
+            seller
+                .create_ticket(&format!("Row {n}"), json!(10 + n))
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let crowd = buyers(10).await;
-    let requests = crowd.iter().flat_map(|b| tickets.iter().map(move |t| (b.clone(), t.clone()))).collect();
+    let requests = crowd
+        .iter()
+        .flat_map(|b| tickets.iter().map(move |t| (b.clone(), t.clone())))
+        .collect();
 
     let results = all_at_once(requests).await;
 
-    assert!(results.iter().all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::BAD_REQUEST), "no 5xx");
-    let orders: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
+    assert!(
+        results
+            .iter()
+            .all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::BAD_REQUEST),
+        "no 5xx"
+    );
+    let orders: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b)
+        .collect();
     assert_eq!(orders.len(), 10);
     for ticket_id in &tickets {
-        let for_ticket: Vec<&&Value> = orders.iter().filter(|o| o["ticket"]["id"] == ticket_id.as_str()).collect();
+        let for_ticket: Vec<&&Value> = orders
+            .iter()
+            .filter(|o| o["ticket"]["id"] == ticket_id.as_str())
+            .collect();
         assert_eq!(for_ticket.len(), 1, "one order for {ticket_id}");
         let held = seller.get_json(&format!("/api/tickets/{ticket_id}")).await;
         assert_eq!(held["orderId"], for_ticket[0]["id"]);

@@ -10,23 +10,34 @@ const VISIBLE_WITHIN: Duration = Duration::from_secs(2);
 
 #[tokio::test]
 async fn has_a_route_handler_listening_for_post_requests() {
-    let response = TestClient::anonymous().post_json("/api/tickets", json!({})).await;
+    let response = TestClient::anonymous()
+        .post_json("/api/tickets", json!({}))
+        .await;
     assert_ne!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn can_only_be_accessed_if_the_user_is_signed_in() {
-    let response = TestClient::anonymous().post_json("/api/tickets", json!({"title": "x", "price": 10})).await;
+    let response = TestClient::anonymous()
+        .post_json("/api/tickets", json!({"title": "x", "price": 10}))
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn returns_an_error_if_an_invalid_title_is_provided() {
     let (client, _) = TestClient::signed_up().await;
-    for body in [json!({"title": "", "price": 10}), json!({"price": 10}), json!({"title": 7, "price": 10})] {
+    for body in [
+        json!({"title": "", "price": 10}),
+        json!({"price": 10}),
+        json!({"title": 7, "price": 10}),
+    ] {
         let response = client.post_json("/api/tickets", body).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(errors(response).await, [("Title is required".into(), Some("title".into()))]);
+        assert_eq!(
+            errors(response).await,
+            [("Title is required".into(), Some("title".into()))]
+        );
     }
 }
 
@@ -34,11 +45,18 @@ async fn returns_an_error_if_an_invalid_title_is_provided() {
 async fn returns_an_error_if_an_invalid_price_is_provided() {
     let (client, _) = TestClient::signed_up().await;
     for price in [json!(-10), json!(0), json!("abc"), Value::Null] {
-        let response = client.post_json("/api/tickets", json!({"title": "Show", "price": price})).await;
+        let response = client
+            .post_json("/api/tickets", json!({"title": "Show", "price": price}))
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{price}");
-        assert_eq!(errors(response).await, [("Price must be greater than 0".into(), Some("price".into()))]);
+        assert_eq!(
+            errors(response).await,
+            [("Price must be greater than 0".into(), Some("price".into()))]
+        );
     }
-    let response = client.post_json("/api/tickets", json!({"title": "Show", "price": 1.234})).await;
+    let response = client
+        .post_json("/api/tickets", json!({"title": "Show", "price": 1.234}))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -52,10 +70,16 @@ async fn creates_a_ticket_with_valid_inputs() {
     assert_eq!(ticket["priceCents"], 1999);
     assert_eq!(ticket["version"], 0);
     assert_eq!(ticket["userId"], me["id"]);
-    assert_eq!((ticket["orderId"].clone(), ticket["sold"].clone()), (Value::Null, json!(false)));
+    assert_eq!(
+        (ticket["orderId"].clone(), ticket["sold"].clone()),
+        (Value::Null, json!(false))
+    );
     assert!(uuid::Uuid::parse_str(ticket["id"].as_str().unwrap()).is_ok());
     // Forms send prices as text.
-    assert_eq!(client.create_ticket("Play", json!("12.5")).await["priceCents"], 1250);
+    assert_eq!(
+        client.create_ticket("Play", json!("12.5")).await["priceCents"],
+        1250
+    );
 }
 
 #[tokio::test]
@@ -63,14 +87,21 @@ async fn publishes_an_event_so_the_ticket_appears_in_the_list() {
     let (client, _) = TestClient::signed_up().await;
     let ticket = client.create_ticket("Listed soon", json!(5)).await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    let listed = eventually(VISIBLE_WITHIN, "the new ticket in the list", || listed_ticket(&client, "", &id)).await;
+    let listed = eventually(VISIBLE_WITHIN, "the new ticket in the list", || {
+        listed_ticket(&client, "", &id)
+    })
+    .await;
     assert_eq!(listed, ticket);
 }
 
 #[tokio::test]
 async fn returns_a_404_if_the_ticket_is_not_found() {
     let client = TestClient::anonymous();
-    for id in [uuid::Uuid::new_v4().to_string(), "not-a-uuid".into(), "123".into()] {
+    for id in [
+        uuid::Uuid::new_v4().to_string(),
+        "not-a-uuid".into(),
+        "123".into(),
+    ] {
         let response = client.get(&format!("/api/tickets/{id}")).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
         assert_eq!(errors(response).await, [("Not found".into(), None)]);
@@ -81,7 +112,9 @@ async fn returns_a_404_if_the_ticket_is_not_found() {
 async fn returns_the_ticket_if_the_ticket_is_found() {
     let (client, _) = TestClient::signed_up().await;
     let ticket = client.create_ticket("Findable", json!(20)).await;
-    let found = TestClient::anonymous().get_json(&format!("/api/tickets/{}", ticket["id"].as_str().unwrap())).await;
+    let found = TestClient::anonymous()
+        .get_json(&format!("/api/tickets/{}", ticket["id"].as_str().unwrap()))
+        .await;
     assert_eq!(found, ticket);
 }
 
@@ -106,10 +139,18 @@ async fn lists_are_paginated_with_a_link_to_the_next_page() {
     let (client, _) = TestClient::signed_up().await;
     let mut created = Vec::new();
     for n in 0..3 {
-        created.push(client.create_ticket(&format!("Paged {n}"), json!(3)).await["id"].as_str().unwrap().to_string());
+        created.push(
+            client.create_ticket(&format!("Paged {n}"), json!(3)).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let last = created.last().unwrap().clone();
-    eventually(VISIBLE_WITHIN, "the tickets listed", || listed_ticket(&client, "", &last)).await;
+    eventually(VISIBLE_WITHIN, "the tickets listed", || {
+        listed_ticket(&client, "", &last)
+    })
+    .await;
 
     // Walk the whole list two at a time: every ticket once, in order, no duplicates.
     let mut seen = Vec::new();
@@ -120,7 +161,11 @@ async fn lists_are_paginated_with_a_link_to_the_next_page() {
         next = response.headers().get("link").map(|link| {
             let link = link.to_str().unwrap();
             assert!(link.ends_with(">; rel=\"next\""), "{link}");
-            link.trim_start_matches('<').split('>').next().unwrap().to_string()
+            link.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_string()
         });
         let page: Vec<Value> = response.json().await.unwrap();
         assert!(page.len() <= 2);
@@ -130,14 +175,30 @@ async fn lists_are_paginated_with_a_link_to_the_next_page() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "no ticket twice");
-    let positions: Vec<usize> = created.iter().map(|id| seen.iter().position(|s| s == id).expect("every ticket listed")).collect();
-    assert!(positions.windows(2).all(|w| w[1] < w[0]), "newest first across pages: {positions:?}");
+    let positions: Vec<usize> = created
+        .iter()
+        .map(|id| {
+            seen.iter()
+                .position(|s| s == id)
+                .expect("every ticket listed")
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[1] < w[0]),
+        "newest first across pages: {positions:?}"
+    );
 }
 
 #[tokio::test]
 async fn bad_list_parameters_are_400() {
     let client = TestClient::anonymous();
-    for query in ["limit=0", "limit=101", "limit=abc", "cursor=garbage!", "available=maybe"] {
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "cursor=garbage!",
+        "available=maybe",
+    ] {
         let response = client.get(&format!("/api/tickets?{query}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
     }
@@ -148,14 +209,22 @@ async fn bad_list_parameters_are_400() {
 #[tokio::test]
 async fn update_returns_a_404_if_the_provided_id_does_not_exist() {
     let (client, _) = TestClient::signed_up().await;
-    let response = client.put_json(&format!("/api/tickets/{}", uuid::Uuid::new_v4()), json!({"title": "x", "price": 1})).await;
+    let response = client
+        .put_json(
+            &format!("/api/tickets/{}", uuid::Uuid::new_v4()),
+            json!({"title": "x", "price": 1}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn update_returns_a_401_if_the_user_is_not_authenticated() {
     let response = TestClient::anonymous()
-        .put_json(&format!("/api/tickets/{}", uuid::Uuid::new_v4()), json!({"title": "x", "price": 1}))
+        .put_json(
+            &format!("/api/tickets/{}", uuid::Uuid::new_v4()),
+            json!({"title": "x", "price": 1}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
@@ -166,7 +235,9 @@ async fn update_returns_a_401_if_the_user_does_not_own_the_ticket() {
     let ticket = owner.create_ticket("Mine", json!(10)).await;
     let (other, _) = TestClient::signed_up().await;
     let path = format!("/api/tickets/{}", ticket["id"].as_str().unwrap());
-    let response = other.put_json(&path, json!({"title": "Stolen", "price": 1})).await;
+    let response = other
+        .put_json(&path, json!({"title": "Stolen", "price": 1}))
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(owner.get_json(&path).await["title"], "Mine", "unchanged");
 }
@@ -176,7 +247,9 @@ async fn update_returns_a_400_if_the_user_provides_an_invalid_title_or_price() {
     let (client, _) = TestClient::signed_up().await;
     let ticket = client.create_ticket("Valid", json!(10)).await;
     let path = format!("/api/tickets/{}", ticket["id"].as_str().unwrap());
-    let response = client.put_json(&path, json!({"title": "", "price": -1})).await;
+    let response = client
+        .put_json(&path, json!({"title": "", "price": -1}))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(errors(response).await.len(), 2);
     assert_eq!(client.get_json(&path).await["version"], 0, "unchanged");
@@ -187,12 +260,26 @@ async fn updates_the_ticket_provided_valid_inputs_and_publishes_an_event() {
     let (client, _) = TestClient::signed_up().await;
     let ticket = client.create_ticket("Before", json!(10)).await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    let response = client.put_json(&format!("/api/tickets/{id}"), json!({"title": "After", "price": 99.5})).await;
+    let response = client
+        .put_json(
+            &format!("/api/tickets/{id}"),
+            json!({"title": "After", "price": 99.5}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Value = response.json().await.unwrap();
-    assert_eq!((updated["title"].clone(), updated["priceCents"].clone(), updated["version"].clone()), (json!("After"), json!(9950), json!(1)));
+    assert_eq!(
+        (
+            updated["title"].clone(),
+            updated["priceCents"].clone(),
+            updated["version"].clone()
+        ),
+        (json!("After"), json!(9950), json!(1))
+    );
     let listed = eventually(VISIBLE_WITHIN, "the edit in the list", || async {
-        listed_ticket(&client, "", &id).await.filter(|t| t["version"] == 1)
+        listed_ticket(&client, "", &id)
+            .await
+            .filter(|t| t["version"] == 1)
     })
     .await;
     assert_eq!(listed["title"], "After");
@@ -205,9 +292,17 @@ async fn rejects_updates_if_the_ticket_is_reserved() {
     let id = ticket["id"].as_str().unwrap();
     let (buyer, _) = TestClient::signed_up().await;
     buyer.order(id).await;
-    let response = seller.put_json(&format!("/api/tickets/{id}"), json!({"title": "Changed", "price": 1})).await;
+    let response = seller
+        .put_json(
+            &format!("/api/tickets/{id}"),
+            json!({"title": "Changed", "price": 1}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(errors(response).await, [("Cannot edit a reserved ticket".into(), None)]);
+    assert_eq!(
+        errors(response).await,
+        [("Cannot edit a reserved ticket".into(), None)]
+    );
 }
 
 #[tokio::test]
@@ -215,20 +310,40 @@ async fn available_listing_hides_reserved_tickets_and_shows_them_again_when_rele
     let (seller, _) = TestClient::signed_up().await;
     let ticket = seller.create_ticket("Comes and goes", json!(10)).await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    eventually(VISIBLE_WITHIN, "listed as available", || listed_ticket(&seller, "&available=true", &id)).await;
+    eventually(VISIBLE_WITHIN, "listed as available", || {
+        listed_ticket(&seller, "&available=true", &id)
+    })
+    .await;
 
     let (buyer, _) = TestClient::signed_up().await;
     let order = buyer.order(&id).await;
     eventually(VISIBLE_WITHIN, "hidden from the available list", || async {
-        listed_ticket(&seller, "&available=true", &id).await.is_none().then_some(())
+        listed_ticket(&seller, "&available=true", &id)
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
-    let reserved = listed_ticket(&seller, "", &id).await.expect("still in the full list");
+    let reserved = listed_ticket(&seller, "", &id)
+        .await
+        .expect("still in the full list");
     assert_eq!(reserved["orderId"], order["id"]);
 
-    assert_eq!(buyer.delete(&format!("/api/orders/{}", order["id"].as_str().unwrap())).await.status(), StatusCode::NO_CONTENT);
-    let released = eventually(VISIBLE_WITHIN, "available again", || listed_ticket(&seller, "&available=true", &id)).await;
-    assert_eq!(released["version"], 2, "created v0, reserved v1, released v2");
+    assert_eq!(
+        buyer
+            .delete(&format!("/api/orders/{}", order["id"].as_str().unwrap()))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let released = eventually(VISIBLE_WITHIN, "available again", || {
+        listed_ticket(&seller, "&available=true", &id)
+    })
+    .await;
+    assert_eq!(
+        released["version"], 2,
+        "created v0, reserved v1, released v2"
+    );
 }
 
 #[tokio::test]
@@ -236,6 +351,9 @@ async fn a_user_signed_up_elsewhere_can_sell() {
     // Sessions from the auth service are honoured by the tickets service.
     let client = TestClient::anonymous();
     let email = unique_email();
-    assert_eq!(client.signup(&email, PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        client.signup(&email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
     client.create_ticket("Cross-service", json!(1)).await;
 }

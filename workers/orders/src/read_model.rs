@@ -17,7 +17,11 @@ fn num(n: i64) -> JsValue {
 /// guard is in the statement: duplicates and stale events change nothing).
 pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
     let db = env.d1(DB).or_internal()?;
-    let reason = order.cancel_reason.map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)));
+    let reason = order.cancel_reason.map(|r| {
+        serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+    });
     let result = db
         .prepare(
             "INSERT INTO orders (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version) \
@@ -41,7 +45,12 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    Ok(result.meta().or_internal()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    Ok(result
+        .meta()
+        .or_internal()?
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
 }
 
 #[derive(Deserialize)]
@@ -79,7 +88,11 @@ impl Row {
     fn view(self) -> Result<OrderView, ApiError> {
         Ok(OrderView {
             status: serde_json::from_value::<OrderStatus>(self.status.into()).or_internal()?,
-            cancel_reason: self.cancel_reason.map(|r| serde_json::from_value(r.into())).transpose().or_internal()?,
+            cancel_reason: self
+                .cancel_reason
+                .map(|r| serde_json::from_value(r.into()))
+                .transpose()
+                .or_internal()?,
             expires_at: iso8601(self.expires_at),
             created_at: iso8601(self.created_at),
             version: self.version as u64,
@@ -96,7 +109,11 @@ impl Row {
     }
 }
 
-pub async fn list_for_user(env: &Env, user_id: &str, page: &PageRequest) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
+pub async fn list_for_user(
+    env: &Env,
+    user_id: &str,
+    page: &PageRequest,
+) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).or_internal()?;
     let (after_time, after_id) = match &page.after {
         Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
@@ -117,10 +134,16 @@ pub async fn list_for_user(env: &Env, user_id: &str, page: &PageRequest) -> Resu
         .or_internal()?;
     let next = if rows.len() > page.limit as usize {
         rows.truncate(page.limit as usize);
-        rows.last().map(|last| Cursor { created_at: last.created_at, id: last.id.clone() })
+        rows.last().map(|last| Cursor {
+            created_at: last.created_at,
+            id: last.id.clone(),
+        })
     } else {
         None
     };
-    let views = rows.into_iter().map(Row::view).collect::<Result<Vec<_>, _>>()?;
+    let views = rows
+        .into_iter()
+        .map(Row::view)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((views, next))
 }

@@ -28,7 +28,9 @@ pub async fn handle(mut req: Request, env: &Env, request_id: &str) -> ApiResult 
         (Method::Post, ["api", "orders"]) => place(&mut req, env, user, request_id).await,
         (Method::Get, ["api", "orders"]) => list(&req, env, &user).await,
         (Method::Get, ["api", "orders", id]) => show(OrderId::parse(id)?, env, &user).await,
-        (Method::Delete, ["api", "orders", id]) => cancel(OrderId::parse(id)?, env, &user, request_id).await,
+        (Method::Delete, ["api", "orders", id]) => {
+            cancel(OrderId::parse(id)?, env, &user, request_id).await
+        }
         _ => Err(ApiError::MethodNotAllowed),
     }
 }
@@ -44,10 +46,14 @@ fn expiration_window_ms(env: &Env) -> i64 {
 
 /// `Idempotency-Key`: printable ASCII, at most 255 characters.
 fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else { return Ok(None) };
+    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else {
+        return Ok(None);
+    };
     let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
     if !valid {
-        return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 255 printable ASCII characters".into()));
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters".into(),
+        ));
     }
     Ok(Some(key))
 }
@@ -55,9 +61,16 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 async fn place(req: &mut Request, env: &Env, user: CurrentUser, request_id: &str) -> ApiResult {
     let idempotency_key = idempotency_key(req)?;
     let body = body::read_json(req, body::DEFAULT_LIMIT).await?;
-    let raw_id = body.get("ticketId").and_then(Value::as_str).map(str::trim).unwrap_or("");
+    let raw_id = body
+        .get("ticketId")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("");
     if raw_id.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::new("ticketId", "TicketId must be provided")]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "ticketId",
+            "TicketId must be provided",
+        )]));
     }
     let ticket_id = TicketId::parse(raw_id)?;
     let command = Command::PlaceOrder {
@@ -66,7 +79,9 @@ async fn place(req: &mut Request, env: &Env, user: CurrentUser, request_id: &str
         window_ms: expiration_window_ms(env),
         idempotency_key,
     };
-    let order = DeskClient::for_ticket(env, &ticket_id)?.order(&command).await?;
+    let order = DeskClient::for_ticket(env, &ticket_id)?
+        .order(&command)
+        .await?;
     record(env, &order, request_id).await;
     reply::json(201, &order.view())
 }
@@ -81,7 +96,11 @@ async fn record(env: &Env, order: &Order, request_id: &str) {
 
 async fn list(req: &Request, env: &Env, user: &CurrentUser) -> ApiResult {
     let url = req.url().or_internal()?;
-    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
     let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())?;
     let (orders, next) = read_model::list_for_user(env, &user.id, &page).await?;
     let response = reply::json(200, &orders)?;
@@ -91,13 +110,23 @@ async fn list(req: &Request, env: &Env, user: &CurrentUser) -> ApiResult {
 
 /// The order's current state comes from its ticket's object, not the read
 /// model, so a countdown page sees an expiry the moment it happens.
-async fn load_own_order(id: &OrderId, env: &Env, user: &CurrentUser) -> Result<(TicketId, Order), ApiError> {
-    let location = read_model::locate(env, id).await?.ok_or(ApiError::NotFound)?;
+async fn load_own_order(
+    id: &OrderId,
+    env: &Env,
+    user: &CurrentUser,
+) -> Result<(TicketId, Order), ApiError> {
+    let location = read_model::locate(env, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if location.user_id != user.id {
         return Err(ApiError::NotAuthorized);
     }
     let ticket_id = TicketId::parse(&location.ticket_id)?;
-    let order = DeskClient::for_ticket(env, &ticket_id)?.order(&Command::GetOrder { order_id: id.clone() }).await?;
+    let order = DeskClient::for_ticket(env, &ticket_id)?
+        .order(&Command::GetOrder {
+            order_id: id.clone(),
+        })
+        .await?;
     Ok((ticket_id, order))
 }
 
@@ -108,8 +137,13 @@ async fn show(id: OrderId, env: &Env, user: &CurrentUser) -> ApiResult {
 
 async fn cancel(id: OrderId, env: &Env, user: &CurrentUser, request_id: &str) -> ApiResult {
     let (ticket_id, _) = load_own_order(&id, env, user).await?;
-    let command = Command::CancelOrder { order_id: id, user_id: user.id.clone() };
-    let order = DeskClient::for_ticket(env, &ticket_id)?.order(&command).await?;
+    let command = Command::CancelOrder {
+        order_id: id,
+        user_id: user.id.clone(),
+    };
+    let order = DeskClient::for_ticket(env, &ticket_id)?
+        .order(&command)
+        .await?;
     record(env, &order, request_id).await;
     reply::empty(204)
 }

@@ -7,7 +7,9 @@ use worker::{wasm_bindgen::JsValue, Env, MessageBatch};
 pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<()> {
     edge::events::consume(batch, |envelope| async move {
         match &envelope.event {
-            Event::TicketCreated(ticket) | Event::TicketUpdated(ticket) => read_model::apply(env, ticket).await.map(drop),
+            Event::TicketCreated(ticket) | Event::TicketUpdated(ticket) => {
+                read_model::apply(env, ticket).await.map(drop)
+            }
             _ => Ok(()), // not ours: routing sends only ticket events here
         }
     })

@@ -68,11 +68,20 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    Ok(result.meta().or_internal()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    Ok(result
+        .meta()
+        .or_internal()?
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
 }
 
 /// One page, newest first, and the cursor of the next page if there is one.
-pub async fn list(env: &Env, page: &PageRequest, available_only: bool) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
+pub async fn list(
+    env: &Env,
+    page: &PageRequest,
+    available_only: bool,
+) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).or_internal()?;
     let (after_time, after_id) = match &page.after {
         Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
@@ -95,7 +104,10 @@ pub async fn list(env: &Env, page: &PageRequest, available_only: bool) -> Result
     // One row more than asked tells whether a next page exists.
     let next = if rows.len() > page.limit as usize {
         rows.truncate(page.limit as usize);
-        rows.last().map(|last| Cursor { created_at: last.created_at, id: last.id.clone() })
+        rows.last().map(|last| Cursor {
+            created_at: last.created_at,
+            id: last.id.clone(),
+        })
     } else {
         None
     };

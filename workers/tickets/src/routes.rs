@@ -18,7 +18,9 @@ pub async fn handle(mut req: Request, env: &Env) -> ApiResult {
     csrf::refuse_cross_site(&req)?;
     match (req.method(), segments.as_slice()) {
         (Method::Post, ["api", "tickets"]) => create(&mut req, env).await,
-        (Method::Post, ["api", "tickets", "_test", "events"]) if test_hooks_enabled(env) => publish_test_events(&mut req, env).await,
+        (Method::Post, ["api", "tickets", "_test", "events"]) if test_hooks_enabled(env) => {
+            publish_test_events(&mut req, env).await
+        }
         (Method::Get, ["api", "tickets"]) => list(&req, env).await,
         (Method::Get, ["api", "tickets", id]) => show(TicketId::parse(id)?, env).await,
         (Method::Put, ["api", "tickets", id]) => {
@@ -35,13 +37,19 @@ async fn create(req: &mut Request, env: &Env) -> ApiResult {
     let input = TicketInput::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
     let ticket_id = TicketId::from_uuid(uuid::Uuid::new_v4());
     let ticket = DeskClient::for_ticket(env, &ticket_id)?
-        .ticket(&Command::CreateTicket { ticket_id, user_id: user.id, input })
+        .ticket(&Command::CreateTicket {
+            ticket_id,
+            user_id: user.id,
+            input,
+        })
         .await?;
     reply::json(201, &ticket.view())
 }
 
 async fn show(id: TicketId, env: &Env) -> ApiResult {
-    let ticket = DeskClient::for_ticket(env, &id)?.ticket(&Command::GetTicket).await?;
+    let ticket = DeskClient::for_ticket(env, &id)?
+        .ticket(&Command::GetTicket)
+        .await?;
     reply::json(200, &ticket.view())
 }
 
@@ -51,7 +59,10 @@ async fn update(req: &mut Request, raw_id: &str, env: &Env) -> ApiResult {
     let input = TicketInput::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
     let id = TicketId::parse(raw_id)?;
     let ticket = DeskClient::for_ticket(env, &id)?
-        .ticket(&Command::UpdateTicket { user_id: user.id, input })
+        .ticket(&Command::UpdateTicket {
+            user_id: user.id,
+            input,
+        })
         .await?;
     reply::json(200, &ticket.view())
 }
@@ -59,12 +70,21 @@ async fn update(req: &mut Request, raw_id: &str, env: &Env) -> ApiResult {
 /// Newest first from the read model; the next page's URL is in `Link`.
 async fn list(req: &Request, env: &Env) -> ApiResult {
     let url = req.url().or_internal()?;
-    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
     let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())?;
     let available_only = match query("available").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(ApiError::field("available", "Available must be true or false")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "available",
+                "Available must be true or false",
+            ))
+        }
     };
     let (tickets, next) = read_model::list(env, &page, available_only).await?;
     let response = reply::json(200, &tickets)?;
@@ -81,10 +101,10 @@ fn test_hooks_enabled(env: &Env) -> bool {
 
 async fn publish_test_events(req: &mut Request, env: &Env) -> ApiResult {
     let body = body::read_json(req, 256 * 1024).await?;
-    let envelopes: Vec<Envelope> = serde_json::from_value(body).map_err(|e| ApiError::BadRequest(format!("not a list of envelopes: {e}")))?;
+    let envelopes: Vec<Envelope> = serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("not a list of envelopes: {e}")))?;
     for envelope in &envelopes {
         edge::events::publish(env, envelope).await.or_internal()?;
     }
     reply::json(202, &serde_json::json!({ "published": envelopes.len() }))
 }
-

@@ -13,16 +13,27 @@ use std::time::{Duration, Instant};
 const CONCURRENCY: usize = 8;
 
 fn seconds() -> Duration {
-    let secs = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     Duration::from_secs(secs)
 }
 
 fn percentile(sorted: &[i64], q: f64) -> i64 {
-    sorted.get(((sorted.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(-1)
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * q).round() as usize)
+        .copied()
+        .unwrap_or(-1)
 }
 
 /// A GET scenario: `ok` is a 200 (or `expect`).
-fn get(client: &TestClient, path: String, cookie: Option<String>, expect: StatusCode) -> impl Fn(usize, usize) -> futures::future::BoxFuture<'static, bool> + Clone {
+fn get(
+    client: &TestClient,
+    path: String,
+    cookie: Option<String>,
+    expect: StatusCode,
+) -> impl Fn(usize, usize) -> futures::future::BoxFuture<'static, bool> + Clone {
     let (http, url) = (client.http.clone(), client.url(&path));
     move |_, _| {
         let (http, url, cookie) = (http.clone(), url.clone(), cookie.clone());
@@ -44,13 +55,19 @@ type Wins = Arc<Mutex<Vec<(String, i64, i64)>>>;
 fn oversells(wins: &Wins) -> usize {
     let mut per_ticket: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
     for (ticket, created, expires) in wins.lock().unwrap().iter() {
-        per_ticket.entry(ticket.clone()).or_default().push((*created, *expires));
+        per_ticket
+            .entry(ticket.clone())
+            .or_default()
+            .push((*created, *expires));
     }
     per_ticket
         .values_mut()
         .map(|holds| {
             holds.sort_unstable();
-            holds.windows(2).filter(|pair| pair[1].0 < pair[0].1).count()
+            holds
+                .windows(2)
+                .filter(|pair| pair[1].0 < pair[0].1)
+                .count()
         })
         .sum()
 }
@@ -61,36 +78,120 @@ async fn main() {
     let (_, email) = TestClient::signed_up().await;
     let anonymous = TestClient::anonymous();
     let signin = anonymous.signin(&email, PASSWORD).await;
-    let cookie = set_cookie(&signin).split(';').next().unwrap_or_default().to_string();
+    let cookie = set_cookie(&signin)
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let base = anonymous.base.clone();
-    let buyers: Vec<Arc<TestClient>> = join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestClient::signed_up().await.0) })).await;
+    let buyers: Vec<Arc<TestClient>> =
+        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestClient::signed_up().await.0) }))
+            .await;
     let sample = seller.create_ticket("Baseline", json!(10)).await;
     let sample_path = format!("/api/tickets/{}", sample["id"].as_str().unwrap());
 
     let mut auth_rows: Vec<Stats> = Vec::new();
-    auth_rows.push(load::run("GET /static/app.css (static asset)", CONCURRENCY, seconds(), get(&anonymous, "/static/app.css".into(), None, StatusCode::OK)).await);
-    auth_rows.push(load::run("GET /api/users/currentuser (anonymous)", CONCURRENCY, seconds(), get(&anonymous, "/api/users/currentuser".into(), None, StatusCode::OK)).await);
-    auth_rows.push(load::run("GET /api/users/currentuser (signed in)", CONCURRENCY, seconds(), get(&anonymous, "/api/users/currentuser".into(), Some(cookie.clone()), StatusCode::OK)).await);
-    auth_rows.push(load::run("GET / (page, signed in)", CONCURRENCY, seconds(), get(&anonymous, "/".into(), Some(cookie), StatusCode::OK)).await);
+    auth_rows.push(
+        load::run(
+            "GET /static/app.css (static asset)",
+            CONCURRENCY,
+            seconds(),
+            get(&anonymous, "/static/app.css".into(), None, StatusCode::OK),
+        )
+        .await,
+    );
+    auth_rows.push(
+        load::run(
+            "GET /api/users/currentuser (anonymous)",
+            CONCURRENCY,
+            seconds(),
+            get(
+                &anonymous,
+                "/api/users/currentuser".into(),
+                None,
+                StatusCode::OK,
+            ),
+        )
+        .await,
+    );
+    auth_rows.push(
+        load::run(
+            "GET /api/users/currentuser (signed in)",
+            CONCURRENCY,
+            seconds(),
+            get(
+                &anonymous,
+                "/api/users/currentuser".into(),
+                Some(cookie.clone()),
+                StatusCode::OK,
+            ),
+        )
+        .await,
+    );
+    auth_rows.push(
+        load::run(
+            "GET / (page, signed in)",
+            CONCURRENCY,
+            seconds(),
+            get(&anonymous, "/".into(), Some(cookie), StatusCode::OK),
+        )
+        .await,
+    );
     let signin = {
         let (http, url) = (anonymous.http.clone(), anonymous.url("/api/users/signin"));
         move |_, _| {
             let (http, url, email) = (http.clone(), url.clone(), email.clone());
             async move {
                 let body = json!({ "email": email, "password": PASSWORD });
-                http.post(url).json(&body).send().await.is_ok_and(|r| r.status() == StatusCode::OK)
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK)
             }
         }
     };
-    auth_rows.push(load::run("POST /api/users/signin (PBKDF2 100k)", CONCURRENCY, seconds(), signin).await);
+    auth_rows.push(
+        load::run(
+            "POST /api/users/signin (PBKDF2 100k)",
+            CONCURRENCY,
+            seconds(),
+            signin,
+        )
+        .await,
+    );
 
     // --- reservations ---------------------------------------------------------
     let mut rows: Vec<Stats> = Vec::new();
-    rows.push(load::run("GET /api/tickets/not-a-uuid (trivial 404)", CONCURRENCY, seconds(), get(&anonymous, "/api/tickets/not-a-uuid".into(), None, StatusCode::NOT_FOUND)).await);
-    rows.push(load::run("GET /api/tickets/:id (Durable Object read)", CONCURRENCY, seconds(), get(&anonymous, sample_path, None, StatusCode::OK)).await);
+    rows.push(
+        load::run(
+            "GET /api/tickets/not-a-uuid (trivial 404)",
+            CONCURRENCY,
+            seconds(),
+            get(
+                &anonymous,
+                "/api/tickets/not-a-uuid".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+        )
+        .await,
+    );
+    rows.push(
+        load::run(
+            "GET /api/tickets/:id (Durable Object read)",
+            CONCURRENCY,
+            seconds(),
+            get(&anonymous, sample_path, None, StatusCode::OK),
+        )
+        .await,
+    );
 
     // (a) One hot ticket: every buyer tries to reserve it; one may win.
-    let hot = seller.create_ticket("Hot ticket", json!(50)).await["id"].as_str().unwrap().to_string();
+    let hot = seller.create_ticket("Hot ticket", json!(50)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let hot_wins: Wins = Arc::default();
     let attempt = |tickets: Arc<Vec<String>>, wins: Wins| {
         let buyers = buyers.clone();
@@ -103,7 +204,11 @@ async fn main() {
                     StatusCode::CREATED => {
                         let order: Value = response.json().await.unwrap_or_default();
                         let at = |field: &str| order[field].as_str().map_or(0, iso_to_unix_ms);
-                        wins.lock().unwrap().push((ticket.clone(), at("createdAt"), at("expiresAt")));
+                        wins.lock().unwrap().push((
+                            ticket.clone(),
+                            at("createdAt"),
+                            at("expiresAt"),
+                        ));
                         true
                     }
                     StatusCode::BAD_REQUEST => true, // refused: the expected answer once it is held
@@ -112,22 +217,50 @@ async fn main() {
             }
         }
     };
-    rows.push(load::run("POST /api/orders, one hot ticket", CONCURRENCY, seconds(), attempt(Arc::new(vec![hot]), hot_wins.clone())).await);
+    rows.push(
+        load::run(
+            "POST /api/orders, one hot ticket",
+            CONCURRENCY,
+            seconds(),
+            attempt(Arc::new(vec![hot]), hot_wins.clone()),
+        )
+        .await,
+    );
 
     // (b) The same crowd spread over 100 tickets.
     let mut spread = Vec::new();
     for n in 0..100 {
-        spread.push(seller.create_ticket(&format!("Spread {n}"), json!(5)).await["id"].as_str().unwrap().to_string());
+        spread.push(
+            seller.create_ticket(&format!("Spread {n}"), json!(5)).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let spread_wins: Wins = Arc::default();
-    rows.push(load::run("POST /api/orders, 100 tickets", CONCURRENCY, seconds(), attempt(Arc::new(spread), spread_wins.clone())).await);
+    rows.push(
+        load::run(
+            "POST /api/orders, 100 tickets",
+            CONCURRENCY,
+            seconds(),
+            attempt(Arc::new(spread), spread_wins.clone()),
+        )
+        .await,
+    );
 
     // (c) Reservations that succeed: each buyer reserves and cancels its own tickets in turn.
     let mut own: Vec<Vec<String>> = Vec::new();
     for worker in 0..CONCURRENCY {
         let mut tickets = Vec::new();
         for n in 0..4 {
-            tickets.push(seller.create_ticket(&format!("Cycle {worker}.{n}"), json!(5)).await["id"].as_str().unwrap().to_string());
+            tickets.push(
+                seller
+                    .create_ticket(&format!("Cycle {worker}.{n}"), json!(5))
+                    .await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
         }
         own.push(tickets);
     }
@@ -148,7 +281,15 @@ async fn main() {
             }
         }
     };
-    rows.push(load::run("reserve + cancel cycles (successful holds)", CONCURRENCY, seconds(), cycle).await);
+    rows.push(
+        load::run(
+            "reserve + cancel cycles (successful holds)",
+            CONCURRENCY,
+            seconds(),
+            cycle,
+        )
+        .await,
+    );
 
     let oversold = oversells(&hot_wins) + oversells(&spread_wins);
 
@@ -157,8 +298,12 @@ async fn main() {
     let mut lateness = Vec::new();
     let mut expiring = Vec::new();
     for n in 0..20 {
-        let ticket = seller.create_ticket(&format!("Expiring {n}"), json!(5)).await;
-        let order = buyers[n % CONCURRENCY].order(ticket["id"].as_str().unwrap()).await;
+        let ticket = seller
+            .create_ticket(&format!("Expiring {n}"), json!(5))
+            .await;
+        let order = buyers[n % CONCURRENCY]
+            .order(ticket["id"].as_str().unwrap())
+            .await;
         expiring.push((n % CONCURRENCY, order));
     }
     let watchers = expiring.into_iter().map(|(buyer, order)| {
@@ -184,7 +329,9 @@ async fn main() {
     let mut visibility = Vec::new();
     for n in 0..10 {
         let created = Instant::now();
-        let ticket = seller.create_ticket(&format!("Visible {n}"), json!(5)).await;
+        let ticket = seller
+            .create_ticket(&format!("Visible {n}"), json!(5))
+            .await;
         let id = ticket["id"].as_str().unwrap().to_string();
         while listed_ticket(&seller, "", &id).await.is_none() {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -193,12 +340,19 @@ async fn main() {
     }
     visibility.sort_unstable();
 
-    println!("\n{CONCURRENCY} concurrent clients, {} s per scenario, against {base}\n", seconds().as_secs());
+    println!(
+        "\n{CONCURRENCY} concurrent clients, {} s per scenario, against {base}\n",
+        seconds().as_secs()
+    );
     println!("Auth (ratios against the static asset):");
     load::report(&auth_rows);
     println!("\nReservations (ratios against the trivial route of the tickets worker):");
     load::report(&rows);
-    println!("\noversells: {oversold} (hot ticket won {} time(s), 100 tickets won {} time(s))", hot_wins.lock().unwrap().len(), spread_wins.lock().unwrap().len());
+    println!(
+        "\noversells: {oversold} (hot ticket won {} time(s), 100 tickets won {} time(s))",
+        hot_wins.lock().unwrap().len(),
+        spread_wins.lock().unwrap().len()
+    );
     println!(
         "expiry lateness after expiresAt (window {window} s, 20 orders, 20 ms polling): p50 {} ms, max {} ms",
         percentile(&lateness, 0.5),

@@ -71,7 +71,14 @@ impl TicketObject {
         let refused = |refusal| Ok(Reply::Refused(refusal));
         let ticket = match (command, ticket) {
             (Command::CreateTicket { .. }, Some(_)) => return refused(Refusal::TicketExists),
-            (Command::CreateTicket { ticket_id, user_id, input }, None) => {
+            (
+                Command::CreateTicket {
+                    ticket_id,
+                    user_id,
+                    input,
+                },
+                None,
+            ) => {
                 let outcome = desk::create_ticket(ticket_id, &user_id, input, now);
                 return self.commit(outcome, None, now).await.map(Reply::Ticket);
             }
@@ -82,11 +89,18 @@ impl TicketObject {
         match command {
             Command::CreateTicket { .. } => refused(Refusal::TicketExists),
             Command::GetTicket => Ok(Reply::Ticket(ticket)),
-            Command::UpdateTicket { user_id, input } => match desk::update_ticket(&ticket, &user_id, input) {
-                Ok(outcome) => self.commit(outcome, None, now).await.map(Reply::Ticket),
-                Err(refusal) => refused(refusal),
-            },
-            Command::PlaceOrder { order_id, user_id, window_ms, idempotency_key } => {
+            Command::UpdateTicket { user_id, input } => {
+                match desk::update_ticket(&ticket, &user_id, input) {
+                    Ok(outcome) => self.commit(outcome, None, now).await.map(Reply::Ticket),
+                    Err(refusal) => refused(refusal),
+                }
+            }
+            Command::PlaceOrder {
+                order_id,
+                user_id,
+                window_ms,
+                idempotency_key,
+            } => {
                 if let Some(key) = idempotency_key.as_deref() {
                     // A retried POST gets the order the first attempt created.
                     if let Some(existing) = store.order_for_idempotency_key(&user_id, key).await? {
@@ -97,7 +111,9 @@ impl TicketObject {
                 }
                 match desk::place_order(&ticket, order_id, &user_id, now, window_ms) {
                     Ok(outcome) => {
-                        let idempotency = idempotency_key.as_deref().map(|key| (user_id.as_str(), key));
+                        let idempotency = idempotency_key
+                            .as_deref()
+                            .map(|key| (user_id.as_str(), key));
                         let order = outcome.order.clone();
                         self.commit(outcome, idempotency, now).await?;
                         Ok(order.map_or(Reply::Refused(Refusal::OrderNotFound), Reply::Order))
@@ -110,23 +126,41 @@ impl TicketObject {
                 None => refused(Refusal::OrderNotFound),
             },
             Command::CancelOrder { order_id, user_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::cancel_order(t, o, &user_id)).await
+                self.decide_on_order(&ticket, &order_id, now, |t, o| {
+                    desk::cancel_order(t, o, &user_id)
+                })
+                .await
             }
             Command::StartPayment { order_id, user_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::start_payment(t, o, &user_id, now)).await
+                self.decide_on_order(&ticket, &order_id, now, |t, o| {
+                    desk::start_payment(t, o, &user_id, now)
+                })
+                .await
             }
             Command::CompletePayment { order_id, payment } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| desk::complete_payment(t, o, payment, now)).await
+                self.decide_on_order(&ticket, &order_id, now, |t, o| {
+                    desk::complete_payment(t, o, payment, now)
+                })
+                .await
             }
             Command::FailPayment { order_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| Ok(desk::fail_payment(t, o, now))).await
+                self.decide_on_order(&ticket, &order_id, now, |t, o| {
+                    Ok(desk::fail_payment(t, o, now))
+                })
+                .await
             }
         }
     }
 
     /// Loads an order, lets the desk decide, and stores the outcome. The reply
     /// is the order after the decision (unchanged when there was nothing to do).
-    async fn decide_on_order<F>(&self, ticket: &Ticket, order_id: &OrderId, now: i64, decide: F) -> Result<Reply>
+    async fn decide_on_order<F>(
+        &self,
+        ticket: &Ticket,
+        order_id: &OrderId,
+        now: i64,
+        decide: F,
+    ) -> Result<Reply>
     where
         F: FnOnce(&Ticket, &Order) -> std::result::Result<Option<Outcome>, Refusal>,
     {
@@ -145,7 +179,12 @@ impl TicketObject {
     }
 
     /// Stores an outcome with its events, then sends them. Returns the new ticket.
-    async fn commit(&self, outcome: Outcome, idempotency: Option<(&str, &str)>, now: i64) -> Result<Ticket> {
+    async fn commit(
+        &self,
+        outcome: Outcome,
+        idempotency: Option<(&str, &str)>,
+        now: i64,
+    ) -> Result<Ticket> {
         let store = self.store();
         let envelopes: Vec<Envelope> = outcome
             .events
@@ -166,9 +205,15 @@ impl TicketObject {
     async fn expire_due_order(&self) -> Result<()> {
         let store = self.store();
         let now = now_ms();
-        let Some(ticket) = store.ticket().await? else { return Ok(()) };
-        let Some(order_id) = ticket.order_id.clone() else { return Ok(()) };
-        let Some(order) = store.order(&order_id).await? else { return Ok(()) };
+        let Some(ticket) = store.ticket().await? else {
+            return Ok(());
+        };
+        let Some(order_id) = ticket.order_id.clone() else {
+            return Ok(());
+        };
+        let Some(order) = store.order(&order_id).await? else {
+            return Ok(());
+        };
         if let Some(outcome) = desk::expire_order(&ticket, &order, now) {
             self.commit(outcome, None, now).await?;
         }
@@ -203,7 +248,12 @@ impl TicketObject {
             next = Some(now_ms() + OUTBOX_RETRY_MS);
         }
         if let Some(order_id) = store.ticket().await?.and_then(|t| t.order_id) {
-            if let Some(deadline) = store.order(&order_id).await?.as_ref().and_then(desk::next_deadline) {
+            if let Some(deadline) = store
+                .order(&order_id)
+                .await?
+                .as_ref()
+                .and_then(desk::next_deadline)
+            {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
             }
         }

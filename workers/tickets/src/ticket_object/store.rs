@@ -51,7 +51,11 @@ impl Store {
         self.get(&order_key(id)).await
     }
 
-    pub async fn order_for_idempotency_key(&self, user_id: &str, key: &str) -> Result<Option<OrderId>> {
+    pub async fn order_for_idempotency_key(
+        &self,
+        user_id: &str,
+        key: &str,
+    ) -> Result<Option<OrderId>> {
         self.get(&idempotency_key(user_id, key)).await
     }
 
@@ -65,26 +69,39 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let entries = Object::new();
-        let put = |key: &str, value: String| Reflect::set(&entries, &key.into(), &value.into()).map(|_| ());
+        let put = |key: &str, value: String| {
+            Reflect::set(&entries, &key.into(), &value.into()).map(|_| ())
+        };
         put(TICKET, serde_json::to_string(&outcome.ticket)?)?;
         if let Some(order) = &outcome.order {
             put(&order_key(&order.id), serde_json::to_string(order)?)?;
             if let Some((user_id, key)) = idempotency {
-                put(&idempotency_key(user_id, key), serde_json::to_string(&order.id)?)?;
+                put(
+                    &idempotency_key(user_id, key),
+                    serde_json::to_string(&order.id)?,
+                )?;
             }
         }
         for (index, envelope) in envelopes.iter().enumerate() {
-            put(&format!("{OUTBOX}{now:015}:{index:02}:{}", envelope.id), serde_json::to_string(envelope)?)?;
+            put(
+                &format!("{OUTBOX}{now:015}:{index:02}:{}", envelope.id),
+                serde_json::to_string(envelope)?,
+            )?;
         }
         self.storage.put_multiple_raw(entries).await
     }
 
     /// Unsent events, oldest first.
     pub async fn outbox(&self) -> Result<Vec<(String, Envelope)>> {
-        let listed = self.storage.list_with_options(ListOptions::new().prefix(OUTBOX)).await?;
+        let listed = self
+            .storage
+            .list_with_options(ListOptions::new().prefix(OUTBOX))
+            .await?;
         let mut pending = Vec::new();
         listed.for_each(&mut |value, key| {
-            let (Some(key), Some(json)) = (key.as_string(), value.as_string()) else { return };
+            let (Some(key), Some(json)) = (key.as_string(), value.as_string()) else {
+                return;
+            };
             if let Ok(envelope) = serde_json::from_str::<Envelope>(&json) {
                 pending.push((key, envelope));
             }

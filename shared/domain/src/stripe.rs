@@ -1,0 +1,240 @@
+//! Stripe's wire format, as pure functions: the PaymentIntent and refund
+//! request forms, reading its answers, and verifying webhook signatures.
+//! The HTTP calls themselves are in `workers/payments/src/providers/stripe.rs`.
+
+use crate::payments::ChargeOutcome;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// What to charge.
+pub struct ChargeRequest<'a> {
+    pub amount_cents: i64,
+    pub currency: &'a str,
+    /// A test token (`tok_visa`) or a PaymentMethod id (`pm_card_visa`).
+    pub token: &'a str,
+    pub order_id: &'a str,
+    pub ticket_id: &'a str,
+    pub user_id: &'a str,
+}
+
+/// The form of `POST /v1/payment_intents`: created and confirmed at once,
+/// card only, no redirects (there is no page to come back to).
+pub fn payment_intent_form(request: &ChargeRequest) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("amount".to_string(), request.amount_cents.to_string()),
+        ("currency".into(), request.currency.to_string()),
+        ("confirm".into(), "true".into()),
+        ("payment_method_types[]".into(), "card".into()),
+        ("metadata[order_id]".into(), request.order_id.to_string()),
+        ("metadata[ticket_id]".into(), request.ticket_id.to_string()),
+        ("metadata[user_id]".into(), request.user_id.to_string()),
+    ];
+    if request.token.starts_with("tok_") {
+        form.push(("payment_method_data[type]".into(), "card".into()));
+        form.push((
+            "payment_method_data[card][token]".into(),
+            request.token.to_string(),
+        ));
+    } else {
+        form.push(("payment_method".into(), request.token.to_string()));
+    }
+    form
+}
+
+/// How a PaymentIntent call went, from Stripe's status code and JSON body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StripeAnswer {
+    Charge(ChargeOutcome),
+    /// 5xx or 429: safe to retry with the same idempotency key.
+    Retryable(String),
+    /// Any other error: a bug or a configuration problem on our side.
+    Failed(String),
+}
+
+pub fn read_payment_intent(status: u16, body: &Value) -> StripeAnswer {
+    let message = || {
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("no message")
+            .to_string()
+    };
+    match status {
+        200..=299 => match (body["id"].as_str(), body["status"].as_str()) {
+            (Some(id), Some("succeeded")) => StripeAnswer::Charge(ChargeOutcome::Succeeded {
+                provider_ref: id.into(),
+            }),
+            (_, Some(other)) => StripeAnswer::Charge(ChargeOutcome::Declined {
+                message: format!("The payment was not completed ({other})"),
+            }),
+            _ => StripeAnswer::Failed("a PaymentIntent without id or status".into()),
+        },
+        402 => StripeAnswer::Charge(ChargeOutcome::Declined { message: message() }),
+        429 | 500..=599 => StripeAnswer::Retryable(format!("{status}: {}", message())),
+        _ => StripeAnswer::Failed(format!("{status}: {}", message())),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignatureError {
+    Malformed,
+    Mismatch,
+    TooOld,
+}
+
+/// Verifies `Stripe-Signature: t=<unix seconds>,v1=<hex hmac>[,v1=...]`:
+/// HMAC-SHA256 of `t.payload` with the endpoint's secret, compared in
+/// constant time, and `t` within `tolerance_seconds` of `now`.
+pub fn verify_webhook_signature(
+    payload: &str,
+    header: &str,
+    secret: &str,
+    now: i64,
+    tolerance_seconds: i64,
+) -> Result<(), SignatureError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", hex)) => signatures.push(decode_hex(hex).ok_or(SignatureError::Malformed)?),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    let matches = signatures.iter().any(|signature| {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+        mac.update(format!("{timestamp}.{payload}").as_bytes());
+        mac.verify_slice(signature).is_ok()
+    });
+    if !matches {
+        return Err(SignatureError::Mismatch);
+    }
+    if (now - timestamp).abs() > tolerance_seconds {
+        return Err(SignatureError::TooOld);
+    }
+    Ok(())
+}
+
+/// `t=..,v1=..` for a payload: what Stripe sends, and what tests sign with.
+pub fn sign_webhook(payload: &str, secret: &str, timestamp: i64) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.{payload}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={timestamp},v1={hex}")
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(token: &str) -> ChargeRequest<'_> {
+        ChargeRequest {
+            amount_cents: 1999,
+            currency: "usd",
+            token,
+            order_id: "o1",
+            ticket_id: "t1",
+            user_id: "u1",
+        }
+    }
+
+    #[test]
+    fn payment_methods_and_tokens_are_sent_the_way_stripe_takes_them() {
+        let pm = payment_intent_form(&request("pm_card_visa"));
+        assert!(pm.contains(&("payment_method".into(), "pm_card_visa".into())));
+        assert!(pm.contains(&("amount".into(), "1999".into())));
+        assert!(pm.contains(&("metadata[order_id]".into(), "o1".into())));
+        let tok = payment_intent_form(&request("tok_visa"));
+        assert!(tok.contains(&("payment_method_data[card][token]".into(), "tok_visa".into())));
+        assert!(!tok.iter().any(|(k, _)| k == "payment_method"));
+    }
+
+    #[test]
+    fn reads_stripe_answers() {
+        assert_eq!(
+            read_payment_intent(200, &json!({"id": "pi_1", "status": "succeeded"})),
+            StripeAnswer::Charge(ChargeOutcome::Succeeded {
+                provider_ref: "pi_1".into()
+            })
+        );
+        let declined = json!({"error": {"type": "card_error", "code": "card_declined", "message": "Your card was declined."}});
+        assert_eq!(
+            read_payment_intent(402, &declined),
+            StripeAnswer::Charge(ChargeOutcome::Declined {
+                message: "Your card was declined.".into()
+            })
+        );
+        assert!(matches!(
+            read_payment_intent(503, &json!({})),
+            StripeAnswer::Retryable(_)
+        ));
+        assert!(matches!(
+            read_payment_intent(401, &json!({"error": {"message": "bad key"}})),
+            StripeAnswer::Failed(_)
+        ));
+        assert!(matches!(
+            read_payment_intent(200, &json!({"id": "pi_1", "status": "requires_action"})),
+            StripeAnswer::Charge(ChargeOutcome::Declined { .. })
+        ));
+    }
+
+    #[test]
+    fn a_correct_signature_verifies() {
+        let header = sign_webhook("{\"a\":1}", "whsec_x", 1000);
+        assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &header, "whsec_x", 1010, 300),
+            Ok(())
+        );
+        // Stripe may send several v1 signatures during a secret rotation.
+        let rotated = format!("{header},v1={}", "00".repeat(32));
+        assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &rotated, "whsec_x", 1010, 300),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn tampered_foreign_old_or_malformed_signatures_fail() {
+        let header = sign_webhook("{\"a\":1}", "whsec_x", 1000);
+        assert_eq!(
+            verify_webhook_signature("{\"a\":2}", &header, "whsec_x", 1000, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &header, "whsec_y", 1000, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &header, "whsec_x", 1301, 300),
+            Err(SignatureError::TooOld)
+        );
+        for bad in ["", "t=1000", "v1=abcd", "t=x,v1=ab", "t=1000,v1=zz"] {
+            assert!(
+                verify_webhook_signature("{\"a\":1}", bad, "whsec_x", 1000, 300).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The payments worker: `/api/payments` (pay for an order) and
+//! `/api/payments/webhook` (Stripe's events), plus the consumer of the
+//! `payment-events` queue.
+
+mod config;
+mod providers;
+mod routes;
+mod settle;
+mod store;
+mod webhook;
+
+use edge::reply;
+use worker::{event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let request_id = reply::request_id(&req);
+    let result = routes::handle(req, &env, &request_id).await;
+    reply::finish(result, &request_id)
+}
+
+/// `payment:created` (published by the ticket's object when an order
+/// completes): makes sure the payments table has the row even if the request
+/// that charged died before writing it.
+#[event(queue)]
+async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let env = &env;
+    edge::events::consume(batch, |envelope| async move {
+        match &envelope.event {
+            domain::events::Event::PaymentCreated(payment) => {
+                store::record(env, payment, None).await.map(drop)
+            }
+            _ => Ok(()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,86 @@
+//! After the provider said yes: record the charge, complete the order in its
+//! ticket's object, and refund the charge if the order can no longer take it
+//! (it expired or was cancelled while the money moved). Shared by POST
+//! /api/payments and the webhook, so both end the same way.
+
+use crate::providers::{PaymentProvider, Provider};
+use crate::store::{self, PaymentRow};
+use domain::desk::{Command, Refusal, Reply};
+use domain::ids::{OrderId, TicketId};
+use domain::money::Cents;
+use domain::orders::OrderStatus;
+use domain::payments::{refund_idempotency_key, Payment};
+use domain::ApiError;
+use edge::desk_client::DeskClient;
+use worker::Env;
+
+pub struct Charge<'a> {
+    pub order_id: &'a OrderId,
+    pub ticket_id: &'a TicketId,
+    pub user_id: &'a str,
+    pub amount: Cents,
+    pub currency: &'a str,
+    pub provider_ref: &'a str,
+    pub idempotency_key: Option<&'a str>,
+}
+
+pub enum Settled {
+    /// The order is complete, paid by this row.
+    Completed(PaymentRow),
+    /// The order could not take the money: refunded.
+    Refunded(PaymentRow),
+}
+
+pub async fn settle_success(
+    env: &Env,
+    provider: &Provider,
+    charge: Charge<'_>,
+) -> Result<Settled, ApiError> {
+    let payment = Payment {
+        id: format!("pay_{}", uuid::Uuid::new_v4().simple()),
+        order_id: charge.order_id.clone(),
+        user_id: charge.user_id.to_string(),
+        amount: charge.amount,
+        currency: charge.currency.to_string(),
+        provider: provider.name().to_string(),
+        provider_ref: charge.provider_ref.to_string(),
+    };
+    let row = store::record(env, &payment, charge.idempotency_key).await?;
+    let command = Command::CompletePayment {
+        order_id: charge.order_id.clone(),
+        payment: row.payment()?,
+    };
+    match DeskClient::for_ticket(env, charge.ticket_id)?
+        .send(&command)
+        .await?
+    {
+        Reply::Order(order)
+            if order.status == OrderStatus::Complete
+                && order.payment_id.as_deref() == Some(row.id.as_str()) =>
+        {
+            Ok(Settled::Completed(row))
+        }
+        Reply::Order(_)
+        | Reply::Refused(
+            Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete,
+        ) => {
+            let refund = provider
+                .refund(
+                    &row.provider_ref,
+                    &refund_idempotency_key(&row.provider_ref),
+                )
+                .await
+                .map_err(|e| {
+                    ApiError::internal(format!("refund of {} failed: {e}", row.provider_ref))
+                })?;
+            store::mark_refunded(env, &row.provider_ref, &refund).await?;
+            let refunded = PaymentRow {
+                status: "refunded".into(),
+                ..row
+            };
+            Ok(Settled::Refunded(refunded))
+        }
+        Reply::Refused(other) => Err(other.into()),
+        Reply::Ticket(_) => Err(ApiError::internal("expected an order")),
+    }
+}

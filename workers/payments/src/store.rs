@@ -1,0 +1,130 @@
+//! The payments table (D1 `ticketing-payments`): one row per successful
+//! charge, keyed by the provider's id for it; and the webhook events seen.
+
+use domain::ids::OrderId;
+use domain::money::Cents;
+use domain::payments::Payment;
+use domain::{ApiError, OrInternal};
+use serde::{Deserialize, Serialize};
+use worker::{wasm_bindgen::JsValue, Env};
+
+const DB: &str = "PAYMENTS_DB";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PaymentRow {
+    pub id: String,
+    pub order_id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub provider_ref: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    /// `succeeded` or `refunded`.
+    pub status: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl PaymentRow {
+    pub fn payment(&self) -> Result<Payment, ApiError> {
+        Ok(Payment {
+            id: self.id.clone(),
+            order_id: OrderId::parse(&self.order_id).or_internal()?,
+            user_id: self.user_id.clone(),
+            amount: Cents(self.amount_cents),
+            currency: self.currency.clone(),
+            provider: self.provider.clone(),
+            provider_ref: self.provider_ref.clone(),
+        })
+    }
+
+    /// The API's view: `{id, orderId, status, amountCents, currency}`.
+    pub fn view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "orderId": self.order_id, "status": self.status,
+            "amountCents": self.amount_cents, "currency": self.currency,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, order_id, user_id, provider, provider_ref, amount_cents, currency, status, idempotency_key";
+
+/// Records a successful charge, or finds the row an earlier request (or the
+/// webhook) made for the same charge: the UNIQUE provider_ref decides.
+pub async fn record(
+    env: &Env,
+    payment: &Payment,
+    idempotency_key: Option<&str>,
+) -> Result<PaymentRow, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    db.prepare(
+        "INSERT INTO payments (id, order_id, user_id, provider, provider_ref, amount_cents, currency, status, idempotency_key, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'succeeded', ?8, strftime('%s','now') * 1000) \
+         ON CONFLICT (provider_ref) DO NOTHING",
+    )
+    .bind(&[
+        payment.id.as_str().into(),
+        payment.order_id.as_str().into(),
+        payment.user_id.as_str().into(),
+        payment.provider.as_str().into(),
+        payment.provider_ref.as_str().into(),
+        JsValue::from_f64(payment.amount.0 as f64),
+        payment.currency.as_str().into(),
+        idempotency_key.map_or(JsValue::NULL, JsValue::from_str),
+    ])
+    .or_internal()?
+    .run()
+    .await
+    .or_internal()?;
+    find(env, "provider_ref", &payment.provider_ref)
+        .await?
+        .ok_or_else(|| ApiError::internal("payment row vanished"))
+}
+
+pub async fn find(
+    env: &Env,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<PaymentRow>, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM payments WHERE {column} = ?1"
+    ))
+    .bind(&[value.into()])
+    .or_internal()?
+    .first::<PaymentRow>(None)
+    .await
+    .or_internal()
+}
+
+pub async fn mark_refunded(
+    env: &Env,
+    provider_ref: &str,
+    refund_ref: &str,
+) -> Result<(), ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    db.prepare("UPDATE payments SET status = 'refunded', refund_ref = ?2 WHERE provider_ref = ?1")
+        .bind(&[provider_ref.into(), refund_ref.into()])
+        .or_internal()?
+        .run()
+        .await
+        .or_internal()
+        .map(drop)
+}
+
+/// True the first time a webhook event id is seen (Stripe retries deliveries).
+pub async fn first_delivery(env: &Env, event_id: &str, kind: &str) -> Result<bool, ApiError> {
+    let db = env.d1(DB).or_internal()?;
+    let result = db
+        .prepare("INSERT INTO webhook_events (id, type, received_at) VALUES (?1, ?2, strftime('%s','now') * 1000) ON CONFLICT (id) DO NOTHING")
+        .bind(&[event_id.into(), kind.into()])
+        .or_internal()?
+        .run()
+        .await
+        .or_internal()?;
+    Ok(result
+        .meta()
+        .or_internal()?
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        == 1)
+}
