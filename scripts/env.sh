@@ -9,12 +9,13 @@ export WRANGLER_SEND_METRICS=false
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
 # Service workers, in the order their configs are given to `pages dev`.
-WORKERS=(auth tickets orders)
+WORKERS=(auth tickets orders payments)
 # D1 databases and the worker config that owns each: "<database> <config>".
 DATABASES=(
   "ticketing-users workers/auth/wrangler.toml"
   "ticketing-tickets workers/tickets/wrangler.toml"
   "ticketing-orders workers/orders/wrangler.toml"
+  "ticketing-payments workers/payments/wrangler.toml"
 )
 # Local state (D1, Durable Objects, queues) lives here across restarts; `make reset` wipes it.
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
@@ -47,6 +48,10 @@ write_worker_dev_vars() {
     { cat "$ROOT/.dev.vars"; echo
       [ -z "${EXPIRATION_WINDOW_SECONDS:-}" ] || echo "EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS"
       [ -z "${TEST_HOOKS:-}" ] || echo "TEST_HOOKS=$TEST_HOOKS"
+      # Payment provider overrides (the Stripe adapter's tests point it at a stub).
+      for name in PAYMENT_PROVIDER STRIPE_API_BASE STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET; do
+        [ -z "${!name:-}" ] || echo "$name=${!name}"
+      done
     } >"$file"
   done
 }

@@ -40,7 +40,13 @@ run_against_stack() {
 
 # TEST_HOOKS=1 enables the route that injects events into the real queues.
 TEST_HOOKS=1 run_against_stack "api-and-browser" \
-  --test auth_api --test tickets_api --test orders_api --test stampede --test events --test browser
-# Expiry needs a short payment window, so it gets a stack of its own.
-EXPIRATION_WINDOW_SECONDS=2 run_against_stack "expiry" --test expiry
+  --test auth_api --test tickets_api --test orders_api --test stampede --test events --test payments_api --test browser
+# Expiry and the expiry/payment race need a short payment window, and the Stripe
+# adapter's tests a stub of Stripe's API (run by the tests on this port), so they
+# get a stack of their own.
+stub_port=$(free_port)
+export TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+EXPIRATION_WINDOW_SECONDS=2 PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
+  STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
+  run_against_stack "expiry-and-stripe" --test expiry --test stripe
 log "all tests passed in $(( $(date +%s) - started )) s"

@@ -26,6 +26,10 @@ pub async fn handle(mut req: Request, env: &Env, request_id: &str) -> ApiResult 
             let user = SessionConfig::from_env(env)?.require_user(&req)?;
             pay(&mut req, env, &user, request_id).await
         }
+        (Method::Get, "/api/payments") => {
+            SessionConfig::from_env(env)?.require_user(&req)?;
+            list_for_order(&req, env).await
+        }
         (_, "/api/payments" | "/api/payments/webhook") => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound),
     }
@@ -138,6 +142,20 @@ async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str)
             ))
         }
     }
+}
+
+/// GET /api/payments?orderId=: the charges made for one of the caller's
+/// orders, with their status (`succeeded` or `refunded`).
+async fn list_for_order(req: &Request, env: &Env) -> ApiResult {
+    let url = req.url().or_internal()?;
+    let raw = url.query_pairs().find(|(k, _)| k == "orderId").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(ApiError::Validation(vec![FieldError::new("orderId", "OrderId must be provided")]));
+    }
+    let order_id = OrderId::parse(&raw)?;
+    fetch_order(req, env, &order_id).await?; // 404 / 401 unless it is the caller's order
+    let rows = store::list_for_order(env, &order_id).await?;
+    reply::json(200, &rows.iter().map(|row| row.view()).collect::<Vec<_>>())
 }
 
 /// A pay request for an order that is already complete: the same payment if
