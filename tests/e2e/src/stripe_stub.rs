@@ -67,7 +67,10 @@ impl StripeStub {
             // Its own runtime on its own thread: it outlives any one test's runtime.
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-                runtime.block_on(server.serve(tokio::net::TcpListener::from_std(listener).expect("a tokio listener")));
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                    server.serve(listener).await
+                });
             });
             stub
         })
