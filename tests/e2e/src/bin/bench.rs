@@ -340,6 +340,19 @@ async fn main() {
     }
     visibility.sort_unstable();
 
+    // --- payments through the local provider (one at a time) -----------------
+    // Each order is paid right after it is placed: the bench stack's payment window is short.
+    let mut pay_ms = Vec::new();
+    for n in 0..40 {
+        let ticket = seller.create_ticket(&format!("Payable {n}"), json!(25)).await;
+        let order_id = buyers[0].order(ticket["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+        let started = Instant::now();
+        let response = buyers[0].post_json("/api/payments", json!({ "orderId": order_id, "token": "tok_visa" })).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "paying {order_id}");
+        pay_ms.push(started.elapsed().as_micros() as i64);
+    }
+    pay_ms.sort_unstable();
+
     println!(
         "\n{CONCURRENCY} concurrent clients, {} s per scenario, against {base}\n",
         seconds().as_secs()
@@ -357,6 +370,11 @@ async fn main() {
         "expiry lateness after expiresAt (window {window} s, 20 orders, 20 ms polling): p50 {} ms, max {} ms",
         percentile(&lateness, 0.5),
         percentile(&lateness, 1.0)
+    );
+    println!(
+        "POST /api/payments, local provider, sequential (40 orders): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&pay_ms, 0.5) as f64 / 1000.0,
+        percentile(&pay_ms, 0.99) as f64 / 1000.0
     );
     println!(
         "POST /api/tickets -> visible in GET /api/tickets (10 tickets): p50 {} ms, max {} ms",
