@@ -1,7 +1,7 @@
 //! The `orders` read model in D1: a user's orders, and where each order lives.
 
 use domain::orders::{Order, OrderStatus, OrderView, TicketSnapshotView};
-use domain::paging::{Cursor, PageRequest};
+use domain::paging::{into_page, Cursor, PageRequest};
 use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
 use serde::Deserialize;
@@ -119,7 +119,7 @@ pub async fn list_for_user(
         Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
         None => (JsValue::NULL, JsValue::NULL),
     };
-    let mut rows: Vec<Row> = db
+    let rows: Vec<Row> = db
         .prepare(
             "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version \
              FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
@@ -132,15 +132,7 @@ pub async fn list_for_user(
         .or_internal()?
         .results()
         .or_internal()?;
-    let next = if rows.len() > page.limit as usize {
-        rows.truncate(page.limit as usize);
-        rows.last().map(|last| Cursor {
-            created_at: last.created_at,
-            id: last.id.clone(),
-        })
-    } else {
-        None
-    };
+    let (rows, next) = into_page(rows, page.limit, |last| Cursor { created_at: last.created_at, id: last.id.clone() });
     let views = rows
         .into_iter()
         .map(Row::view)

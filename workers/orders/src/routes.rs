@@ -4,7 +4,6 @@ use crate::read_model;
 use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
 use domain::orders::Order;
-use domain::paging::PageRequest;
 use domain::session::CurrentUser;
 use domain::{ApiError, FieldError, OrInternal};
 use edge::desk_client::DeskClient;
@@ -96,12 +95,7 @@ async fn record(env: &Env, order: &Order, request_id: &str) {
 
 async fn list(req: &Request, env: &Env, user: &CurrentUser) -> ApiResult {
     let url = req.url().or_internal()?;
-    let query = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())?;
+    let page = edge::paging::page_request(&url)?;
     let (orders, next) = read_model::list_for_user(env, &user.id, &page).await?;
     let response = reply::json(200, &orders)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;

@@ -148,7 +148,7 @@ async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str)
 /// orders, with their status (`succeeded` or `refunded`).
 async fn list_for_order(req: &Request, env: &Env) -> ApiResult {
     let url = req.url().or_internal()?;
-    let raw = url.query_pairs().find(|(k, _)| k == "orderId").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let raw = edge::paging::query_param(&url, "orderId").unwrap_or_default();
     if raw.is_empty() {
         return Err(ApiError::Validation(vec![FieldError::new("orderId", "OrderId must be provided")]));
     }

@@ -1,6 +1,6 @@
 //! The `tickets` read model in D1: fed by `ticket:*` events, read by GET /api/tickets.
 
-use domain::paging::{Cursor, PageRequest};
+use domain::paging::{into_page, Cursor, PageRequest};
 use domain::tickets::{Ticket, TicketView};
 use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
@@ -87,7 +87,7 @@ pub async fn list(
         Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
         None => (JsValue::NULL, JsValue::NULL),
     };
-    let mut rows: Vec<Row> = db
+    let rows: Vec<Row> = db
         .prepare(
             "SELECT id, title, price_cents, user_id, version, order_id, sold, created_at FROM tickets \
              WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2)) \
@@ -101,15 +101,6 @@ pub async fn list(
         .or_internal()?
         .results()
         .or_internal()?;
-    // One row more than asked tells whether a next page exists.
-    let next = if rows.len() > page.limit as usize {
-        rows.truncate(page.limit as usize);
-        rows.last().map(|last| Cursor {
-            created_at: last.created_at,
-            id: last.id.clone(),
-        })
-    } else {
-        None
-    };
+    let (rows, next) = into_page(rows, page.limit, |last| Cursor { created_at: last.created_at, id: last.id.clone() });
     Ok((rows.into_iter().map(Row::view).collect(), next))
 }

@@ -4,7 +4,6 @@ use crate::read_model;
 use domain::desk::Command;
 use domain::events::Envelope;
 use domain::ids::TicketId;
-use domain::paging::PageRequest;
 use domain::tickets::TicketInput;
 use domain::{ApiError, OrInternal};
 use edge::desk_client::DeskClient;
@@ -70,13 +69,8 @@ async fn update(req: &mut Request, raw_id: &str, env: &Env) -> ApiResult {
 /// Newest first from the read model; the next page's URL is in `Link`.
 async fn list(req: &Request, env: &Env) -> ApiResult {
     let url = req.url().or_internal()?;
-    let query = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let page = PageRequest::parse(query("limit").as_deref(), query("cursor").as_deref())?;
-    let available_only = match query("available").as_deref() {
+    let page = edge::paging::page_request(&url)?;
+    let available_only = match edge::paging::query_param(&url, "available").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
