@@ -6,6 +6,7 @@
 pub mod body;
 pub mod crypto;
 pub mod csrf;
+pub mod d1;
 pub mod desk_client;
 pub mod events;
 pub mod log;

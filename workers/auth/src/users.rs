@@ -40,12 +40,7 @@ pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    let changes = result
-        .meta()
-        .or_internal()?
-        .and_then(|meta| meta.changes)
-        .unwrap_or(0);
-    Ok(changes == 1)
+    Ok(edge::d1::rows_changed(&result)? == 1)
 }
 
 pub async fn find_by_email(env: &Env, email: &Email) -> Result<Option<StoredUser>, ApiError> {

@@ -45,12 +45,7 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    Ok(result
-        .meta()
-        .or_internal()?
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    Ok(edge::d1::rows_changed(&result)? > 0)
 }
 
 #[derive(Deserialize)]

@@ -133,10 +133,5 @@ pub async fn first_delivery(env: &Env, event_id: &str, kind: &str) -> Result<boo
         .run()
         .await
         .or_internal()?;
-    Ok(result
-        .meta()
-        .or_internal()?
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        == 1)
+    Ok(edge::d1::rows_changed(&result)? == 1)
 }

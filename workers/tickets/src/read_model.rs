@@ -68,12 +68,7 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
         .run()
         .await
         .or_internal()?;
-    Ok(result
-        .meta()
-        .or_internal()?
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    Ok(edge::d1::rows_changed(&result)? > 0)
 }
 
 /// One page, newest first, and the cursor of the next page if there is one.
