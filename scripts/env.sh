@@ -58,11 +58,12 @@ write_worker_dev_vars() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_stack <port> <log>: starts the whole product in the background on a
-# fresh state folder and waits until it answers. Sets STACK_PID; stop_stack ends it.
+# start_stack <port> <log> [state dir]: starts the whole product in the
+# background on a fresh state folder (or the one given, to restart on the same
+# state) and waits until it answers. Sets STACK_PID; stop_stack ends it.
 start_stack() {
   local port=$1 logfile=$2
-  STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")
+  STATE_DIR=${3:-$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")}
   write_worker_dev_vars
   migrate_local
   mapfile -t args < <(pages_dev_args)
@@ -80,12 +81,13 @@ start_stack() {
   return 1
 }
 
+# stop_stack [--keep-state]
 stop_stack() {
   [ -n "${STACK_PID:-}" ] || return 0
   kill -TERM -- "-$STACK_PID" 2>/dev/null || kill -TERM "$STACK_PID" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$STACK_PID" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$STACK_PID" 2>/dev/null || true
-  rm -rf "${STATE_DIR:?}"
+  [ "${1:-}" = --keep-state ] || rm -rf "${STATE_DIR:?}"
   STACK_PID=
 }
 

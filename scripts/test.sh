@@ -49,4 +49,23 @@ export TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="wh
 EXPIRATION_WINDOW_SECONDS=2 PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
   STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
   run_against_stack "expiry-and-stripe" --test expiry --test stripe
+# Alarms are persisted: an order whose deadline passes while the server is
+# down expires when it comes back. Two phases around a restart on the same state.
+restart_check() {
+  local port stack_log="$ROOT/target/test-stack-restart.log" handoff
+  port=$(free_port); handoff=$(mktemp)
+  export TICKETING_BASE_URL="http://127.0.0.1:$port" TICKETING_JWT_KEY="$(jwt_key)" TICKETING_RESTART_HANDOFF=$handoff
+  log "restart: placing an order, then stopping the server before it expires"
+  EXPIRATION_WINDOW_SECONDS=3 start_stack "$port" "$stack_log"
+  cargo test -p e2e --quiet --test restart -- --exact an_order_placed_before_a_restart
+  stop_stack --keep-state
+  sleep 4
+  log "restart: starting again on the same state"
+  EXPIRATION_WINDOW_SECONDS=3 start_stack "$port" "$stack_log" "$STATE_DIR"
+  cargo test -p e2e --quiet --test restart -- --exact expires_after_the_restart
+  stop_stack
+  rm -f "$handoff"
+}
+restart_check
+
 log "all tests passed in $(( $(date +%s) - started )) s"
