@@ -56,6 +56,7 @@ async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult
         (Method::Get, ["orders"]) => order_pages::list(&req, &ctx).await,
         (Method::Get, ["orders", id]) => order_pages::show(&ctx, id).await,
         (Method::Post, ["orders", id, "cancel"]) => order_pages::cancel(&mut req, &ctx, id).await,
+        (Method::Post, ["orders", id, "pay"]) => order_pages::pay(&mut req, &ctx, id).await,
         _ => Err(domain::ApiError::NotFound),
     }
 }

@@ -1,17 +1,21 @@
-//! The buyer's orders: the list, one order with its countdown to pay, and
-//! cancelling, backed by the orders service.
+//! The buyer's orders: the list, one order with its countdown and pay form,
+//! paying and cancelling, backed by the orders and payments services.
 
-use crate::forms::{query, read_form, FormErrors};
+use crate::forms::{query, read_form, value, FormErrors};
 use crate::services::{cursor_query, next_page_link, PageContext, Service};
 use crate::ticket_pages::SIGN_IN;
 use crate::views;
+use crate::views::orders::{PaymentForm, DEFAULT_TOKEN};
 use domain::ids::OrderId;
 use domain::orders::{OrderStatus, OrderView};
 use domain::ApiError;
 use edge::ApiResult;
+use serde_json::json;
 use worker::{Method, Request};
 
 const PAGE_SIZE: u32 = 20;
+/// The Pages var that turns on the Stripe Elements mount point of the pay form.
+const STRIPE_PUBLISHABLE_KEY: &str = "STRIPE_PUBLISHABLE_KEY";
 
 pub async fn list(req: &Request, ctx: &PageContext) -> ApiResult {
     if ctx.user.is_none() {
@@ -40,8 +44,42 @@ pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {
         return views::redirect(SIGN_IN);
     }
     let order = load(ctx, &id).await?;
-    let page = views::orders::detail_page(ctx, &order, countdown(&order)?, &[]);
-    views::html(200, page)
+    order_page(ctx, &order, 200, &[], DEFAULT_TOKEN, &FormErrors::default())
+}
+
+/// Pays for the order with the card token typed, then shows it (with its
+/// receipt), or the order with the reason the payment was refused.
+pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
+    let id = OrderId::parse(raw_id)?;
+    let fields = read_form(req).await?;
+    let token = value(&fields, "token");
+    let key = idempotency_key(&id, value(&fields, "attempt"));
+    let headers: Vec<(&str, &str)> = key
+        .iter()
+        .map(|key| ("idempotency-key", key.as_str()))
+        .collect();
+    let body = json!({ "orderId": id.as_str(), "token": token });
+    let reply = ctx
+        .call_with_headers(
+            Service::Payments,
+            Method::Post,
+            "/api/payments",
+            Some(body),
+            &headers,
+        )
+        .await?;
+    match reply.status {
+        200 | 201 => views::redirect(&format!("/orders/{id}")),
+        // Refused (400), declined (402) or the provider is down (502): the
+        // order is shown as it now is, with the reason and the token kept.
+        400 | 402 | 502 => {
+            let errors = FormErrors::from_api(&reply.body);
+            let order = load(ctx, &id).await?;
+            order_page(ctx, &order, reply.status, &[], token, &errors)
+        }
+        401 if ctx.user.is_none() => views::redirect(SIGN_IN),
+        _ => Err(reply.unexpected(Service::Payments)),
+    }
 }
 
 pub async fn cancel(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
@@ -57,12 +95,73 @@ pub async fn cancel(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiRe
         400 => {
             let errors = FormErrors::from_api(&reply.body).all();
             let order = load(ctx, &id).await?;
-            let page = views::orders::detail_page(ctx, &order, countdown(&order)?, &errors);
-            views::html(400, page)
+            let no_errors = FormErrors::default();
+            order_page(ctx, &order, 400, &errors, DEFAULT_TOKEN, &no_errors)
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Orders)),
     }
+}
+
+/// One order's page, with a freshly rendered pay form while it is payable.
+fn order_page(
+    ctx: &PageContext,
+    order: &OrderView,
+    status: u16,
+    cancel_errors: &[String],
+    token: &str,
+    payment_errors: &FormErrors,
+) -> ApiResult {
+    // Each rendering is a new attempt: after a decline, the next submission
+    // must not be taken for a repeat of the declined one.
+    let attempt = if order.status == OrderStatus::Created {
+        new_attempt()?
+    } else {
+        String::new()
+    };
+    let publishable_key = ctx.var(STRIPE_PUBLISHABLE_KEY);
+    let payment = PaymentForm {
+        token,
+        attempt: &attempt,
+        errors: payment_errors,
+        publishable_key: publishable_key.as_deref(),
+    };
+    let page = views::orders::detail_page(ctx, order, countdown(order)?, cancel_errors, &payment);
+    views::html(status, page)
+}
+
+/// A random UUID, from the runtime's `crypto.randomUUID()`.
+fn new_attempt() -> Result<String, ApiError> {
+    use worker::js_sys::{global, Function, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let crypto = Reflect::get(&global(), &JsValue::from_str("crypto")).ok();
+    let random_uuid = crypto.as_ref().and_then(|crypto| {
+        Reflect::get(crypto, &JsValue::from_str("randomUUID"))
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()
+    });
+    match (crypto, random_uuid) {
+        (Some(crypto), Some(random_uuid)) => random_uuid
+            .call0(&crypto)
+            .ok()
+            .and_then(|uuid| uuid.as_string())
+            .ok_or_else(|| ApiError::internal("crypto.randomUUID() failed")),
+        _ => Err(ApiError::internal("crypto.randomUUID() is missing")),
+    }
+}
+
+/// The `Idempotency-Key` of a pay form submission: the order and the form's
+/// attempt id, so submitting one rendered form twice is one payment. A
+/// missing or malformed attempt sends none.
+fn idempotency_key(order_id: &OrderId, attempt: &str) -> Option<String> {
+    let attempt = attempt.trim();
+    let is_uuid = attempt.len() == 36
+        && attempt.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    is_uuid.then(|| format!("pages-{order_id}-{}", attempt.to_ascii_lowercase()))
 }
 
 async fn load(ctx: &PageContext, id: &OrderId) -> Result<OrderView, ApiError> {
@@ -97,7 +196,30 @@ fn seconds_left(expires_ms: f64, now_ms: f64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::seconds_left;
+    use super::{idempotency_key, seconds_left};
+    use domain::ids::OrderId;
+
+    #[test]
+    fn one_rendered_form_is_one_idempotency_key() {
+        let order = OrderId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let attempt = "6F1C1B8E-8D0A-4A39-9B1E-3C1F0F0E2A11";
+        assert_eq!(
+            idempotency_key(&order, attempt).as_deref(),
+            Some("pages-0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e-6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11")
+        );
+        assert_eq!(
+            idempotency_key(&order, attempt),
+            idempotency_key(&order, attempt)
+        );
+        for bad in [
+            "",
+            "x",
+            "6f1c1b8e8d0a4a399b1e3c1f0f0e2a11",
+            "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a1\n",
+        ] {
+            assert_eq!(idempotency_key(&order, bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn counts_whole_seconds_up_and_never_below_zero() {

@@ -16,6 +16,7 @@ fn binding_for(path: &str) -> Option<&'static str> {
         "users" => Some("AUTH"),
         "tickets" => Some("TICKETS"),
         "orders" => Some("ORDERS"),
+        "payments" => Some("PAYMENTS"),
         _ => None,
     }
 }
@@ -48,6 +49,7 @@ pub enum Service {
     Auth,
     Tickets,
     Orders,
+    Payments,
 }
 
 impl Service {
@@ -56,6 +58,7 @@ impl Service {
             Service::Auth => "AUTH",
             Service::Tickets => "TICKETS",
             Service::Orders => "ORDERS",
+            Service::Payments => "PAYMENTS",
         }
     }
 }
@@ -129,6 +132,12 @@ impl PageContext {
         self.user.as_ref().is_some_and(|u| u.id == user_id)
     }
 
+    /// A var of the Pages project, when it is set and not empty.
+    pub fn var(&self, name: &str) -> Option<String> {
+        let value = self.env.var(name).ok()?.to_string();
+        Some(value).filter(|v| !v.trim().is_empty())
+    }
+
     /// Calls a service as the browser would, with the browser's cookie.
     pub async fn call(
         &self,
@@ -137,7 +146,23 @@ impl PageContext {
         path: &str,
         body: Option<Value>,
     ) -> Result<ApiReply, ApiError> {
+        self.call_with_headers(service, method, path, body, &[])
+            .await
+    }
+
+    /// [`PageContext::call`] with extra request headers (an `Idempotency-Key`).
+    pub async fn call_with_headers(
+        &self,
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        extra_headers: &[(&str, &str)],
+    ) -> Result<ApiReply, ApiError> {
         let headers = Headers::new();
+        for (name, value) in extra_headers {
+            headers.set(name, value).or_internal()?;
+        }
         headers
             .set(REQUEST_ID_HEADER, &self.request_id)
             .or_internal()?;

@@ -1,6 +1,8 @@
-//! Orders: the buyer's list and one order with its countdown to pay.
+//! Orders: the buyer's list and one order with its countdown and pay form, or
+//! its receipt.
 
 use super::{layout, layout_with_head};
+use crate::forms::FormErrors;
 use crate::services::PageContext;
 use crate::views::tickets::price;
 use domain::orders::{CancelReason, OrderStatus, OrderView};
@@ -46,71 +48,172 @@ pub fn list_page(ctx: &PageContext, orders: &[OrderView], next_page: Option<&str
     )
 }
 
+/// The card token the pay form starts with: the local provider's card that succeeds.
+pub const DEFAULT_TOKEN: &str = "tok_visa";
+
+/// The pay form of an order that waits for payment.
+pub struct PaymentForm<'a> {
+    /// The card token, as typed.
+    pub token: &'a str,
+    /// A fresh random id for this rendering of the form: submitting the same
+    /// form twice is one payment (it becomes the `Idempotency-Key`).
+    pub attempt: &'a str,
+    /// The payment service's refusal of the last submission.
+    pub errors: &'a FormErrors,
+    /// Set when Stripe Elements may mount into `#card-element`.
+    pub publishable_key: Option<&'a str>,
+}
+
+impl PaymentForm<'_> {
+    /// Messages for above the form: all but those shown next to the token field.
+    fn general_messages(&self) -> Vec<String> {
+        let near_field = self.errors.for_field("token");
+        self.errors
+            .all()
+            .into_iter()
+            .filter(|message| !near_field.contains(message))
+            .collect()
+    }
+}
+
+/// `$12.50`.
+fn dollars(cents: i64) -> String {
+    format!("${}", price(cents))
+}
+
 /// One order. `seconds_left` is set while the order waits for payment;
-/// `errors` come from a refused cancellation.
+/// `errors` come from a refused cancellation, `payment` is the pay form
+/// (shown while the order is `created`) with the errors of a refused payment.
 pub fn detail_page(
     ctx: &PageContext,
     order: &OrderView,
     seconds_left: Option<i64>,
     errors: &[String],
+    payment: &PaymentForm,
 ) -> Markup {
+    layout_with_head(
+        ctx,
+        &format!("Order: {}", order.ticket.title),
+        detail_head(order, seconds_left),
+        detail_card(order, seconds_left, errors, payment),
+    )
+}
+
+fn detail_head(order: &OrderView, seconds_left: Option<i64>) -> Markup {
     // Without JavaScript the page reloads once the time is up (or soon, when
-    // the expiry is due but not yet applied), to show the order's new state.
-    let head = html! {
+    // the expiry is due but not yet applied), to show the order's new state;
+    // while a payment is in flight it reloads every 2 s until it has an outcome.
+    html! {
         @if let Some(seconds) = seconds_left {
             meta http-equiv="refresh" content=(if seconds > 0 { seconds + 1 } else { 2 });
             script src="/static/countdown.js" defer {}
+        } @else if order.status == OrderStatus::AwaitingPayment {
+            meta http-equiv="refresh" content="2";
+        }
+    }
+}
+
+fn detail_card(
+    order: &OrderView,
+    seconds_left: Option<i64>,
+    errors: &[String],
+    payment: &PaymentForm,
+) -> Markup {
+    let ticket = &order.ticket;
+    let payable = order.status == OrderStatus::Created;
+    let payment_errors = html! {
+        @for message in payment.general_messages() {
+            p.error-banner role="alert" data-testid="payment-error" { (message) }
         }
     };
-    let ticket = &order.ticket;
-    layout_with_head(
-        ctx,
-        &format!("Order: {}", ticket.title),
-        head,
-        html! {
-            article.card {
-                h1 { (ticket.title) }
-                @for message in errors {
-                    p.error-banner role="alert" { (message) }
-                }
-                dl.facts {
-                    dt { "Price" }
-                    dd { (price(ticket.price_cents)) }
-                    dt { "Status" }
-                    dd { span.status data-testid="order-status" { (status_label(order)) } }
-                }
-                @match (order.status, order.cancel_reason, seconds_left) {
-                    (OrderStatus::Created, _, Some(seconds)) if seconds > 0 => {
-                        p.countdown data-testid="countdown" {
-                            span #seconds-left data-expires-at=(order.expires_at) { (seconds) }
-                            " seconds left to pay"
-                        }
-                    }
-                    (OrderStatus::Created, _, _) => p.countdown data-testid="countdown" { "Order expired" },
-                    (OrderStatus::AwaitingPayment, _, _) => p.aside { "Your payment is being processed." },
-                    (OrderStatus::Complete, _, _) => p.aside { "Paid. Enjoy the event!" },
-                    (OrderStatus::Cancelled, Some(CancelReason::Expired), _) => p.notice data-testid="order-outcome" { "Order expired" },
-                    (OrderStatus::Cancelled, _, _) => p.notice data-testid="order-outcome" { "Order cancelled" },
-                }
-                @if order.status == OrderStatus::Created {
-                    form method="post" action=(format!("/orders/{}/cancel", order.id)) {
-                        button.secondary type="submit" data-testid="cancel-order" { "Cancel order" }
+    html! {
+        article.card {
+            h1 { (ticket.title) }
+            @for message in errors {
+                p.error-banner role="alert" { (message) }
+            }
+            // A refused payment that left no form to show it above.
+            @if !payable { (payment_errors) }
+            dl.facts {
+                dt { "Price" }
+                dd { (price(ticket.price_cents)) }
+                dt { "Status" }
+                dd { span.status data-testid="order-status" { (status_label(order)) } }
+            }
+            @match (order.status, order.cancel_reason, seconds_left) {
+                (OrderStatus::Created, _, Some(seconds)) if seconds > 0 => {
+                    p.countdown data-testid="countdown" {
+                        span #seconds-left data-expires-at=(order.expires_at) { (seconds) }
+                        " seconds left to pay"
                     }
                 }
-                p.aside {
-                    a href=(format!("/tickets/{}", ticket.id)) { "View the ticket" }
-                    " · "
-                    a href="/orders" { "All my orders" }
+                (OrderStatus::Created, _, _) => p.countdown data-testid="countdown" { "Order expired" },
+                (OrderStatus::AwaitingPayment, _, _) => p.notice data-testid="payment-pending" { "Payment in progress" },
+                (OrderStatus::Complete, _, _) => p.receipt data-testid="receipt" {
+                    "Paid " (dollars(ticket.price_cents))
+                    @if let Some(payment_id) = &order.payment_id { " — payment " (payment_id) }
+                },
+                (OrderStatus::Cancelled, Some(CancelReason::Expired), _) => p.notice data-testid="order-outcome" { "Order expired" },
+                (OrderStatus::Cancelled, _, _) => p.notice data-testid="order-outcome" { "Order cancelled" },
+            }
+            @if payable {
+                (pay_form(order, payment, payment_errors))
+                form method="post" action=(format!("/orders/{}/cancel", order.id)) {
+                    button.secondary type="submit" data-testid="cancel-order" { "Cancel order" }
                 }
             }
-        },
-    )
+            p.aside {
+                a href=(format!("/tickets/{}", ticket.id)) { "View the ticket" }
+                " · "
+                a href="/orders" { "All my orders" }
+            }
+        }
+    }
+}
+
+/// The card token field and the pay button, with the refusal above them.
+fn pay_form(order: &OrderView, payment: &PaymentForm, errors_above: Markup) -> Markup {
+    let token_errors = payment.errors.for_field("token");
+    let invalid = !token_errors.is_empty();
+    let described_by = if invalid {
+        "token-help token-error"
+    } else {
+        "token-help"
+    };
+    html! {
+        section.pay aria-label="Payment" {
+            (errors_above)
+            form method="post" action=(format!("/orders/{}/pay", order.id)) novalidate {
+                input type="hidden" name="attempt" value=(payment.attempt);
+                @if let Some(key) = payment.publishable_key {
+                    // Stripe Elements mounts its card field here when the page loads Stripe.js.
+                    div #card-element data-publishable-key=(key) {}
+                }
+                div.field.invalid[invalid] {
+                    label for="token" { "Card token" }
+                    input #token name="token" type="text" value=(payment.token)
+                        autocomplete="off" spellcheck="false" autocapitalize="off"
+                        aria-invalid=[invalid.then_some("true")]
+                        aria-describedby=(described_by);
+                    p.hint #token-help {
+                        "Test cards: " code { "tok_visa" } " succeeds, "
+                        code { "tok_chargeDeclined" } " is declined."
+                    }
+                    @if invalid {
+                        p.field-error #token-error { (token_errors.join("; ")) }
+                    }
+                }
+                button.primary type="submit" data-testid="pay" { "Pay " (dollars(order.ticket.price_cents)) }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use domain::orders::TicketSnapshotView;
+    use serde_json::json;
 
     fn order(status: OrderStatus, cancel_reason: Option<CancelReason>) -> OrderView {
         OrderView {
@@ -152,5 +255,123 @@ mod tests {
         for (status, reason, label) in cases {
             assert_eq!(status_label(&order(status, reason)), label);
         }
+    }
+
+    fn form<'a>(errors: &'a FormErrors, token: &'a str, key: Option<&'a str>) -> PaymentForm<'a> {
+        PaymentForm {
+            token,
+            attempt: "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11",
+            errors,
+            publishable_key: key,
+        }
+    }
+
+    fn card(order: &OrderView, seconds_left: Option<i64>, payment: &PaymentForm) -> String {
+        detail_card(order, seconds_left, &[], payment).into_string()
+    }
+
+    #[test]
+    fn a_created_order_has_a_pay_form_with_a_test_token() {
+        let errors = FormErrors::default();
+        let order = order(OrderStatus::Created, None);
+        let html = card(&order, Some(90), &form(&errors, DEFAULT_TOKEN, None));
+        assert!(html.contains(r#"action="/orders/o1/pay""#), "{html}");
+        assert!(html.contains(r#"<input id="token" name="token" type="text" value="tok_visa""#));
+        assert!(html.contains(
+            r#"<input type="hidden" name="attempt" value="6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11">"#
+        ));
+        assert!(html.contains("tok_chargeDeclined"));
+        assert!(html.contains(r#"data-testid="pay">Pay $5.00</button>"#));
+        assert!(html.contains(r#"data-testid="countdown""#));
+        assert!(html.contains(r#"data-testid="cancel-order""#));
+        assert!(!html.contains("card-element"), "no Stripe without a key");
+        assert!(!html.contains("payment-error"));
+        assert!(!html.contains("receipt"));
+    }
+
+    #[test]
+    fn a_publishable_key_adds_the_stripe_elements_mount_point() {
+        let errors = FormErrors::default();
+        let order = order(OrderStatus::Created, None);
+        let html = card(
+            &order,
+            Some(90),
+            &form(&errors, DEFAULT_TOKEN, Some("pk_test_1")),
+        );
+        assert!(html.contains(r#"<div id="card-element" data-publishable-key="pk_test_1"></div>"#));
+        assert!(!html.contains("<script"), "no external script");
+    }
+
+    #[test]
+    fn a_declined_payment_is_shown_above_the_form_with_the_token_kept() {
+        let errors =
+            FormErrors::from_api(&json!({"errors": [{"message": "Your card was declined."}]}));
+        let order = order(OrderStatus::Created, None);
+        let html = card(&order, Some(90), &form(&errors, "tok_chargeDeclined", None));
+        let banner = html
+            .find(r#"<p class="error-banner" role="alert" data-testid="payment-error">Your card was declined.</p>"#)
+            .expect(&html);
+        assert!(banner < html.find("<form").unwrap(), "above the form");
+        assert!(html.contains(r#"value="tok_chargeDeclined""#));
+    }
+
+    #[test]
+    fn a_missing_token_is_shown_next_to_its_field() {
+        let errors = FormErrors::from_api(
+            &json!({"errors": [{"field": "token", "message": "A card token must be provided"}]}),
+        );
+        let order = order(OrderStatus::Created, None);
+        let html = card(&order, Some(90), &form(&errors, "", None));
+        assert!(html.contains(
+            r#"<p class="field-error" id="token-error">A card token must be provided</p>"#
+        ));
+        assert!(html.contains(r#"aria-describedby="token-help token-error""#));
+        assert!(!html.contains("payment-error"));
+    }
+
+    #[test]
+    fn a_complete_order_shows_its_receipt_and_nothing_to_do() {
+        let errors = FormErrors::default();
+        let mut order = order(OrderStatus::Complete, None);
+        order.payment_id = Some("pay_123".into());
+        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        assert!(
+            html.contains(r#"data-testid="receipt">Paid $5.00 — payment pay_123</p>"#),
+            "{html}"
+        );
+        for absent in ["countdown", "cancel-order", "/pay", "Card token"] {
+            assert!(!html.contains(absent), "{absent} in {html}");
+        }
+        assert!(detail_head(&order, None).into_string().is_empty());
+    }
+
+    #[test]
+    fn a_payment_in_flight_reloads_every_two_seconds() {
+        let errors = FormErrors::default();
+        let order = order(OrderStatus::AwaitingPayment, None);
+        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        assert!(html.contains(r#"data-testid="payment-pending">Payment in progress</p>"#));
+        assert!(!html.contains("/pay") && !html.contains("cancel-order"));
+        let head = detail_head(&order, None).into_string();
+        assert_eq!(head, r#"<meta http-equiv="refresh" content="2">"#);
+    }
+
+    #[test]
+    fn a_refusal_without_a_form_is_still_shown() {
+        let errors = FormErrors::from_api(
+            &json!({"errors": [{"message": "Cannot pay for an expired order"}]}),
+        );
+        let order = order(OrderStatus::Cancelled, Some(CancelReason::Expired));
+        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        assert!(html.contains(r#"data-testid="payment-error">Cannot pay for an expired order</p>"#));
+        assert!(!html.contains("/pay"));
+    }
+
+    #[test]
+    fn a_waiting_order_counts_down_with_a_refresh_fallback() {
+        let order = order(OrderStatus::Created, None);
+        let head = detail_head(&order, Some(90)).into_string();
+        assert!(head.contains(r#"content="91""#), "{head}");
+        assert!(head.contains("/static/countdown.js"));
     }
 }

@@ -37,7 +37,11 @@ impl Cursor {
 
 /// Splits the `limit + 1` rows a query fetched (one more than asked tells
 /// whether a next page exists) into the page and the next page's cursor.
-pub fn into_page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<Cursor>) {
+pub fn into_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<Cursor>) {
     if rows.len() <= limit as usize {
         return (rows, None);
     }
@@ -103,8 +107,14 @@ mod tests {
 
     #[test]
     fn a_full_page_and_one_more_row_means_a_next_page() {
-        let cursor = |n: &i64| Cursor { created_at: *n, id: n.to_string() };
-        assert_eq!(into_page(vec![5, 4, 3], 2, cursor), (vec![5, 4], Some(cursor(&4))));
+        let cursor = |n: &i64| Cursor {
+            created_at: *n,
+            id: n.to_string(),
+        };
+        assert_eq!(
+            into_page(vec![5, 4, 3], 2, cursor),
+            (vec![5, 4], Some(cursor(&4)))
+        );
         assert_eq!(into_page(vec![5, 4], 2, cursor), (vec![5, 4], None));
         assert_eq!(into_page(Vec::<i64>::new(), 2, cursor), (vec![], None));
     }

@@ -105,10 +105,13 @@ pub fn verify_webhook_signature(
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SignatureError::Mismatch)?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SignatureError::Mismatch)?;
     mac.update(format!("{timestamp}.{payload}").as_bytes());
     // Constant-time comparison against each candidate (several during a secret rotation).
-    let matches = signatures.iter().any(|signature| mac.clone().verify_slice(signature).is_ok());
+    let matches = signatures
+        .iter()
+        .any(|signature| mac.clone().verify_slice(signature).is_ok());
     if !matches {
         return Err(SignatureError::Mismatch);
     }

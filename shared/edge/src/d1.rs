@@ -6,5 +6,9 @@ use worker::D1Result;
 /// How many rows a write changed: how an `ON CONFLICT DO NOTHING` insert or
 /// a version-guarded upsert tells whether it applied.
 pub fn rows_changed(result: &D1Result) -> Result<usize, ApiError> {
-    Ok(result.meta().or_internal()?.and_then(|meta| meta.changes).unwrap_or(0))
+    Ok(result
+        .meta()
+        .or_internal()?
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0))
 }

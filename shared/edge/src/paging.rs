@@ -7,12 +7,17 @@ use worker::{Response, Url};
 
 /// A query parameter's decoded value.
 pub fn query_param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// `?limit=` and `?cursor=` of a list request.
 pub fn page_request(url: &Url) -> Result<PageRequest, ApiError> {
-    PageRequest::parse(query_param(url, "limit").as_deref(), query_param(url, "cursor").as_deref())
+    PageRequest::parse(
+        query_param(url, "limit").as_deref(),
+        query_param(url, "cursor").as_deref(),
+    )
 }
 
 /// The same URL with `cursor` set to the next page; other parameters kept.

@@ -29,7 +29,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -60,15 +63,22 @@ impl StripeStub {
                 .expect("TICKETING_STRIPE_STUB_PORT: run with `make test`")
                 .parse()
                 .expect("a port");
-            let stub = StripeStub { state: Arc::default() };
-            let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the stub's port");
+            let stub = StripeStub {
+                state: Arc::default(),
+            };
+            let listener =
+                std::net::TcpListener::bind(("127.0.0.1", port)).expect("the stub's port");
             listener.set_nonblocking(true).expect("non-blocking");
             let server = stub.clone();
             // Its own runtime on its own thread: it outlives any one test's runtime.
             std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
                 runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
                     server.serve(listener).await
                 });
             });
@@ -78,14 +88,18 @@ impl StripeStub {
 
     async fn serve(self, listener: tokio::net::TcpListener) {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let stub = self.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let stub = stub.clone();
                     async move { Ok::<_, std::convert::Infallible>(stub.answer(req).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
         }
     }
@@ -93,23 +107,59 @@ impl StripeStub {
     /// Requests whose form mentions `needle` (e.g. an order id in metadata, or a PaymentIntent id).
     pub fn requests_about(&self, needle: &str) -> Vec<Recorded> {
         let state = self.state.lock().unwrap();
-        state.recorded.iter().filter(|r| r.form.iter().any(|(_, v)| v == needle)).cloned().collect()
+        state
+            .recorded
+            .iter()
+            .filter(|r| r.form.iter().any(|(_, v)| v == needle))
+            .cloned()
+            .collect()
     }
 
     /// Charges actually made (not replays of a saved answer) for an order.
     pub fn charges_for_order(&self, order_id: &str) -> Vec<String> {
         let state = self.state.lock().unwrap();
-        state.charges.iter().filter(|(_, order)| order == order_id).map(|(pi, _)| pi.clone()).collect()
+        state
+            .charges
+            .iter()
+            .filter(|(_, order)| order == order_id)
+            .map(|(pi, _)| pi.clone())
+            .collect()
     }
 
     async fn answer(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
-        let (authorization, idempotency_key, content_type) = (header("authorization"), header("idempotency-key"), header("content-type"));
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let (authorization, idempotency_key, content_type) = (
+            header("authorization"),
+            header("idempotency-key"),
+            header("content-type"),
+        );
         let path = req.uri().path().to_string();
-        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-        let (status, json) = self.decide(&path, authorization.as_deref(), idempotency_key.as_deref(), &form);
-        self.state.lock().unwrap().recorded.push(Recorded { path, authorization, idempotency_key, content_type, form, status });
+        let (status, json) = self.decide(
+            &path,
+            authorization.as_deref(),
+            idempotency_key.as_deref(),
+            &form,
+        );
+        self.state.lock().unwrap().recorded.push(Recorded {
+            path,
+            authorization,
+            idempotency_key,
+            content_type,
+            form,
+            status,
+        });
         Response::builder()
             .status(status)
             .header("content-type", "application/json")
@@ -117,13 +167,25 @@ impl StripeStub {
             .expect("a response")
     }
 
-    fn decide(&self, path: &str, authorization: Option<&str>, key: Option<&str>, form: &[(String, String)]) -> (u16, Value) {
-        let error = |status: u16, kind: &str, message: &str| (status, json!({"error": {"type": kind, "message": message}}));
+    fn decide(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        key: Option<&str>,
+        form: &[(String, String)],
+    ) -> (u16, Value) {
+        let error = |status: u16, kind: &str, message: &str| {
+            (status, json!({"error": {"type": kind, "message": message}}))
+        };
         if authorization != Some(&format!("Bearer {SECRET_KEY}")) {
             return error(401, "invalid_request_error", "Invalid API Key provided");
         }
         let Some(key) = key else {
-            return error(400, "invalid_request_error", "This test stub requires an Idempotency-Key");
+            return error(
+                400,
+                "invalid_request_error",
+                "This test stub requires an Idempotency-Key",
+            );
         };
         let mut state = self.state.lock().unwrap();
         let cache_key = format!("{path} {key}");
@@ -131,10 +193,16 @@ impl StripeStub {
             // Stripe replays the first answer for a reused key.
             return (saved.0, saved.1.clone());
         }
-        let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let field = |name: &str| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let answer = match path {
             "/v1/payment_intents" => {
-                let token = field("payment_method").or(field("payment_method_data[card][token]")).unwrap_or("");
+                let token = field("payment_method")
+                    .or(field("payment_method_data[card][token]"))
+                    .unwrap_or("");
                 if token == "tok_flaky" && state.flaked.insert(key.to_string()) {
                     // A 503 from in front of the API: nothing executed, nothing saved.
                     return error(503, "api_error", "Service temporarily unavailable");
@@ -143,13 +211,21 @@ impl StripeStub {
                 let id = format!("pi_stub_{}", state.intents);
                 let metadata: serde_json::Map<String, Value> = form
                     .iter()
-                    .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?.to_string(), Value::String(v.clone()))))
+                    .filter_map(|(k, v)| {
+                        Some((
+                            k.strip_prefix("metadata[")?.strip_suffix(']')?.to_string(),
+                            Value::String(v.clone()),
+                        ))
+                    })
                     .collect();
                 let amount: i64 = field("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
                 let intent = |status: &str| json!({"id": id, "object": "payment_intent", "amount": amount, "currency": field("currency"), "status": status, "metadata": metadata});
                 match token {
                     "tok_visa" | "pm_card_visa" | "tok_flaky" => {
-                        state.charges.push((id.clone(), field("metadata[order_id]").unwrap_or_default().to_string()));
+                        state.charges.push((
+                            id.clone(),
+                            field("metadata[order_id]").unwrap_or_default().to_string(),
+                        ));
                         (200, intent("succeeded"))
                     }
                     "tok_chargeDeclined" | "pm_card_chargeDeclined" => (
@@ -163,7 +239,10 @@ impl StripeStub {
             "/v1/refunds" => {
                 state.refunds += 1;
                 let id = format!("re_stub_{}", state.refunds);
-                (200, json!({"id": id, "object": "refund", "status": "succeeded", "payment_intent": field("payment_intent")}))
+                (
+                    200,
+                    json!({"id": id, "object": "refund", "status": "succeeded", "payment_intent": field("payment_intent")}),
+                )
             }
             _ => error(404, "invalid_request_error", "Unrecognized request URL"),
         };

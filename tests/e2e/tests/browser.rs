@@ -148,3 +148,106 @@ async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
     buyer.close().await;
     seller.close().await;
 }
+
+/// Lists a ticket through the sell form; the ticket's path.
+async fn list_a_ticket(seller: &Browser, title: &str, price: &str) -> String {
+    seller.click("a[href='/tickets/new']").await;
+    seller.text("#price").await;
+    seller.fill("#title", title).await;
+    seller.fill("#price", price).await;
+    seller.click("button[type=submit].primary").await;
+    assert_eq!(seller.text("[data-testid=ticket-title]").await, title);
+    let ticket_path = current_path(seller).await;
+    assert!(
+        ticket_path.starts_with("/tickets/") && ticket_path != "/tickets/new",
+        "landed on {ticket_path}"
+    );
+    ticket_path
+}
+
+#[tokio::test]
+async fn a_buyer_pays_and_the_ticket_is_sold() {
+    let base = base_url();
+    let title = format!("Opera {}", uuid::Uuid::new_v4().simple());
+
+    let seller = Browser::launch().await;
+    sign_up(&seller, &base).await;
+    let ticket_path = list_a_ticket(&seller, &title, "20").await;
+
+    let buyer = Browser::launch().await;
+    sign_up(&buyer, &base).await;
+    buyer.goto(&format!("{base}{ticket_path}")).await;
+    assert_eq!(buyer.text("[data-testid=ticket-title]").await, title);
+    buyer.click("[data-testid=purchase]").await;
+    assert_eq!(buyer.text("[data-testid=pay]").await, "Pay $20.00");
+    assert_eq!(
+        input_value(&buyer, "#token").await.as_deref(),
+        Some("tok_visa")
+    );
+    let order_path = current_path(&buyer).await;
+    assert!(order_path.starts_with("/orders/"), "landed on {order_path}");
+
+    // A declined card: the reason above the form, the token kept, the order still payable.
+    buyer.fill("#token", "tok_chargeDeclined").await;
+    buyer.click("[data-testid=pay]").await;
+    assert_eq!(
+        buyer.text("[data-testid=payment-error]").await,
+        "Your card was declined."
+    );
+    assert_eq!(
+        input_value(&buyer, "#token").await.as_deref(),
+        Some("tok_chargeDeclined")
+    );
+    assert_eq!(buyer.text("[data-testid=order-status]").await, "Created");
+
+    // A good card: back on the order, now with its receipt and nothing left to do.
+    buyer.fill("#token", "tok_visa").await;
+    buyer.click("[data-testid=pay]").await;
+    let receipt = buyer.text("[data-testid=receipt]").await;
+    assert!(
+        receipt.starts_with("Paid $20.00 — payment "),
+        "receipt: {receipt}"
+    );
+    assert_eq!(buyer.text("[data-testid=order-status]").await, "Complete");
+    assert_eq!(current_path(&buyer).await, order_path);
+    for gone in ["countdown", "cancel-order", "pay", "payment-error"] {
+        let css = format!("[data-testid={gone}]");
+        assert!(!buyer.has(&css).await, "{gone} on a paid order");
+    }
+    buyer.screenshot("../../target/browser-paid.png").await;
+
+    // The start page stops offering it once the read model has caught up.
+    let mut listed = true;
+    for _ in 0..7 {
+        buyer.goto(&format!("{base}/")).await;
+        listed = buyer.text("main").await.contains(&title);
+        if !listed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(!listed, "a sold ticket is still for sale on /");
+
+    // The buyer's list says so too (also from a read model).
+    let entry = format!("{title} — Complete");
+    let mut orders = String::new();
+    for _ in 0..7 {
+        buyer.goto(&format!("{base}/orders")).await;
+        orders = buyer.text("main").await;
+        if orders.contains(&entry) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(orders.contains(&entry), "/orders: {orders}");
+
+    buyer.goto(&format!("{base}{ticket_path}")).await;
+    assert_eq!(buyer.text("[data-testid=ticket-status]").await, "Sold");
+    assert!(
+        !buyer.has("[data-testid=purchase]").await,
+        "sold: no Purchase"
+    );
+
+    buyer.close().await;
+    seller.close().await;
+}

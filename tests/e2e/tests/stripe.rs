@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 fn webhook_secret() -> String {
-    std::env::var("TICKETING_STRIPE_WEBHOOK_SECRET").expect("TICKETING_STRIPE_WEBHOOK_SECRET: run with `make test`")
+    std::env::var("TICKETING_STRIPE_WEBHOOK_SECRET")
+        .expect("TICKETING_STRIPE_WEBHOOK_SECRET: run with `make test`")
 }
 
 struct Purchase {
@@ -29,22 +30,41 @@ impl Purchase {
     }
 
     async fn order_now(&self) -> Value {
-        self.buyer.get_json(&format!("/api/orders/{}", self.order_id())).await
+        self.buyer
+            .get_json(&format!("/api/orders/{}", self.order_id()))
+            .await
     }
 }
 
 async fn purchase(price: Value) -> Purchase {
     StripeStub::shared();
     let (seller, _) = TestClient::signed_up().await;
-    let ticket_id = seller.create_ticket("Stripe show", price).await["id"].as_str().unwrap().to_string();
+    let ticket_id = seller.create_ticket("Stripe show", price).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (buyer, _) = TestClient::signed_up().await;
-    let buyer_id = buyer.current_user().await["id"].as_str().unwrap().to_string();
+    let buyer_id = buyer.current_user().await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let order = buyer.order(&ticket_id).await;
-    Purchase { seller, buyer, buyer_id, ticket_id, order }
+    Purchase {
+        seller,
+        buyer,
+        buyer_id,
+        ticket_id,
+        order,
+    }
 }
 
 async fn pay(client: &TestClient, order_id: &str, token: &str) -> reqwest::Response {
-    client.post_json("/api/payments", json!({ "orderId": order_id, "token": token })).await
+    client
+        .post_json(
+            "/api/payments",
+            json!({ "orderId": order_id, "token": token }),
+        )
+        .await
 }
 
 #[tokio::test]
@@ -57,14 +77,29 @@ async fn creates_a_confirmed_payment_intent_with_the_exact_request_stripe_expect
     assert_eq!(calls.len(), 1, "{calls:?}");
     let call = &calls[0];
     assert_eq!(call.path, "/v1/payment_intents");
-    assert_eq!(call.authorization.as_deref(), Some(format!("Bearer {SECRET_KEY}").as_str()));
-    assert_eq!(call.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
-    assert_eq!(call.idempotency_key.as_deref(), Some(format!("order-{}-charge-v1", p.order_id()).as_str()));
+    assert_eq!(
+        call.authorization.as_deref(),
+        Some(format!("Bearer {SECRET_KEY}").as_str())
+    );
+    assert_eq!(
+        call.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        call.idempotency_key.as_deref(),
+        Some(format!("order-{}-charge-v1", p.order_id()).as_str())
+    );
     assert_eq!(call.field("amount"), Some("1999"));
     assert_eq!(call.field("currency"), Some("usd"));
     assert_eq!(call.field("confirm"), Some("true"));
-    assert_eq!(call.field("payment_method_data[card][token]"), Some("tok_visa"));
-    assert_eq!(call.field("metadata[ticket_id]"), Some(p.ticket_id.as_str()));
+    assert_eq!(
+        call.field("payment_method_data[card][token]"),
+        Some("tok_visa")
+    );
+    assert_eq!(
+        call.field("metadata[ticket_id]"),
+        Some(p.ticket_id.as_str())
+    );
     assert_eq!(call.field("metadata[user_id]"), Some(p.buyer_id.as_str()));
     assert_eq!(p.order_now().await["status"], "complete");
 }
@@ -74,24 +109,43 @@ async fn a_card_declined_error_is_402_and_a_new_attempt_gets_a_new_idempotency_k
     let p = purchase(json!(10)).await;
     let declined = pay(&p.buyer, p.order_id(), "pm_card_chargeDeclined").await;
     assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED);
-    assert_eq!(errors(declined).await, [("Your card was declined.".into(), None)]);
+    assert_eq!(
+        errors(declined).await,
+        [("Your card was declined.".into(), None)]
+    );
     assert_eq!(p.order_now().await["status"], "created", "still payable");
 
-    assert_eq!(pay(&p.buyer, p.order_id(), "pm_card_visa").await.status(), StatusCode::CREATED);
-    let keys: Vec<Option<String>> = StripeStub::shared().requests_about(p.order_id()).into_iter().map(|r| r.idempotency_key).collect();
+    assert_eq!(
+        pay(&p.buyer, p.order_id(), "pm_card_visa").await.status(),
+        StatusCode::CREATED
+    );
+    let keys: Vec<Option<String>> = StripeStub::shared()
+        .requests_about(p.order_id())
+        .into_iter()
+        .map(|r| r.idempotency_key)
+        .collect();
     assert_eq!(keys.len(), 2);
-    assert_ne!(keys[0], keys[1], "a cached decline must not be replayed to the second card");
+    assert_ne!(
+        keys[0], keys[1],
+        "a cached decline must not be replayed to the second card"
+    );
 }
 
 #[tokio::test]
 async fn a_5xx_is_retried_with_the_same_idempotency_key_and_charges_once() {
     let p = purchase(json!(10)).await;
-    assert_eq!(pay(&p.buyer, p.order_id(), "tok_flaky").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        pay(&p.buyer, p.order_id(), "tok_flaky").await.status(),
+        StatusCode::CREATED
+    );
     let calls = StripeStub::shared().requests_about(p.order_id());
     let statuses: Vec<u16> = calls.iter().map(|c| c.status).collect();
     assert_eq!(statuses, [503, 200]);
     assert_eq!(calls[0].idempotency_key, calls[1].idempotency_key);
-    assert_eq!(StripeStub::shared().charges_for_order(p.order_id()).len(), 1);
+    assert_eq!(
+        StripeStub::shared().charges_for_order(p.order_id()).len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -113,7 +167,11 @@ async fn ten_concurrent_pay_requests_charge_once() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "the same payment for all: {ids:?}");
-    assert_eq!(StripeStub::shared().charges_for_order(p.order_id()).len(), 1, "charged once");
+    assert_eq!(
+        StripeStub::shared().charges_for_order(p.order_id()).len(),
+        1,
+        "charged once"
+    );
 }
 
 fn intent_event(kind: &str, p: &Purchase, intent_id: &str) -> String {
@@ -146,7 +204,11 @@ async fn deliver(payload: &str, signature: &str) -> reqwest::Response {
 #[tokio::test]
 async fn a_correctly_signed_webhook_completes_the_order_once_even_when_replayed() {
     let p = purchase(json!(12)).await;
-    let payload = intent_event("payment_intent.succeeded", &p, &format!("pi_hook_{}", uuid::Uuid::new_v4().simple()));
+    let payload = intent_event(
+        "payment_intent.succeeded",
+        &p,
+        &format!("pi_hook_{}", uuid::Uuid::new_v4().simple()),
+    );
     let signature = sign_webhook(&payload, &webhook_secret(), now_ms() / 1000);
     let first = deliver(&payload, &signature).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -156,8 +218,21 @@ async fn a_correctly_signed_webhook_completes_the_order_once_even_when_replayed(
     let replay = deliver(&payload, &signature).await;
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(replay.json::<Value>().await.unwrap()["duplicate"], true);
-    assert_eq!(p.buyer.get_json(&format!("/api/payments?orderId={}", p.order_id())).await.as_array().unwrap().len(), 1);
-    assert_eq!(p.seller.get_json(&format!("/api/tickets/{}", p.ticket_id)).await["sold"], true);
+    assert_eq!(
+        p.buyer
+            .get_json(&format!("/api/payments?orderId={}", p.order_id()))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        p.seller
+            .get_json(&format!("/api/tickets/{}", p.ticket_id))
+            .await["sold"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -167,13 +242,23 @@ async fn badly_signed_webhooks_are_refused_and_change_nothing() {
     let now = now_ms() / 1000;
     let tampered = payload.replace("\"amount\"", "\"amount_x\"");
     for (body, signature) in [
-        (payload.clone(), sign_webhook(&payload, "whsec_someone_else", now)),
+        (
+            payload.clone(),
+            sign_webhook(&payload, "whsec_someone_else", now),
+        ),
         (tampered, sign_webhook(&payload, &webhook_secret(), now)),
-        (payload.clone(), sign_webhook(&payload, &webhook_secret(), now - 3600)),
+        (
+            payload.clone(),
+            sign_webhook(&payload, &webhook_secret(), now - 3600),
+        ),
         (payload.clone(), "t=1,v1=zz".to_string()),
         (payload.clone(), String::new()),
     ] {
-        assert_eq!(deliver(&body, &signature).await.status(), StatusCode::BAD_REQUEST, "{signature}");
+        assert_eq!(
+            deliver(&body, &signature).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{signature}"
+        );
     }
     assert_eq!(p.order_now().await["status"], "created");
 }
@@ -182,7 +267,11 @@ async fn badly_signed_webhooks_are_refused_and_change_nothing() {
 async fn a_payment_failed_webhook_leaves_the_order_payable() {
     let p = purchase(json!(12)).await;
     let payload = intent_event("payment_intent.payment_failed", &p, "pi_failed");
-    let response = deliver(&payload, &sign_webhook(&payload, &webhook_secret(), now_ms() / 1000)).await;
+    let response = deliver(
+        &payload,
+        &sign_webhook(&payload, &webhook_secret(), now_ms() / 1000),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(p.order_now().await["status"], "created");
 }
@@ -196,18 +285,46 @@ async fn a_payment_that_succeeds_after_expiry_is_refunded() {
     .await;
     let intent_id = format!("pi_late_{}", uuid::Uuid::new_v4().simple());
     let payload = intent_event("payment_intent.succeeded", &p, &intent_id);
-    let response = deliver(&payload, &sign_webhook(&payload, &webhook_secret(), now_ms() / 1000)).await;
+    let response = deliver(
+        &payload,
+        &sign_webhook(&payload, &webhook_secret(), now_ms() / 1000),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.json::<Value>().await.unwrap()["outcome"], "refunded");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["outcome"],
+        "refunded"
+    );
 
-    let refunds: Vec<_> = StripeStub::shared().requests_about(&intent_id).into_iter().filter(|r| r.path == "/v1/refunds").collect();
+    let refunds: Vec<_> = StripeStub::shared()
+        .requests_about(&intent_id)
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .collect();
     assert_eq!(refunds.len(), 1);
-    assert_eq!(refunds[0].idempotency_key.as_deref(), Some(format!("refund-{intent_id}").as_str()));
+    assert_eq!(
+        refunds[0].idempotency_key.as_deref(),
+        Some(format!("refund-{intent_id}").as_str())
+    );
     let order = p.order_now().await;
-    assert_eq!((order["status"].clone(), order["cancelReason"].clone()), (json!("cancelled"), json!("expired")));
-    let payments = p.buyer.get_json(&format!("/api/payments?orderId={}", p.order_id())).await;
-    assert_eq!(payments[0]["status"], "refunded", "recorded as refunded: {payments}");
-    assert_eq!(p.seller.get_json(&format!("/api/tickets/{}", p.ticket_id)).await["sold"], false);
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    let payments = p
+        .buyer
+        .get_json(&format!("/api/payments?orderId={}", p.order_id()))
+        .await;
+    assert_eq!(
+        payments[0]["status"], "refunded",
+        "recorded as refunded: {payments}"
+    );
+    assert_eq!(
+        p.seller
+            .get_json(&format!("/api/tickets/{}", p.ticket_id))
+            .await["sold"],
+        false
+    );
 }
 
 /// Pays at the very edge of expiry, again and again: either the payment wins
@@ -229,19 +346,45 @@ async fn expiry_and_payment_never_both_win() {
             matches!(order["status"].as_str(), Some("complete" | "cancelled")).then_some(order)
         })
         .await;
-        let payments = p.buyer.get_json(&format!("/api/payments?orderId={}", p.order_id())).await;
-        let kept = payments.as_array().unwrap().iter().filter(|p| p["status"] == "succeeded").count();
+        let payments = p
+            .buyer
+            .get_json(&format!("/api/payments?orderId={}", p.order_id()))
+            .await;
+        let kept = payments
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "succeeded")
+            .count();
         let charges = StripeStub::shared().charges_for_order(p.order_id()).len();
-        let sold = p.seller.get_json(&format!("/api/tickets/{}", p.ticket_id)).await["sold"] == true;
+        let sold = p
+            .seller
+            .get_json(&format!("/api/tickets/{}", p.ticket_id))
+            .await["sold"]
+            == true;
         match order["status"].as_str() {
             Some("complete") => {
-                assert_eq!((status, kept, charges, sold), (StatusCode::CREATED, 1, 1, true), "offset {offset_ms}: {order}");
+                assert_eq!(
+                    (status, kept, charges, sold),
+                    (StatusCode::CREATED, 1, 1, true),
+                    "offset {offset_ms}: {order}"
+                );
                 tally.0 += 1;
             }
             _ => {
-                assert!(status.is_client_error(), "offset {offset_ms}: expired but the payment answered {status}");
-                assert_eq!((kept, sold), (0, false), "offset {offset_ms}: no charge kept for a cancelled order");
-                assert!(charges == 0 || payments[0]["status"] == "refunded", "offset {offset_ms}: a charge was refunded");
+                assert!(
+                    status.is_client_error(),
+                    "offset {offset_ms}: expired but the payment answered {status}"
+                );
+                assert_eq!(
+                    (kept, sold),
+                    (0, false),
+                    "offset {offset_ms}: no charge kept for a cancelled order"
+                );
+                assert!(
+                    charges == 0 || payments[0]["status"] == "refunded",
+                    "offset {offset_ms}: a charge was refunded"
+                );
                 tally.1 += 1;
             }
         }

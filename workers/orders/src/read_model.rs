@@ -127,7 +127,10 @@ pub async fn list_for_user(
         .or_internal()?
         .results()
         .or_internal()?;
-    let (rows, next) = into_page(rows, page.limit, |last| Cursor { created_at: last.created_at, id: last.id.clone() });
+    let (rows, next) = into_page(rows, page.limit, |last| Cursor {
+        created_at: last.created_at,
+        id: last.id.clone(),
+    });
     let views = rows
         .into_iter()
         .map(Row::view)

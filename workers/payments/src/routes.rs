@@ -150,7 +150,10 @@ async fn list_for_order(req: &Request, env: &Env) -> ApiResult {
     let url = req.url().or_internal()?;
     let raw = edge::paging::query_param(&url, "orderId").unwrap_or_default();
     if raw.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::new("orderId", "OrderId must be provided")]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "orderId",
+            "OrderId must be provided",
+        )]));
     }
     let order_id = OrderId::parse(&raw)?;
     fetch_order(req, env, &order_id).await?; // 404 / 401 unless it is the caller's order

@@ -98,14 +98,16 @@ pub async fn find(
 
 pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<PaymentRow>, ApiError> {
     let db = env.d1(DB).or_internal()?;
-    db.prepare(format!("SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"))
-        .bind(&[order_id.as_str().into()])
-        .or_internal()?
-        .all()
-        .await
-        .or_internal()?
-        .results()
-        .or_internal()
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"
+    ))
+    .bind(&[order_id.as_str().into()])
+    .or_internal()?
+    .all()
+    .await
+    .or_internal()?
+    .results()
+    .or_internal()
 }
 
 pub async fn mark_refunded(

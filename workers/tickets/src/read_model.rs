@@ -96,6 +96,9 @@ pub async fn list(
         .or_internal()?
         .results()
         .or_internal()?;
-    let (rows, next) = into_page(rows, page.limit, |last| Cursor { created_at: last.created_at, id: last.id.clone() });
+    let (rows, next) = into_page(rows, page.limit, |last| Cursor {
+        created_at: last.created_at,
+        id: last.id.clone(),
+    });
     Ok((rows.into_iter().map(Row::view).collect(), next))
 }

@@ -344,10 +344,20 @@ async fn main() {
     // Each order is paid right after it is placed: the bench stack's payment window is short.
     let mut pay_ms = Vec::new();
     for n in 0..40 {
-        let ticket = seller.create_ticket(&format!("Payable {n}"), json!(25)).await;
-        let order_id = buyers[0].order(ticket["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_string();
+        let ticket = seller
+            .create_ticket(&format!("Payable {n}"), json!(25))
+            .await;
+        let order_id = buyers[0].order(ticket["id"].as_str().unwrap()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let started = Instant::now();
-        let response = buyers[0].post_json("/api/payments", json!({ "orderId": order_id, "token": "tok_visa" })).await;
+        let response = buyers[0]
+            .post_json(
+                "/api/payments",
+                json!({ "orderId": order_id, "token": "tok_visa" }),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "paying {order_id}");
         pay_ms.push(started.elapsed().as_micros() as i64);
     }
