@@ -102,35 +102,40 @@ async fn list(req: &Request, env: &Env, user: &CurrentUser) -> ApiResult {
     Ok(response)
 }
 
-/// The order's current state comes from its ticket's object, not the read
-/// model, so a countdown page sees an expiry the moment it happens.
-async fn load_own_order(
+/// Which ticket's object holds one of the caller's orders (404 unknown, 401 someone else's).
+async fn locate_own_order(
     id: &OrderId,
     env: &Env,
     user: &CurrentUser,
-) -> Result<(TicketId, Order), ApiError> {
+) -> Result<TicketId, ApiError> {
     let location = read_model::locate(env, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if location.user_id != user.id {
         return Err(ApiError::NotAuthorized);
     }
-    let ticket_id = TicketId::parse(&location.ticket_id)?;
-    let order = DeskClient::for_ticket(env, &ticket_id)?
+    TicketId::parse(&location.ticket_id)
+}
+
+/// The order's current state comes from its ticket's object, not the read
+/// model, so a countdown page sees an expiry the moment it happens.
+async fn load_own_order(id: &OrderId, env: &Env, user: &CurrentUser) -> Result<Order, ApiError> {
+    let ticket_id = locate_own_order(id, env, user).await?;
+    DeskClient::for_ticket(env, &ticket_id)?
         .order(&Command::GetOrder {
             order_id: id.clone(),
         })
-        .await?;
-    Ok((ticket_id, order))
+        .await
 }
 
 async fn show(id: OrderId, env: &Env, user: &CurrentUser) -> ApiResult {
-    let (_, order) = load_own_order(&id, env, user).await?;
+    let order = load_own_order(&id, env, user).await?;
     reply::json(200, &order.view())
 }
 
 async fn cancel(id: OrderId, env: &Env, user: &CurrentUser, request_id: &str) -> ApiResult {
-    let (ticket_id, _) = load_own_order(&id, env, user).await?;
+    // One round trip to the object: the cancel command checks the buyer itself.
+    let ticket_id = locate_own_order(&id, env, user).await?;
     let command = Command::CancelOrder {
         order_id: id,
         user_id: user.id.clone(),

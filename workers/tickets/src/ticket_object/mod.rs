@@ -7,6 +7,7 @@
 //! deadline and retries unsent events, so every hold ends and no event is
 //! lost even if a send or the whole isolate fails half-way.
 
+mod delivery;
 mod store;
 
 use domain::desk::{self, Command, Outcome, Refusal, Reply};
@@ -14,11 +15,11 @@ use domain::events::Envelope;
 use domain::ids::OrderId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
+use std::cell::Cell;
 use store::Store;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-/// How soon unsent events are retried.
-const OUTBOX_RETRY_MS: i64 = 1_000;
+use delivery::OUTBOX_RETRY_MS;
 
 fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
@@ -28,11 +29,17 @@ fn now_ms() -> i64 {
 pub struct TicketObject {
     state: State,
     env: Env,
+    /// Set by a commit: events are waiting to be sent after the response.
+    events_written: Cell<bool>,
 }
 
 impl DurableObject for TicketObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self {
+            state,
+            env,
+            events_written: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -40,7 +47,14 @@ impl DurableObject for TicketObject {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };
-        match self.execute(command).await {
+        let result = self.execute(command).await;
+        if self.events_written.replace(false) {
+            // Answer first; send the events and re-arm the alarm after the
+            // response. The alarm armed by the commit covers a failure here.
+            let (store, env) = (self.store(), self.env.clone());
+            self.state.wait_until(delivery::deliver(store, env));
+        }
+        match result {
             Ok(reply) => Response::from_json(&reply),
             Err(e) => {
                 edge::log::error("-", "ticket_object_failed", &e.to_string());
@@ -53,8 +67,8 @@ impl DurableObject for TicketObject {
         if let Err(e) = self.expire_due_order().await {
             edge::log::error("-", "expiry_failed", &e.to_string());
         }
-        self.send_outbox().await;
-        self.schedule_next_alarm().await?;
+        self.events_written.set(false);
+        delivery::deliver(self.store(), self.env.clone()).await;
         Response::ok("")
     }
 }
@@ -195,8 +209,7 @@ impl TicketObject {
         // write, the alarm still comes to send the events and expire the hold.
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
         store.write(&outcome, &envelopes, idempotency, now).await?;
-        self.send_outbox().await;
-        self.schedule_next_alarm().await?;
+        self.events_written.set(true);
         Ok(outcome.ticket)
     }
 
@@ -218,48 +231,5 @@ impl TicketObject {
             self.commit(outcome, None, now).await?;
         }
         Ok(())
-    }
-
-    /// Sends unsent events, deleting each once every subscriber has it. A
-    /// failure leaves the rest for the alarm; a duplicate send is harmless
-    /// (consumers dedupe by version).
-    async fn send_outbox(&self) {
-        let store = self.store();
-        let pending = match store.outbox().await {
-            Ok(pending) => pending,
-            Err(e) => return edge::log::error("-", "outbox_read_failed", &e.to_string()),
-        };
-        for (key, envelope) in pending {
-            if let Err(e) = edge::events::publish(&self.env, &envelope).await {
-                return edge::log::error(&envelope.id, "event_send_failed", &e.to_string());
-            }
-            if let Err(e) = store.delete(&key).await {
-                return edge::log::error(&envelope.id, "outbox_delete_failed", &e.to_string());
-            }
-        }
-    }
-
-    /// The next alarm: soon if events are waiting, else the held order's
-    /// deadline (its expiry, or its payment's timeout), else none.
-    async fn schedule_next_alarm(&self) -> Result<()> {
-        let store = self.store();
-        let mut next: Option<i64> = None;
-        if !store.outbox().await?.is_empty() {
-            next = Some(now_ms() + OUTBOX_RETRY_MS);
-        }
-        if let Some(order_id) = store.ticket().await?.and_then(|t| t.order_id) {
-            if let Some(deadline) = store
-                .order(&order_id)
-                .await?
-                .as_ref()
-                .and_then(desk::next_deadline)
-            {
-                next = Some(next.map_or(deadline, |n| n.min(deadline)));
-            }
-        }
-        match next {
-            Some(at) => store.set_alarm_at(at).await,
-            None => store.clear_alarm().await,
-        }
     }
 }
