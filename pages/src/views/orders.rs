@@ -186,8 +186,12 @@ fn pay_form(order: &OrderView, payment: &PaymentForm, errors_above: Markup) -> M
             form method="post" action=(format!("/orders/{}/pay", order.id)) novalidate {
                 input type="hidden" name="attempt" value=(payment.attempt);
                 @if let Some(key) = payment.publishable_key {
-                    // Stripe Elements mounts its card field here when the page loads Stripe.js.
+                    // Stripe Elements: only with a publishable key (production).
+                    // Stripe.js must come from Stripe's own domain (PCI); the
+                    // card's PaymentMethod id then travels in the token field.
                     div #card-element data-publishable-key=(key) {}
+                    script src="https://js.stripe.com/v3/" {}
+                    script src="/static/stripe-elements.js" defer {}
                 }
                 div.field.invalid[invalid] {
                     label for="token" { "Card token" }
@@ -299,7 +303,11 @@ mod tests {
             &form(&errors, DEFAULT_TOKEN, Some("pk_test_1")),
         );
         assert!(html.contains(r#"<div id="card-element" data-publishable-key="pk_test_1"></div>"#));
-        assert!(!html.contains("<script"), "no external script");
+        assert!(
+            html.contains(r#"<script src="https://js.stripe.com/v3/">"#),
+            "Stripe.js, from Stripe, only with a key"
+        );
+        assert!(html.contains("/static/stripe-elements.js"));
     }
 
     #[test]
