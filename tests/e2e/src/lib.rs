@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod load;
+pub mod purchase;
 pub mod stripe_stub;
 
 use reqwest::{header, Client, Response, StatusCode};

@@ -1,45 +1,11 @@
 //! The payments service with the offline `local` provider (the default), black-box.
 
+use e2e::purchase::{pay, Purchase};
 use e2e::{errors, eventually, listed_ticket, TestClient};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-struct Purchase {
-    seller: TestClient,
-    buyer: TestClient,
-    ticket_id: String,
-    order_id: String,
-}
-
-async fn purchase(price: Value) -> Purchase {
-    let (seller, _) = TestClient::signed_up().await;
-    let ticket_id = seller.create_ticket("Payable", price).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (buyer, _) = TestClient::signed_up().await;
-    let order_id = buyer.order(&ticket_id).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Purchase {
-        seller,
-        buyer,
-        ticket_id,
-        order_id,
-    }
-}
-
-async fn pay(client: &TestClient, order_id: &str, token: &str) -> reqwest::Response {
-    client
-        .post_json(
-            "/api/payments",
-            json!({ "orderId": order_id, "token": token }),
-        )
-        .await
-}
 
 #[tokio::test]
 async fn returns_a_404_when_purchasing_an_order_that_does_not_exist() {
@@ -58,21 +24,21 @@ async fn returns_a_404_when_purchasing_an_order_that_does_not_exist() {
 
 #[tokio::test]
 async fn returns_a_401_when_purchasing_an_order_that_doesnt_belong_to_the_user() {
-    let p = purchase(json!(10)).await;
+    let p = Purchase::new(json!(10)).await;
     let (intruder, _) = TestClient::signed_up().await;
     assert_eq!(
-        pay(&intruder, &p.order_id, "tok_visa").await.status(),
+        pay(&intruder, p.order_id(), "tok_visa").await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        pay(&TestClient::anonymous(), &p.order_id, "tok_visa")
+        pay(&TestClient::anonymous(), p.order_id(), "tok_visa")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         p.buyer
-            .get_json(&format!("/api/orders/{}", p.order_id))
+            .get_json(&format!("/api/orders/{}", p.order_id()))
             .await["status"],
         "created"
     );
@@ -80,9 +46,11 @@ async fn returns_a_401_when_purchasing_an_order_that_doesnt_belong_to_the_user()
 
 #[tokio::test]
 async fn returns_a_400_when_purchasing_a_cancelled_order() {
-    let p = purchase(json!(10)).await;
-    p.buyer.delete(&format!("/api/orders/{}", p.order_id)).await;
-    let response = pay(&p.buyer, &p.order_id, "tok_visa").await;
+    let p = Purchase::new(json!(10)).await;
+    p.buyer
+        .delete(&format!("/api/orders/{}", p.order_id()))
+        .await;
+    let response = pay(&p.buyer, p.order_id(), "tok_visa").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         errors(response).await,
@@ -101,13 +69,13 @@ async fn requires_an_order_id_and_a_token() {
 
 #[tokio::test]
 async fn returns_a_201_with_valid_inputs_charging_the_price_in_cents() {
-    let p = purchase(json!(42.5)).await;
-    let response = pay(&p.buyer, &p.order_id, "tok_visa").await;
+    let p = Purchase::new(json!(42.5)).await;
+    let response = pay(&p.buyer, p.order_id(), "tok_visa").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let payment: Value = response.json().await.unwrap();
     assert_eq!(
         (payment["orderId"].clone(), payment["status"].clone()),
-        (json!(p.order_id), json!("succeeded"))
+        (json!(p.order_id()), json!("succeeded"))
     );
     assert_eq!(
         (payment["amountCents"].clone(), payment["currency"].clone()),
@@ -117,7 +85,7 @@ async fn returns_a_201_with_valid_inputs_charging_the_price_in_cents() {
 
     let order = p
         .buyer
-        .get_json(&format!("/api/orders/{}", p.order_id))
+        .get_json(&format!("/api/orders/{}", p.order_id()))
         .await;
     assert_eq!(
         (order["status"].clone(), order["paymentId"].clone()),
@@ -125,16 +93,16 @@ async fn returns_a_201_with_valid_inputs_charging_the_price_in_cents() {
     );
     let listed = p
         .buyer
-        .get_json(&format!("/api/payments?orderId={}", p.order_id))
+        .get_json(&format!("/api/payments?orderId={}", p.order_id()))
         .await;
     assert_eq!(listed, json!([payment]));
 }
 
 #[tokio::test]
 async fn a_paid_ticket_is_sold_for_good() {
-    let p = purchase(json!(10)).await;
+    let p = Purchase::new(json!(10)).await;
     assert_eq!(
-        pay(&p.buyer, &p.order_id, "pm_card_visa").await.status(),
+        pay(&p.buyer, p.order_id(), "pm_card_visa").await.status(),
         StatusCode::CREATED
     );
     let ticket_path = format!("/api/tickets/{}", p.ticket_id);
@@ -156,12 +124,15 @@ async fn a_paid_ticket_is_sold_for_good() {
         errors(edit).await,
         [("Cannot edit a sold ticket".into(), None)]
     );
-    let cancel = p.buyer.delete(&format!("/api/orders/{}", p.order_id)).await;
+    let cancel = p
+        .buyer
+        .delete(&format!("/api/orders/{}", p.order_id()))
+        .await;
     assert_eq!(
         errors(cancel).await,
         [("Cannot cancel a completed order".into(), None)]
     );
-    let again = pay(&p.buyer, &p.order_id, "tok_visa").await;
+    let again = pay(&p.buyer, p.order_id(), "tok_visa").await;
     assert_eq!(
         errors(again).await,
         [("This order has already been paid".into(), None)]
@@ -193,8 +164,8 @@ async fn a_paid_ticket_is_sold_for_good() {
 
 #[tokio::test]
 async fn a_declined_card_is_402_and_the_order_stays_payable() {
-    let p = purchase(json!(10)).await;
-    let declined = pay(&p.buyer, &p.order_id, "tok_chargeDeclined").await;
+    let p = Purchase::new(json!(10)).await;
+    let declined = pay(&p.buyer, p.order_id(), "tok_chargeDeclined").await;
     assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(
         errors(declined).await,
@@ -202,31 +173,31 @@ async fn a_declined_card_is_402_and_the_order_stays_payable() {
     );
     assert_eq!(
         p.buyer
-            .get_json(&format!("/api/orders/{}", p.order_id))
+            .get_json(&format!("/api/orders/{}", p.order_id()))
             .await["status"],
         "created"
     );
     assert_eq!(
         p.buyer
-            .get_json(&format!("/api/payments?orderId={}", p.order_id))
+            .get_json(&format!("/api/payments?orderId={}", p.order_id()))
             .await,
         json!([])
     );
     assert_eq!(
-        pay(&p.buyer, &p.order_id, "tok_visa").await.status(),
+        pay(&p.buyer, p.order_id(), "tok_visa").await.status(),
         StatusCode::CREATED
     );
 }
 
 #[tokio::test]
 async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
-    let p = purchase(json!(30)).await;
+    let p = Purchase::new(json!(30)).await;
     let attempts = (0..10).map(|_| {
         p.buyer
             .http
             .post(p.buyer.url("/api/payments"))
             .header("idempotency-key", "pay-button")
-            .json(&json!({ "orderId": p.order_id, "token": "tok_visa" }))
+            .json(&json!({ "orderId": p.order_id(), "token": "tok_visa" }))
             .send()
     });
     let mut ids = Vec::new();
@@ -239,7 +210,7 @@ async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     let payments = p
         .buyer
-        .get_json(&format!("/api/payments?orderId={}", p.order_id))
+        .get_json(&format!("/api/payments?orderId={}", p.order_id()))
         .await;
     assert_eq!(
         payments.as_array().unwrap().len(),

@@ -4,6 +4,7 @@
 //! stub, and a short EXPIRATION_WINDOW_SECONDS.
 
 use domain::stripe::sign_webhook;
+use e2e::purchase::{pay, Purchase};
 use e2e::stripe_stub::{StripeStub, SECRET_KEY};
 use e2e::{errors, eventually, iso_to_unix_ms, now_ms, TestClient};
 use futures::future::join_all;
@@ -11,60 +12,15 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// A purchase on the Stripe stack: the stub must be listening before anything pays.
+async fn purchase(price: Value) -> Purchase {
+    StripeStub::shared();
+    Purchase::new(price).await
+}
+
 fn webhook_secret() -> String {
     std::env::var("TICKETING_STRIPE_WEBHOOK_SECRET")
         .expect("TICKETING_STRIPE_WEBHOOK_SECRET: run with `make test`")
-}
-
-struct Purchase {
-    seller: TestClient,
-    buyer: TestClient,
-    buyer_id: String,
-    ticket_id: String,
-    order: Value,
-}
-
-impl Purchase {
-    fn order_id(&self) -> &str {
-        self.order["id"].as_str().unwrap()
-    }
-
-    async fn order_now(&self) -> Value {
-        self.buyer
-            .get_json(&format!("/api/orders/{}", self.order_id()))
-            .await
-    }
-}
-
-async fn purchase(price: Value) -> Purchase {
-    StripeStub::shared();
-    let (seller, _) = TestClient::signed_up().await;
-    let ticket_id = seller.create_ticket("Stripe show", price).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (buyer, _) = TestClient::signed_up().await;
-    let buyer_id = buyer.current_user().await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let order = buyer.order(&ticket_id).await;
-    Purchase {
-        seller,
-        buyer,
-        buyer_id,
-        ticket_id,
-        order,
-    }
-}
-
-async fn pay(client: &TestClient, order_id: &str, token: &str) -> reqwest::Response {
-    client
-        .post_json(
-            "/api/payments",
-            json!({ "orderId": order_id, "token": token }),
-        )
-        .await
 }
 
 #[tokio::test]
