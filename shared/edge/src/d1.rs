@@ -1,7 +1,24 @@
 //! D1 helpers.
 
+use domain::paging::Cursor;
 use domain::{ApiError, OrInternal};
+use worker::wasm_bindgen::JsValue;
 use worker::D1Result;
+
+/// An integer as a D1 parameter. D1's JS API has no BigInt, and Unix
+/// milliseconds fit a double exactly.
+pub fn number(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// The `(created_at, id)` parameters of a newest-first page query, NULL for
+/// the first page: `WHERE ?a IS NULL OR created_at < ?a OR (created_at = ?a AND id < ?b)`.
+pub fn after_cursor(after: Option<&Cursor>) -> (JsValue, JsValue) {
+    match after {
+        Some(cursor) => (number(cursor.created_at), JsValue::from_str(&cursor.id)),
+        None => (JsValue::NULL, JsValue::NULL),
+    }
+}
 
 /// How many rows a write changed: how an `ON CONFLICT DO NOTHING` insert or
 /// a version-guarded upsert tells whether it applied.

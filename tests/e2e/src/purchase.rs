@@ -54,6 +54,27 @@ impl Purchase {
     }
 }
 
+/// `n` identical pay requests from the buyer at once, with one Idempotency-Key;
+/// each must be a 201. Returns the payment ids they answered.
+pub async fn pay_concurrently(purchase: &Purchase, idempotency_key: &str, n: usize) -> Vec<Value> {
+    let attempts = (0..n).map(|_| {
+        purchase
+            .buyer
+            .http
+            .post(purchase.buyer.url("/api/payments"))
+            .header("idempotency-key", idempotency_key)
+            .json(&json!({ "orderId": purchase.order_id(), "token": "tok_visa" }))
+            .send()
+    });
+    let mut ids = Vec::new();
+    for response in futures::future::join_all(attempts).await {
+        let response = response.expect("a response");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        ids.push(response.json::<Value>().await.expect("a payment")["id"].clone());
+    }
+    ids
+}
+
 /// POST /api/payments as `client`.
 pub async fn pay(client: &TestClient, order_id: &str, token: &str) -> reqwest::Response {
     client

@@ -1,8 +1,7 @@
 //! The payments service with the offline `local` provider (the default), black-box.
 
-use e2e::purchase::{pay, Purchase};
+use e2e::purchase::{pay, pay_concurrently, Purchase};
 use e2e::{errors, eventually, listed_ticket, TestClient};
-use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -192,20 +191,7 @@ async fn a_declined_card_is_402_and_the_order_stays_payable() {
 #[tokio::test]
 async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
     let p = Purchase::new(json!(30)).await;
-    let attempts = (0..10).map(|_| {
-        p.buyer
-            .http
-            .post(p.buyer.url("/api/payments"))
-            .header("idempotency-key", "pay-button")
-            .json(&json!({ "orderId": p.order_id(), "token": "tok_visa" }))
-            .send()
-    });
-    let mut ids = Vec::new();
-    for response in join_all(attempts).await {
-        let response = response.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        ids.push(response.json::<Value>().await.unwrap()["id"].clone());
-    }
+    let mut ids = pay_concurrently(&p, "pay-button", 10).await;
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");
     let payments = p

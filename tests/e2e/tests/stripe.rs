@@ -4,10 +4,9 @@
 //! stub, and a short EXPIRATION_WINDOW_SECONDS.
 
 use domain::stripe::sign_webhook;
-use e2e::purchase::{pay, Purchase};
+use e2e::purchase::{pay, pay_concurrently, Purchase};
 use e2e::stripe_stub::{StripeStub, SECRET_KEY};
 use e2e::{errors, eventually, iso_to_unix_ms, now_ms, TestClient};
-use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -107,20 +106,7 @@ async fn a_5xx_is_retried_with_the_same_idempotency_key_and_charges_once() {
 #[tokio::test]
 async fn ten_concurrent_pay_requests_charge_once() {
     let p = purchase(json!(10)).await;
-    let attempts = (0..10).map(|_| {
-        p.buyer
-            .http
-            .post(p.buyer.url("/api/payments"))
-            .header("idempotency-key", "one-click")
-            .json(&json!({ "orderId": p.order_id(), "token": "tok_visa" }))
-            .send()
-    });
-    let mut ids = Vec::new();
-    for response in join_all(attempts).await {
-        let response = response.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        ids.push(response.json::<Value>().await.unwrap()["id"].clone());
-    }
+    let mut ids = pay_concurrently(&p, "one-click", 10).await;
     ids.dedup();
     assert_eq!(ids.len(), 1, "the same payment for all: {ids:?}");
     assert_eq!(

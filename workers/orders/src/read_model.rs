@@ -4,14 +4,11 @@ use domain::orders::{Order, OrderStatus, OrderView, TicketSnapshotView};
 use domain::paging::{into_page, Cursor, PageRequest};
 use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
+use edge::d1::{after_cursor, number};
 use serde::Deserialize;
 use worker::{wasm_bindgen::JsValue, Env};
 
 const DB: &str = "ORDERS_DB";
-
-fn num(n: i64) -> JsValue {
-    JsValue::from_f64(n as f64)
-}
 
 /// Applies an order snapshot if it is newer than the stored one (the version
 /// guard is in the statement: duplicates and stale events change nothing).
@@ -34,12 +31,12 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
             order.user_id.as_str().into(),
             order.ticket.id.as_str().into(),
             order.ticket.title.as_str().into(),
-            num(order.ticket.price.0),
+            number(order.ticket.price.0),
             order.status.as_str().into(),
             reason.flatten().map_or(JsValue::NULL, |r| r.into()),
-            num(order.expires_at),
-            num(order.created_at),
-            num(order.version as i64),
+            number(order.expires_at),
+            number(order.created_at),
+            number(order.version as i64),
         ])
         .or_internal()?
         .run()
@@ -110,17 +107,14 @@ pub async fn list_for_user(
     page: &PageRequest,
 ) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).or_internal()?;
-    let (after_time, after_id) = match &page.after {
-        Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
-        None => (JsValue::NULL, JsValue::NULL),
-    };
+    let (after_time, after_id) = after_cursor(page.after.as_ref());
     let rows: Vec<Row> = db
         .prepare(
             "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version \
              FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
-        .bind(&[user_id.into(), after_time, after_id, num(page.limit as i64 + 1)])
+        .bind(&[user_id.into(), after_time, after_id, number(page.limit as i64 + 1)])
         .or_internal()?
         .all()
         .await

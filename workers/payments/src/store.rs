@@ -67,7 +67,7 @@ pub async fn record(
         payment.user_id.as_str().into(),
         payment.provider.as_str().into(),
         payment.provider_ref.as_str().into(),
-        JsValue::from_f64(payment.amount.0 as f64),
+        edge::d1::number(payment.amount.0),
         payment.currency.as_str().into(),
         idempotency_key.map_or(JsValue::NULL, JsValue::from_str),
     ])

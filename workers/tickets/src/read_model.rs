@@ -4,6 +4,7 @@ use domain::paging::{into_page, Cursor, PageRequest};
 use domain::tickets::{Ticket, TicketView};
 use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
+use edge::d1::{after_cursor, number};
 use serde::Deserialize;
 use worker::{wasm_bindgen::JsValue, Env};
 
@@ -37,10 +38,6 @@ impl Row {
     }
 }
 
-fn num(n: i64) -> JsValue {
-    JsValue::from_f64(n as f64)
-}
-
 /// Applies a ticket snapshot if it is newer than the stored one
 /// (`domain::events::is_newer`). The version guard is inside the statement, so duplicates and reordered deliveries are
 /// harmless and concurrent consumers cannot interleave a read and a write.
@@ -57,12 +54,12 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
         .bind(&[
             ticket.id.as_str().into(),
             ticket.title.as_str().into(),
-            num(ticket.price.0),
+            number(ticket.price.0),
             ticket.user_id.as_str().into(),
-            num(ticket.version as i64),
+            number(ticket.version as i64),
             ticket.order_id.as_ref().map_or(JsValue::NULL, |id| id.as_str().into()),
-            num(ticket.sold_to.is_some() as i64),
-            num(ticket.created_at),
+            number(ticket.sold_to.is_some() as i64),
+            number(ticket.created_at),
         ])
         .or_internal()?
         .run()
@@ -78,10 +75,7 @@ pub async fn list(
     available_only: bool,
 ) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).or_internal()?;
-    let (after_time, after_id) = match &page.after {
-        Some(cursor) => (num(cursor.created_at), JsValue::from_str(&cursor.id)),
-        None => (JsValue::NULL, JsValue::NULL),
-    };
+    let (after_time, after_id) = after_cursor(page.after.as_ref());
     let rows: Vec<Row> = db
         .prepare(
             "SELECT id, title, price_cents, user_id, version, order_id, sold, created_at FROM tickets \
@@ -89,7 +83,7 @@ pub async fn list(
                AND (?3 = 0 OR (order_id IS NULL AND sold = 0)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
-        .bind(&[after_time, after_id, num(available_only as i64), num(page.limit as i64 + 1)])
+        .bind(&[after_time, after_id, number(available_only as i64), number(page.limit as i64 + 1)])
         .or_internal()?
         .all()
         .await

@@ -9,37 +9,40 @@ use worker::Env;
 pub const OUTBOX_RETRY_MS: i64 = 1_000;
 
 pub async fn deliver(store: Store, env: Env) {
-    send_outbox(&store, &env).await;
-    if let Err(e) = schedule_next_alarm(&store).await {
+    let all_sent = send_outbox(&store, &env).await;
+    if let Err(e) = schedule_next_alarm(&store, all_sent).await {
         edge::log::error("-", "alarm_schedule_failed", &e.to_string());
     }
 }
 
-/// Sends unsent events, deleting each once every subscriber has it. A
-/// failure leaves the rest for the alarm; a duplicate send is harmless
-/// (consumers dedupe by version).
-async fn send_outbox(store: &Store, env: &Env) {
+/// Sends unsent events, deleting each once every subscriber has it; true if
+/// all went. A failure leaves the rest for the alarm; a duplicate send is
+/// harmless (consumers dedupe by version).
+async fn send_outbox(store: &Store, env: &Env) -> bool {
     let pending = match store.outbox().await {
         Ok(pending) => pending,
-        Err(e) => return edge::log::error("-", "outbox_read_failed", &e.to_string()),
+        Err(e) => {
+            edge::log::error("-", "outbox_read_failed", &e.to_string());
+            return false;
+        }
     };
     for (key, envelope) in pending {
         if let Err(e) = edge::events::publish(env, &envelope).await {
-            return edge::log::error(&envelope.id, "event_send_failed", &e.to_string());
+            edge::log::error(&envelope.id, "event_send_failed", &e.to_string());
+            return false;
         }
         if let Err(e) = store.delete(&key).await {
-            return edge::log::error(&envelope.id, "outbox_delete_failed", &e.to_string());
+            edge::log::error(&envelope.id, "outbox_delete_failed", &e.to_string());
+            return false;
         }
     }
+    true
 }
 
 /// The next alarm: soon if events are waiting, else the held order's
 /// deadline (its expiry, or its payment's timeout), else none.
-async fn schedule_next_alarm(store: &Store) -> worker::Result<()> {
-    let mut next: Option<i64> = None;
-    if !store.outbox().await?.is_empty() {
-        next = Some(now_ms() + OUTBOX_RETRY_MS);
-    }
+async fn schedule_next_alarm(store: &Store, all_sent: bool) -> worker::Result<()> {
+    let mut next = (!all_sent).then(|| now_ms() + OUTBOX_RETRY_MS);
     if let Some(order_id) = store.ticket().await?.and_then(|t| t.order_id) {
         if let Some(deadline) = store
             .order(&order_id)
