@@ -43,15 +43,9 @@ async fn send_outbox(store: &Store, env: &Env) -> bool {
 /// deadline (its expiry, or its payment's timeout), else none.
 async fn schedule_next_alarm(store: &Store, all_sent: bool) -> worker::Result<()> {
     let mut next = (!all_sent).then(|| now_ms() + OUTBOX_RETRY_MS);
-    if let Some(order_id) = store.ticket().await?.and_then(|t| t.order_id) {
-        if let Some(deadline) = store
-            .order(&order_id)
-            .await?
-            .as_ref()
-            .and_then(desk::next_deadline)
-        {
-            next = Some(next.map_or(deadline, |n| n.min(deadline)));
-        }
+    let held = store.load_held_order().await?.order;
+    if let Some(deadline) = held.as_ref().and_then(desk::next_deadline) {
+        next = Some(next.map_or(deadline, |n| n.min(deadline)));
     }
     match next {
         Some(at) => store.set_alarm_at(at).await,

@@ -10,11 +10,8 @@
 mod delivery;
 mod store;
 
-use domain::desk::{self, Command, Outcome, Refusal, Reply};
+use domain::desk::{self, Change, Command, Decision, Loaded, Reply};
 use domain::events::Envelope;
-use domain::ids::OrderId;
-use domain::orders::Order;
-use domain::tickets::Ticket;
 use std::cell::Cell;
 use store::Store;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -78,157 +75,50 @@ impl TicketObject {
         Store::new(self.state.storage())
     }
 
+    /// Load → decide → commit → reply.
     async fn execute(&self, command: Command) -> Result<Reply> {
         let store = self.store();
         let now = now_ms();
-        let ticket = store.ticket().await?;
-        let refused = |refusal| Ok(Reply::Refused(refusal));
-        let ticket = match (command, ticket) {
-            (Command::CreateTicket { .. }, Some(_)) => return refused(Refusal::TicketExists),
-            (
-                Command::CreateTicket {
-                    ticket_id,
-                    user_id,
-                    input,
-                },
-                None,
-            ) => {
-                let outcome = desk::create_ticket(ticket_id, &user_id, input, now);
-                return self.commit(outcome, None, now).await.map(Reply::Ticket);
+        let loaded = store.load(&command).await?;
+        match desk::decide(loaded, command, now) {
+            Ok(Decision::Unchanged(reply)) => Ok(reply),
+            Ok(Decision::Store(change)) => {
+                self.commit(&change, now).await?;
+                Ok(change.reply())
             }
-            (_, None) => return refused(Refusal::TicketNotFound),
-            (command, Some(ticket)) => (command, ticket),
-        };
-        let (command, ticket) = ticket;
-        match command {
-            Command::CreateTicket { .. } => refused(Refusal::TicketExists),
-            Command::GetTicket => Ok(Reply::Ticket(ticket)),
-            Command::UpdateTicket { user_id, input } => {
-                match desk::update_ticket(&ticket, &user_id, input) {
-                    Ok(outcome) => self.commit(outcome, None, now).await.map(Reply::Ticket),
-                    Err(refusal) => refused(refusal),
-                }
-            }
-            Command::PlaceOrder {
-                order_id,
-                user_id,
-                window_ms,
-                idempotency_key,
-            } => {
-                if let Some(key) = idempotency_key.as_deref() {
-                    // A retried POST gets the order the first attempt created.
-                    if let Some(existing) = store.order_for_idempotency_key(&user_id, key).await? {
-                        if let Some(order) = store.order(&existing).await? {
-                            return Ok(Reply::Order(order));
-                        }
-                    }
-                }
-                match desk::place_order(&ticket, order_id, &user_id, now, window_ms) {
-                    Ok(outcome) => {
-                        let idempotency = idempotency_key
-                            .as_deref()
-                            .map(|key| (user_id.as_str(), key));
-                        let order = outcome.order.clone();
-                        self.commit(outcome, idempotency, now).await?;
-                        Ok(order.map_or(Reply::Refused(Refusal::OrderNotFound), Reply::Order))
-                    }
-                    Err(refusal) => refused(refusal),
-                }
-            }
-            Command::GetOrder { order_id } => match store.order(&order_id).await? {
-                Some(order) => Ok(Reply::Order(order)),
-                None => refused(Refusal::OrderNotFound),
-            },
-            Command::CancelOrder { order_id, user_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| {
-                    desk::cancel_order(t, o, &user_id)
-                })
-                .await
-            }
-            Command::StartPayment { order_id, user_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| {
-                    desk::start_payment(t, o, &user_id, now)
-                })
-                .await
-            }
-            Command::CompletePayment { order_id, payment } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| {
-                    desk::complete_payment(t, o, payment, now)
-                })
-                .await
-            }
-            Command::FailPayment { order_id } => {
-                self.decide_on_order(&ticket, &order_id, now, |t, o| {
-                    Ok(desk::fail_payment(t, o, now))
-                })
-                .await
-            }
-        }
-    }
-
-    /// Loads an order, lets the desk decide, and stores the outcome. The reply
-    /// is the order after the decision (unchanged when there was nothing to do).
-    async fn decide_on_order<F>(
-        &self,
-        ticket: &Ticket,
-        order_id: &OrderId,
-        now: i64,
-        decide: F,
-    ) -> Result<Reply>
-    where
-        F: FnOnce(&Ticket, &Order) -> std::result::Result<Option<Outcome>, Refusal>,
-    {
-        let Some(order) = self.store().order(order_id).await? else {
-            return Ok(Reply::Refused(Refusal::OrderNotFound));
-        };
-        match decide(ticket, &order) {
-            Ok(Some(outcome)) => {
-                let changed = outcome.order.clone().unwrap_or(order);
-                self.commit(outcome, None, now).await?;
-                Ok(Reply::Order(changed))
-            }
-            Ok(None) => Ok(Reply::Order(order)),
             Err(refusal) => Ok(Reply::Refused(refusal)),
         }
     }
 
-    /// Stores an outcome with its events, then sends them. Returns the new ticket.
-    async fn commit(
-        &self,
-        outcome: Outcome,
-        idempotency: Option<(&str, &str)>,
-        now: i64,
-    ) -> Result<Ticket> {
+    /// Stores a change with its events; they are sent after the response.
+    async fn commit(&self, change: &Change, now: i64) -> Result<()> {
         let store = self.store();
-        let envelopes: Vec<Envelope> = outcome
-            .events
+        let envelopes: Vec<Envelope> = change
+            .events()
             .iter()
             .map(|event| Envelope::new(uuid::Uuid::new_v4().to_string(), event.clone(), now))
             .collect();
         // Arm the alarm BEFORE writing: if the isolate dies right after the
         // write, the alarm still comes to send the events and expire the hold.
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
-        store.write(&outcome, &envelopes, idempotency, now).await?;
+        store.write(change, &envelopes, now).await?;
         self.events_written.set(true);
-        Ok(outcome.ticket)
+        Ok(())
     }
 
     /// Expires the held order, or gives up on its lost payment, if its
     /// deadline has passed (idempotent).
     async fn expire_due_order(&self) -> Result<()> {
-        let store = self.store();
         let now = now_ms();
-        let Some(ticket) = store.ticket().await? else {
+        let Loaded {
+            ticket: Some(ticket),
+            order: Some(order),
+        } = self.store().load_held_order().await?
+        else {
             return Ok(());
         };
-        let Some(order_id) = ticket.order_id.clone() else {
-            return Ok(());
-        };
-        let Some(order) = store.order(&order_id).await? else {
-            return Ok(());
-        };
-        if let Some(outcome) = desk::expire_order(&ticket, &order, now) {
-            self.commit(outcome, None, now).await?;
+        if let Some(change) = desk::expire_order(&ticket, &order, now) {
+            self.commit(&change.into(), now).await?;
         }
         Ok(())
     }

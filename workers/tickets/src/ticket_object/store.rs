@@ -7,7 +7,7 @@
 //! Values are JSON text: plain to inspect, and free of the JS Map/Object
 //! ambiguity of structured clone.
 
-use domain::desk::Outcome;
+use domain::desk::{Change, Command, Loaded, OrderLookup};
 use domain::events::Envelope;
 use domain::ids::OrderId;
 use domain::orders::Order;
@@ -51,33 +51,55 @@ impl Store {
         self.get(&order_key(id)).await
     }
 
-    pub async fn order_for_idempotency_key(
-        &self,
-        user_id: &str,
-        key: &str,
-    ) -> Result<Option<OrderId>> {
-        self.get(&idempotency_key(user_id, key)).await
+    async fn order_for_idempotency_key(&self, user_id: &str, key: &str) -> Result<Option<Order>> {
+        match self.get::<OrderId>(&idempotency_key(user_id, key)).await? {
+            Some(id) => self.order(&id).await,
+            None => Ok(None),
+        }
     }
 
-    /// Writes the outcome and its events in ONE put: the change and its
+    /// What `desk::decide` needs for this command: the ticket, and the order
+    /// the command is about.
+    pub async fn load(&self, command: &Command) -> Result<Loaded> {
+        let ticket = self.ticket().await?;
+        let order = match command.order_to_load() {
+            None => None,
+            Some(OrderLookup::ById(id)) => self.order(id).await?,
+            Some(OrderLookup::ByIdempotencyKey { user_id, key }) => {
+                self.order_for_idempotency_key(user_id, key).await?
+            }
+        };
+        Ok(Loaded { ticket, order })
+    }
+
+    /// The ticket and the order holding it, if any (the alarm's view).
+    pub async fn load_held_order(&self) -> Result<Loaded> {
+        let ticket = self.ticket().await?;
+        let order = match ticket.as_ref().and_then(|t| t.order_id.as_ref()) {
+            Some(id) => self.order(id).await?,
+            None => None,
+        };
+        Ok(Loaded { ticket, order })
+    }
+
+    /// Writes the change and its events in ONE put: the new state and its
     /// outbox entries are stored together or not at all.
-    pub async fn write(
-        &self,
-        outcome: &Outcome,
-        envelopes: &[Envelope],
-        idempotency: Option<(&str, &str)>,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn write(&self, change: &Change, envelopes: &[Envelope], now: i64) -> Result<()> {
         let entries = Object::new();
         let put = |key: &str, value: String| {
             Reflect::set(&entries, &key.into(), &value.into()).map(|_| ())
         };
-        put(TICKET, serde_json::to_string(&outcome.ticket)?)?;
-        if let Some(order) = &outcome.order {
+        put(TICKET, serde_json::to_string(change.ticket())?)?;
+        if let Change::Order {
+            change,
+            idempotency,
+        } = change
+        {
+            let order = &change.order;
             put(&order_key(&order.id), serde_json::to_string(order)?)?;
-            if let Some((user_id, key)) = idempotency {
+            if let Some(record) = idempotency {
                 put(
-                    &idempotency_key(user_id, key),
+                    &idempotency_key(&record.user_id, &record.key),
                     serde_json::to_string(&order.id)?,
                 )?;
             }

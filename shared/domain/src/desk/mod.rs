@@ -1,0 +1,484 @@
+//! The reservation desk: every decision about a ticket and the orders for it.
+//!
+//! The ticket's Durable Object is the single writer. For each command it
+//! loads what the command needs (`Command::order_to_load`), asks `decide`,
+//! stores the `Change` (state and events) in one transaction and replies.
+//! That is what makes "at most one live order per ticket" hold under any
+//! stampede, and it keeps every rule here, in plain Rust, unit-tested.
+
+mod refusal;
+mod rules;
+
+pub use refusal::Refusal;
+pub use rules::{
+    cancel_order, complete_payment, create_ticket, expire_order, fail_payment, next_deadline,
+    place_order, start_payment, update_ticket, OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
+};
+
+use crate::events::Event;
+use crate::ids::{OrderId, TicketId};
+use crate::orders::Order;
+use crate::payments::Payment;
+use crate::tickets::{Ticket, TicketInput};
+use serde::{Deserialize, Serialize};
+
+/// What the ticket's Durable Object is asked to do (its internal protocol;
+/// `edge::desk_client` sends these, `workers/tickets` answers them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Command {
+    CreateTicket {
+        ticket_id: TicketId,
+        user_id: String,
+        input: TicketInput,
+    },
+    UpdateTicket {
+        user_id: String,
+        input: TicketInput,
+    },
+    GetTicket,
+    PlaceOrder {
+        order_id: OrderId,
+        user_id: String,
+        window_ms: i64,
+        idempotency_key: Option<String>,
+    },
+    GetOrder {
+        order_id: OrderId,
+    },
+    CancelOrder {
+        order_id: OrderId,
+        user_id: String,
+    },
+    StartPayment {
+        order_id: OrderId,
+        user_id: String,
+    },
+    CompletePayment {
+        order_id: OrderId,
+        payment: Payment,
+    },
+    FailPayment {
+        order_id: OrderId,
+    },
+}
+
+/// Which stored order a command is about, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderLookup<'a> {
+    /// The order the command names.
+    ById(&'a OrderId),
+    /// The order an earlier `PlaceOrder` stored under this Idempotency-Key.
+    ByIdempotencyKey { user_id: &'a str, key: &'a str },
+}
+
+impl Command {
+    /// The order the object must read before deciding.
+    pub fn order_to_load(&self) -> Option<OrderLookup<'_>> {
+        match self {
+            Command::PlaceOrder {
+                user_id,
+                idempotency_key: Some(key),
+                ..
+            } => Some(OrderLookup::ByIdempotencyKey { user_id, key }),
+            Command::GetOrder { order_id }
+            | Command::CancelOrder { order_id, .. }
+            | Command::StartPayment { order_id, .. }
+            | Command::CompletePayment { order_id, .. }
+            | Command::FailPayment { order_id } => Some(OrderLookup::ById(order_id)),
+            Command::CreateTicket { .. }
+            | Command::UpdateTicket { .. }
+            | Command::GetTicket
+            | Command::PlaceOrder { .. } => None,
+        }
+    }
+}
+
+/// What the object read for a command: its ticket (none before it is
+/// created) and the order `Command::order_to_load` asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub ticket: Option<Ticket>,
+    pub order: Option<Order>,
+}
+
+/// The object's answer: the ticket or the order the command was about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reply {
+    Ticket(Ticket),
+    Order(Order),
+    Refused(Refusal),
+}
+
+/// What the object must do about a command.
+// One per command, moved once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Nothing changed: answer this.
+    Unchanged(Reply),
+    /// Store this change with its events in one transaction, then answer
+    /// with `Change::reply`.
+    Store(Change),
+}
+
+/// A placed order's Idempotency-Key, stored with the order so that a retried
+/// POST gets the same order back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub user_id: String,
+    pub key: String,
+}
+
+/// A decided change, as the object stores it.
+#[allow(clippy::large_enum_variant)] // as for `Decision`
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Ticket(TicketChange),
+    Order {
+        change: OrderChange,
+        idempotency: Option<IdempotencyRecord>,
+    },
+}
+
+impl Change {
+    pub fn ticket(&self) -> &Ticket {
+        match self {
+            Change::Ticket(change) => &change.ticket,
+            Change::Order { change, .. } => &change.ticket,
+        }
+    }
+
+    pub fn events(&self) -> &[Event] {
+        match self {
+            Change::Ticket(change) => &change.events,
+            Change::Order { change, .. } => &change.events,
+        }
+    }
+
+    /// The ticket or the order after the change.
+    pub fn reply(&self) -> Reply {
+        match self {
+            Change::Ticket(change) => Reply::Ticket(change.ticket.clone()),
+            Change::Order { change, .. } => Reply::Order(change.order.clone()),
+        }
+    }
+}
+
+impl From<OrderChange> for Change {
+    fn from(change: OrderChange) -> Self {
+        Change::Order {
+            change,
+            idempotency: None,
+        }
+    }
+}
+
+/// Decides a command against what the object loaded for it, at `now`.
+pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Refusal> {
+    let Loaded { ticket, order } = loaded;
+    match command {
+        Command::CreateTicket {
+            ticket_id,
+            user_id,
+            input,
+        } => match ticket {
+            Some(_) => Err(Refusal::TicketExists),
+            None => Ok(store_ticket(create_ticket(ticket_id, &user_id, input, now))),
+        },
+        Command::GetTicket => Ok(Decision::Unchanged(Reply::Ticket(existing(ticket)?))),
+        Command::UpdateTicket { user_id, input } => {
+            update_ticket(&existing(ticket)?, &user_id, input).map(store_ticket)
+        }
+        Command::PlaceOrder {
+            order_id,
+            user_id,
+            window_ms,
+            idempotency_key,
+        } => {
+            let ticket = existing(ticket)?;
+            // A retried POST gets the order the first attempt created.
+            if let Some(placed) = order {
+                return Ok(Decision::Unchanged(Reply::Order(placed)));
+            }
+            let change = place_order(&ticket, order_id, &user_id, now, window_ms)?;
+            let idempotency = idempotency_key.map(|key| IdempotencyRecord { user_id, key });
+            Ok(Decision::Store(Change::Order {
+                change,
+                idempotency,
+            }))
+        }
+        Command::GetOrder { .. } => {
+            existing(ticket)?;
+            Ok(Decision::Unchanged(Reply::Order(named(order)?)))
+        }
+        Command::CancelOrder { user_id, .. } => on_order(ticket, order, |ticket, order| {
+            cancel_order(ticket, order, &user_id)
+        }),
+        Command::StartPayment { user_id, .. } => on_order(ticket, order, |ticket, order| {
+            start_payment(ticket, order, &user_id, now)
+        }),
+        Command::CompletePayment { payment, .. } => on_order(ticket, order, |ticket, order| {
+            complete_payment(ticket, order, payment, now)
+        }),
+        Command::FailPayment { .. } => on_order(ticket, order, |ticket, order| {
+            Ok(fail_payment(ticket, order, now))
+        }),
+    }
+}
+
+fn existing(ticket: Option<Ticket>) -> Result<Ticket, Refusal> {
+    ticket.ok_or(Refusal::TicketNotFound)
+}
+
+fn named(order: Option<Order>) -> Result<Order, Refusal> {
+    order.ok_or(Refusal::OrderNotFound)
+}
+
+fn store_ticket(change: TicketChange) -> Decision {
+    Decision::Store(Change::Ticket(change))
+}
+
+/// Applies an order rule to the ticket and the order the command names;
+/// when the rule finds nothing to do, the reply is the order as it stands.
+fn on_order(
+    ticket: Option<Ticket>,
+    order: Option<Order>,
+    rule: impl FnOnce(&Ticket, &Order) -> Result<Option<OrderChange>, Refusal>,
+) -> Result<Decision, Refusal> {
+    let ticket = existing(ticket)?;
+    let order = named(order)?;
+    Ok(match rule(&ticket, &order)? {
+        Some(change) => Decision::Store(change.into()),
+        None => Decision::Unchanged(Reply::Order(order)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Cents;
+    use crate::orders::OrderStatus;
+    use crate::tickets::Title;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000_000;
+    const WINDOW: i64 = 900_000;
+
+    fn ticket_id() -> TicketId {
+        TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap()
+    }
+
+    fn order_id(n: u8) -> OrderId {
+        OrderId::parse(&format!("00000000-0000-4000-8000-0000000000{n:02}")).unwrap()
+    }
+
+    fn input() -> TicketInput {
+        TicketInput {
+            title: Title::parse(Some(&json!("Concert"))).unwrap(),
+            price: Cents(2000),
+        }
+    }
+
+    fn ticket() -> Ticket {
+        create_ticket(ticket_id(), "seller", input(), NOW).ticket
+    }
+
+    fn with_ticket() -> Loaded {
+        Loaded {
+            ticket: Some(ticket()),
+            order: None,
+        }
+    }
+
+    fn place(key: Option<&str>) -> Command {
+        Command::PlaceOrder {
+            order_id: order_id(1),
+            user_id: "buyer".into(),
+            window_ms: WINDOW,
+            idempotency_key: key.map(String::from),
+        }
+    }
+
+    fn stored(decision: Result<Decision, Refusal>) -> Change {
+        match decision {
+            Ok(Decision::Store(change)) => change,
+            other => panic!("expected a change to store, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn creates_a_ticket_only_once() {
+        let create = Command::CreateTicket {
+            ticket_id: ticket_id(),
+            user_id: "seller".into(),
+            input: input(),
+        };
+        let change = stored(decide(Loaded::default(), create.clone(), NOW));
+        assert_eq!(change.reply(), Reply::Ticket(ticket()));
+        assert_eq!(change.events().len(), 1);
+        assert_eq!(
+            decide(with_ticket(), create, NOW),
+            Err(Refusal::TicketExists)
+        );
+    }
+
+    #[test]
+    fn every_other_command_needs_the_ticket() {
+        let commands = [
+            Command::GetTicket,
+            Command::UpdateTicket {
+                user_id: "seller".into(),
+                input: input(),
+            },
+            place(None),
+            Command::GetOrder {
+                order_id: order_id(1),
+            },
+            Command::CancelOrder {
+                order_id: order_id(1),
+                user_id: "buyer".into(),
+            },
+            Command::FailPayment {
+                order_id: order_id(1),
+            },
+        ];
+        for command in commands {
+            assert_eq!(
+                decide(Loaded::default(), command.clone(), NOW),
+                Err(Refusal::TicketNotFound),
+                "{command:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_change_nothing() {
+        assert_eq!(
+            decide(with_ticket(), Command::GetTicket, NOW),
+            Ok(Decision::Unchanged(Reply::Ticket(ticket())))
+        );
+    }
+
+    #[test]
+    fn commands_about_an_order_need_the_order() {
+        let get = Command::GetOrder {
+            order_id: order_id(1),
+        };
+        assert_eq!(
+            decide(with_ticket(), get.clone(), NOW),
+            Err(Refusal::OrderNotFound)
+        );
+        let placed = stored(decide(with_ticket(), place(None), NOW));
+        let Reply::Order(order) = placed.reply() else {
+            panic!("placing answers the order");
+        };
+        let loaded = Loaded {
+            ticket: Some(placed.ticket().clone()),
+            order: Some(order.clone()),
+        };
+        assert_eq!(
+            decide(loaded, get, NOW),
+            Ok(Decision::Unchanged(Reply::Order(order)))
+        );
+    }
+
+    #[test]
+    fn placing_stores_the_idempotency_key_with_the_order() {
+        let Change::Order {
+            change,
+            idempotency,
+        } = stored(decide(with_ticket(), place(Some("k-1")), NOW))
+        else {
+            panic!("an order change");
+        };
+        assert_eq!(change.order.status, OrderStatus::Created);
+        assert_eq!(
+            idempotency,
+            Some(IdempotencyRecord {
+                user_id: "buyer".into(),
+                key: "k-1".into()
+            })
+        );
+        let Change::Order { idempotency, .. } = stored(decide(with_ticket(), place(None), NOW))
+        else {
+            panic!("an order change");
+        };
+        assert_eq!(idempotency, None);
+    }
+
+    #[test]
+    fn a_retried_placement_answers_the_first_order_even_once_the_ticket_is_held() {
+        let first = stored(decide(with_ticket(), place(Some("k-1")), NOW));
+        let Reply::Order(order) = first.reply() else {
+            panic!("placing answers the order");
+        };
+        let retry = Loaded {
+            ticket: Some(first.ticket().clone()),
+            order: Some(order.clone()),
+        };
+        assert_eq!(
+            decide(retry, place(Some("k-1")), NOW + 5),
+            Ok(Decision::Unchanged(Reply::Order(order)))
+        );
+        let without_key = Loaded {
+            ticket: Some(first.ticket().clone()),
+            order: None,
+        };
+        assert_eq!(
+            decide(without_key, place(None), NOW + 5),
+            Err(Refusal::AlreadyReserved)
+        );
+    }
+
+    #[test]
+    fn an_order_rule_with_nothing_to_do_answers_the_order_as_it_stands() {
+        let placed = stored(decide(with_ticket(), place(None), NOW));
+        let Reply::Order(order) = placed.reply() else {
+            panic!("placing answers the order");
+        };
+        let cancel = Command::CancelOrder {
+            order_id: order_id(1),
+            user_id: "buyer".into(),
+        };
+        let loaded = Loaded {
+            ticket: Some(placed.ticket().clone()),
+            order: Some(order),
+        };
+        let cancelled = stored(decide(loaded, cancel.clone(), NOW));
+        let Reply::Order(cancelled_order) = cancelled.reply() else {
+            panic!("cancelling answers the order");
+        };
+        assert_eq!(cancelled_order.status, OrderStatus::Cancelled);
+        let again = Loaded {
+            ticket: Some(cancelled.ticket().clone()),
+            order: Some(cancelled_order.clone()),
+        };
+        assert_eq!(
+            decide(again, cancel, NOW),
+            Ok(Decision::Unchanged(Reply::Order(cancelled_order)))
+        );
+    }
+
+    #[test]
+    fn commands_name_the_order_to_load() {
+        assert_eq!(place(None).order_to_load(), None);
+        assert_eq!(
+            place(Some("k")).order_to_load(),
+            Some(OrderLookup::ByIdempotencyKey {
+                user_id: "buyer",
+                key: "k"
+            })
+        );
+        let id = order_id(3);
+        assert_eq!(
+            Command::FailPayment {
+                order_id: id.clone()
+            }
+            .order_to_load(),
+            Some(OrderLookup::ById(&id))
+        );
+        assert_eq!(Command::GetTicket.order_to_load(), None);
+    }
+}
