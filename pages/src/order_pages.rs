@@ -6,6 +6,7 @@ use crate::services::{cursor_query, next_page_link, PageContext, Service};
 use crate::ticket_pages::SIGN_IN;
 use crate::views;
 use crate::views::orders::{PaymentForm, DEFAULT_TOKEN};
+use domain::idempotency::IdempotencyKey;
 use domain::ids::OrderId;
 use domain::orders::{OrderStatus, OrderView};
 use domain::ApiError;
@@ -53,7 +54,7 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
     let id = OrderId::parse(raw_id)?;
     let fields = read_form(req).await?;
     let token = value(&fields, "token");
-    let key = idempotency_key(&id, value(&fields, "attempt"));
+    let key = IdempotencyKey::for_pay_form(&id, value(&fields, "attempt"));
     let headers: Vec<(&str, &str)> = key
         .iter()
         .map(|key| ("idempotency-key", key.as_str()))
@@ -151,19 +152,6 @@ fn new_attempt() -> Result<String, ApiError> {
     }
 }
 
-/// The `Idempotency-Key` of a pay form submission: the order and the form's
-/// attempt id, so submitting one rendered form twice is one payment. A
-/// missing or malformed attempt sends none.
-fn idempotency_key(order_id: &OrderId, attempt: &str) -> Option<String> {
-    let attempt = attempt.trim();
-    let is_uuid = attempt.len() == 36
-        && attempt.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        });
-    is_uuid.then(|| format!("pages-{order_id}-{}", attempt.to_ascii_lowercase()))
-}
-
 async fn load(ctx: &PageContext, id: &OrderId) -> Result<OrderView, ApiError> {
     let path = format!("/api/orders/{id}");
     let reply = ctx.call(Service::Orders, Method::Get, &path, None).await?;
@@ -196,30 +184,7 @@ fn seconds_left(expires_ms: f64, now_ms: f64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{idempotency_key, seconds_left};
-    use domain::ids::OrderId;
-
-    #[test]
-    fn one_rendered_form_is_one_idempotency_key() {
-        let order = OrderId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
-        let attempt = "6F1C1B8E-8D0A-4A39-9B1E-3C1F0F0E2A11";
-        assert_eq!(
-            idempotency_key(&order, attempt).as_deref(),
-            Some("pages-0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e-6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11")
-        );
-        assert_eq!(
-            idempotency_key(&order, attempt),
-            idempotency_key(&order, attempt)
-        );
-        for bad in [
-            "",
-            "x",
-            "6f1c1b8e8d0a4a399b1e3c1f0f0e2a11",
-            "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a1\n",
-        ] {
-            assert_eq!(idempotency_key(&order, bad), None, "{bad:?}");
-        }
-    }
+    use super::seconds_left;
 
     #[test]
     fn counts_whole_seconds_up_and_never_below_zero() {

@@ -132,10 +132,9 @@ impl PageContext {
         self.user.as_ref().is_some_and(|u| u.id == user_id)
     }
 
-    /// A var of the Pages project, when it is set and not empty.
+    /// A setting of the Pages project, when it is set and not blank.
     pub fn var(&self, name: &str) -> Option<String> {
-        let value = self.env.var(name).ok()?.to_string();
-        Some(value).filter(|v| !v.trim().is_empty())
+        edge::config::setting(&self.env, name)
     }
 
     /// Calls a service as the browser would, with the browser's cookie.

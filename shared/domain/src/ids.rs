@@ -5,6 +5,15 @@ use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A hyphenated UUID in either case.
+pub fn is_uuid(raw: &str) -> bool {
+    raw.len() == 36
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 macro_rules! uuid_id {
     ($name:ident) => {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -14,12 +23,7 @@ macro_rules! uuid_id {
         impl $name {
             /// Lower-case hyphenated UUID, or 404.
             pub fn parse(raw: &str) -> Result<Self, ApiError> {
-                let valid = raw.len() == 36
-                    && raw.bytes().enumerate().all(|(i, b)| match i {
-                        8 | 13 | 18 | 23 => b == b'-',
-                        _ => b.is_ascii_hexdigit(),
-                    });
-                if !valid {
+                if !is_uuid(raw) {
                     return Err(ApiError::NotFound);
                 }
                 Ok(Self(raw.to_ascii_lowercase()))

@@ -8,6 +8,8 @@
 pub mod desk;
 pub mod error;
 pub mod events;
+pub mod fields;
+pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod orders;

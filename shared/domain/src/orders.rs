@@ -1,9 +1,12 @@
 //! An order: a buyer's hold on one ticket, with a deadline to pay.
 
+use crate::error::ApiError;
+use crate::fields::required;
 use crate::ids::{OrderId, TicketId};
 use crate::money::Cents;
 use crate::time::iso8601;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderStatus {
@@ -79,6 +82,23 @@ pub struct Order {
     pub payment_id: Option<String>,
 }
 
+/// The body of POST /api/orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceOrderRequest {
+    pub ticket_id: TicketId,
+}
+
+impl PlaceOrderRequest {
+    /// A missing ticket id is a field error; a malformed one names no ticket (404).
+    pub fn parse(body: &Value) -> Result<Self, ApiError> {
+        let raw = required(body, "ticketId", "TicketId must be provided")
+            .map_err(|e| ApiError::Validation(vec![e]))?;
+        Ok(Self {
+            ticket_id: TicketId::parse(raw)?,
+        })
+    }
+}
+
 impl Order {
     pub fn view(&self) -> OrderView {
         OrderView {
@@ -129,6 +149,29 @@ pub struct TicketSnapshotView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldError;
+    use serde_json::json;
+
+    #[test]
+    fn an_order_names_its_ticket() {
+        let id = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+        let parsed = PlaceOrderRequest::parse(&json!({ "ticketId": format!(" {id} ") }));
+        assert_eq!(parsed.unwrap().ticket_id.as_str(), id);
+        for body in [json!({}), json!({"ticketId": ""}), json!({"ticketId": 7})] {
+            assert_eq!(
+                PlaceOrderRequest::parse(&body),
+                Err(ApiError::Validation(vec![FieldError::new(
+                    "ticketId",
+                    "TicketId must be provided"
+                )])),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            PlaceOrderRequest::parse(&json!({"ticketId": "nope"})),
+            Err(ApiError::NotFound)
+        );
+    }
 
     #[test]
     fn statuses_keep_the_original_names() {

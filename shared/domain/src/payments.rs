@@ -1,8 +1,42 @@
 //! Payments: the record of a successful charge, and what a provider answers.
 
+use crate::error::{ApiError, FieldError};
+use crate::fields::{both, required};
 use crate::ids::OrderId;
 use crate::money::Cents;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The body of POST /api/payments: which order, paid with which card token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayRequest {
+    pub order_id: OrderId,
+    pub token: String,
+}
+
+impl PayRequest {
+    pub fn parse(body: &Value) -> Result<Self, ApiError> {
+        let (order_id, token) = both(
+            required(body, "orderId", "OrderId must be provided"),
+            required(body, "token", "A card token must be provided"),
+        )?;
+        Ok(Self {
+            order_id: OrderId::parse(order_id)?,
+            token: token.to_string(),
+        })
+    }
+}
+
+/// The `orderId` query parameter of GET /api/payments.
+pub fn parse_order_query(raw: Option<&str>) -> Result<OrderId, ApiError> {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        Some(raw) => OrderId::parse(raw),
+        None => Err(ApiError::Validation(vec![FieldError::new(
+            "orderId",
+            "OrderId must be provided",
+        )])),
+    }
+}
 
 /// A successful charge for an order. Created once, never changed (a refund
 /// is recorded beside it by the payments service).
@@ -39,4 +73,47 @@ pub fn refund_idempotency_key(provider_ref: &str) -> String {
 pub enum ChargeOutcome {
     Succeeded { provider_ref: String },
     Declined { message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ORDER: &str = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+
+    #[test]
+    fn a_payment_needs_an_order_and_a_token() {
+        let pay = PayRequest::parse(&json!({"orderId": ORDER, "token": " tok_visa "})).unwrap();
+        assert_eq!(
+            (pay.order_id.as_str(), pay.token.as_str()),
+            (ORDER, "tok_visa")
+        );
+        assert_eq!(
+            PayRequest::parse(&json!({"token": 5})),
+            Err(ApiError::Validation(vec![
+                FieldError::new("orderId", "OrderId must be provided"),
+                FieldError::new("token", "A card token must be provided"),
+            ]))
+        );
+        assert_eq!(
+            PayRequest::parse(&json!({"orderId": "x", "token": "tok_visa"})),
+            Err(ApiError::NotFound)
+        );
+    }
+
+    #[test]
+    fn the_payments_list_needs_an_order_id() {
+        assert_eq!(parse_order_query(Some(ORDER)).unwrap().as_str(), ORDER);
+        for raw in [None, Some(""), Some("  ")] {
+            assert_eq!(
+                parse_order_query(raw),
+                Err(ApiError::Validation(vec![FieldError::new(
+                    "orderId",
+                    "OrderId must be provided"
+                )]))
+            );
+        }
+        assert_eq!(parse_order_query(Some("nope")), Err(ApiError::NotFound));
+    }
 }

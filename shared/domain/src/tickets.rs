@@ -1,6 +1,7 @@
 //! A ticket for sale: its input types and its state.
 
 use crate::error::{ApiError, FieldError};
+use crate::fields::both;
 use crate::ids::{OrderId, TicketId};
 use crate::money::Cents;
 use crate::time::iso8601;
@@ -55,15 +56,11 @@ pub struct TicketInput {
 
 impl TicketInput {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        match (
+        let (title, price) = both(
             Title::parse(body.get("title")),
             Cents::parse_price(body.get("price")),
-        ) {
-            (Ok(title), Ok(price)) => Ok(Self { title, price }),
-            (title, price) => Err(ApiError::Validation(
-                [title.err(), price.err()].into_iter().flatten().collect(),
-            )),
-        }
+        )?;
+        Ok(Self { title, price })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Sign-up and sign-in input, parsed once into types that cannot be invalid.
 
 use crate::error::{ApiError, FieldError};
+use crate::fields::{both, text};
 use crate::password::{Password, SigninPassword};
 use serde_json::Value;
 use std::fmt;
@@ -41,21 +42,6 @@ impl fmt::Debug for Email {
     }
 }
 
-/// A body field as text: a missing field or one of another JSON type reads as
-/// empty, so it fails the field's own rule with the field's own message.
-fn text<'a>(body: &'a Value, field: &str) -> &'a str {
-    body.get(field).and_then(Value::as_str).unwrap_or("")
-}
-
-fn collect<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), ApiError> {
-    match (a, b) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (a, b) => Err(ApiError::Validation(
-            [a.err(), b.err()].into_iter().flatten().collect(),
-        )),
-    }
-}
-
 #[derive(Debug)]
 pub struct SignupRequest {
     pub email: Email,
@@ -64,7 +50,7 @@ pub struct SignupRequest {
 
 impl SignupRequest {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let (email, password) = collect(
+        let (email, password) = both(
             Email::parse(text(body, "email")),
             Password::parse(text(body, "password")),
         )?;
@@ -80,7 +66,7 @@ pub struct SigninRequest {
 
 impl SigninRequest {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let (email, password) = collect(
+        let (email, password) = both(
             Email::parse(text(body, "email")),
             SigninPassword::parse(text(body, "password")),
         )?;

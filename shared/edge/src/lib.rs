@@ -4,6 +4,7 @@
 //! the contract's JSON response.
 
 pub mod body;
+pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod d1;
@@ -12,6 +13,7 @@ pub mod events;
 pub mod log;
 pub mod paging;
 pub mod reply;
+pub mod router;
 pub mod session;
 
 pub use domain::{ApiError, OrInternal};

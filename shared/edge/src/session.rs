@@ -17,12 +17,8 @@ impl SessionConfig {
         })?;
         let key = SessionKey::new(secret.as_bytes())
             .map_err(|_| ApiError::internal("JWT_KEY must be at least 32 bytes"))?;
-        let ttl_seconds = env
-            .var("SESSION_TTL_SECONDS")
-            .ok()
-            .and_then(|v| v.to_string().parse::<i64>().ok())
-            .filter(|ttl| *ttl > 0)
-            .unwrap_or(DEFAULT_SESSION_TTL_SECONDS);
+        let ttl_seconds =
+            crate::config::positive_number(env, "SESSION_TTL_SECONDS", DEFAULT_SESSION_TTL_SECONDS);
         Ok(Self { key, ttl_seconds })
     }
 

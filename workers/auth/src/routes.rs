@@ -5,35 +5,29 @@ use domain::password::{PasswordHash, PBKDF2_ITERATIONS};
 use domain::session::{cleared_session_cookie, session_cookie};
 use domain::users::{SigninRequest, SignupRequest};
 use domain::{ApiError, OrInternal};
+use edge::router::{Ctx, Route};
 use edge::session::{cookie_must_be_secure, SessionConfig};
-use edge::{body, crypto, csrf, reply, ApiResult};
+use edge::{crypto, reply, ApiResult};
 use serde_json::json;
-use worker::{Env, Method, Request, Response};
+use worker::{Request, Response};
 
-pub async fn handle(mut req: Request, env: &Env) -> ApiResult {
-    let path = req.path();
-    let route = path.strip_prefix("/api/users").unwrap_or("");
-    let method = req.method();
-    if !matches!(route, "/currentuser" | "/signup" | "/signin" | "/signout") {
-        return Err(ApiError::NotFound);
-    }
-    csrf::refuse_cross_site(&req)?;
-    match (method, route) {
-        (Method::Get, "/currentuser") => current_user(&req, env),
-        (Method::Post, "/signup") => signup(&mut req, env).await,
-        (Method::Post, "/signin") => signin(&mut req, env).await,
-        (Method::Post, "/signout") => signout(&req),
-        _ => Err(ApiError::MethodNotAllowed),
-    }
+pub fn table() -> Vec<Route> {
+    edge::routes![
+        Get  "/api/users/currentuser" anyone => current_user,
+        Post "/api/users/signup"      anyone => signup,
+        Post "/api/users/signin"      anyone => signin,
+        Post "/api/users/signout"     anyone => signout,
+    ]
 }
 
-fn current_user(req: &Request, env: &Env) -> ApiResult {
-    let user = SessionConfig::from_env(env)?.current_user(req);
+async fn current_user(cx: Ctx) -> ApiResult {
+    let user = SessionConfig::from_env(&cx.env)?.current_user(&cx.req);
     reply::json(200, &json!({ "currentUser": user }))
 }
 
-async fn signup(req: &mut Request, env: &Env) -> ApiResult {
-    let input = SignupRequest::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
+async fn signup(mut cx: Ctx) -> ApiResult {
+    let input = SignupRequest::parse(&cx.json_body().await?)?;
+    let (req, env) = (&cx.req, &cx.env);
     let session = SessionConfig::from_env(env)?;
     let salt = crypto::random_salt()?;
     let derived = crypto::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
@@ -54,8 +48,9 @@ async fn signup(req: &mut Request, env: &Env) -> ApiResult {
     signed_in(req, &session, 201, &user.id, user.email.as_str())
 }
 
-async fn signin(req: &mut Request, env: &Env) -> ApiResult {
-    let input = SigninRequest::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
+async fn signin(mut cx: Ctx) -> ApiResult {
+    let input = SigninRequest::parse(&cx.json_body().await?)?;
+    let (req, env) = (&cx.req, &cx.env);
     let session = SessionConfig::from_env(env)?;
     let invalid = || ApiError::BadRequest("Invalid credentials".into());
     let Some(user) = users::find_by_email(env, &input.email).await? else {
@@ -73,8 +68,8 @@ async fn signin(req: &mut Request, env: &Env) -> ApiResult {
     signed_in(req, &session, 200, &user.id, &user.email)
 }
 
-fn signout(req: &Request) -> ApiResult {
-    let secure = cookie_must_be_secure(&req.url().or_internal()?);
+async fn signout(cx: Ctx) -> ApiResult {
+    let secure = cookie_must_be_secure(&cx.req.url().or_internal()?);
     let response = reply::json(200, &json!({}))?;
     response
         .headers()

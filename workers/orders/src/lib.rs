@@ -6,14 +6,11 @@ mod consumer;
 mod read_model;
 mod routes;
 
-use edge::reply;
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let request_id = reply::request_id(&req);
-    let result = routes::handle(req, &env, &request_id).await;
-    reply::finish(result, &request_id)
+    edge::router::serve(req, env, &routes::table()).await
 }
 
 #[event(queue)]

@@ -3,75 +3,37 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
-use domain::orders::Order;
+use domain::orders::{Order, PlaceOrderRequest};
 use domain::session::CurrentUser;
-use domain::{ApiError, FieldError, OrInternal};
+use domain::{ApiError, OrInternal};
 use edge::desk_client::DeskClient;
-use edge::session::SessionConfig;
-use edge::{body, csrf, reply, ApiResult};
-use serde_json::Value;
-use worker::{Env, Method, Request};
+use edge::router::{Ctx, Route};
+use edge::{reply, ApiResult};
+use worker::Env;
 
 const DEFAULT_EXPIRATION_WINDOW_SECONDS: i64 = 900;
 
-pub async fn handle(mut req: Request, env: &Env, request_id: &str) -> ApiResult {
-    let path = req.path();
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let (method, route) = (req.method(), segments.as_slice());
-    if !matches!(route, ["api", "orders"] | ["api", "orders", _]) {
-        return Err(ApiError::NotFound);
-    }
-    csrf::refuse_cross_site(&req)?;
-    let user = SessionConfig::from_env(env)?.require_user(&req)?;
-    match (method, route) {
-        (Method::Post, ["api", "orders"]) => place(&mut req, env, user, request_id).await,
-        (Method::Get, ["api", "orders"]) => list(&req, env, &user).await,
-        (Method::Get, ["api", "orders", id]) => show(OrderId::parse(id)?, env, &user).await,
-        (Method::Delete, ["api", "orders", id]) => {
-            cancel(OrderId::parse(id)?, env, &user, request_id).await
-        }
-        _ => Err(ApiError::MethodNotAllowed),
-    }
+pub fn table() -> Vec<Route> {
+    edge::routes![
+        Post   "/api/orders"     user => place,
+        Get    "/api/orders"     user => list,
+        Get    "/api/orders/:id" user => show,
+        Delete "/api/orders/:id" user => cancel,
+    ]
 }
 
 fn expiration_window_ms(env: &Env) -> i64 {
-    env.var("EXPIRATION_WINDOW_SECONDS")
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<i64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_EXPIRATION_WINDOW_SECONDS)
-        * 1000
+    edge::config::positive_number(
+        env,
+        "EXPIRATION_WINDOW_SECONDS",
+        DEFAULT_EXPIRATION_WINDOW_SECONDS,
+    ) * 1000
 }
 
-/// `Idempotency-Key`: printable ASCII, at most 255 characters.
-fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else {
-        return Ok(None);
-    };
-    let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
-    if !valid {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key must be 1 to 255 printable ASCII characters".into(),
-        ));
-    }
-    Ok(Some(key))
-}
-
-async fn place(req: &mut Request, env: &Env, user: CurrentUser, request_id: &str) -> ApiResult {
-    let idempotency_key = idempotency_key(req)?;
-    let body = body::read_json(req, body::DEFAULT_LIMIT).await?;
-    let raw_id = body
-        .get("ticketId")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .unwrap_or("");
-    if raw_id.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "ticketId",
-            "TicketId must be provided",
-        )]));
-    }
-    let ticket_id = TicketId::parse(raw_id)?;
+async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
+    let idempotency_key = cx.idempotency_key()?;
+    let PlaceOrderRequest { ticket_id } = PlaceOrderRequest::parse(&cx.json_body().await?)?;
+    let env = &cx.env;
     let command = Command::PlaceOrder {
         order_id: OrderId::from_uuid(uuid::Uuid::new_v4()),
         user_id: user.id,
@@ -81,7 +43,7 @@ async fn place(req: &mut Request, env: &Env, user: CurrentUser, request_id: &str
     let order = DeskClient::for_ticket(env, &ticket_id)?
         .order(&command)
         .await?;
-    record(env, &order, request_id).await;
+    record(env, &order, &cx.request_id).await;
     reply::json(201, &order.view())
 }
 
@@ -93,10 +55,10 @@ async fn record(env: &Env, order: &Order, request_id: &str) {
     }
 }
 
-async fn list(req: &Request, env: &Env, user: &CurrentUser) -> ApiResult {
-    let url = req.url().or_internal()?;
+async fn list(cx: Ctx, user: CurrentUser) -> ApiResult {
+    let url = cx.req.url().or_internal()?;
     let page = edge::paging::page_request(&url)?;
-    let (orders, next) = read_model::list_for_user(env, &user.id, &page).await?;
+    let (orders, next) = read_model::list_for_user(&cx.env, &user.id, &page).await?;
     let response = reply::json(200, &orders)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
     Ok(response)
@@ -128,21 +90,24 @@ async fn load_own_order(id: &OrderId, env: &Env, user: &CurrentUser) -> Result<O
         .await
 }
 
-async fn show(id: OrderId, env: &Env, user: &CurrentUser) -> ApiResult {
-    let order = load_own_order(&id, env, user).await?;
+async fn show(cx: Ctx, user: CurrentUser) -> ApiResult {
+    let id = OrderId::parse(cx.param("id"))?;
+    let order = load_own_order(&id, &cx.env, &user).await?;
     reply::json(200, &order.view())
 }
 
-async fn cancel(id: OrderId, env: &Env, user: &CurrentUser, request_id: &str) -> ApiResult {
+async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {
+    let id = OrderId::parse(cx.param("id"))?;
+    let env = &cx.env;
     // One round trip to the object: the cancel command checks the buyer itself.
-    let ticket_id = locate_own_order(&id, env, user).await?;
+    let ticket_id = locate_own_order(&id, env, &user).await?;
     let command = Command::CancelOrder {
         order_id: id,
-        user_id: user.id.clone(),
+        user_id: user.id,
     };
     let order = DeskClient::for_ticket(env, &ticket_id)?
         .order(&command)
         .await?;
-    record(env, &order, request_id).await;
+    record(env, &order, &cx.request_id).await;
     reply::empty(204)
 }

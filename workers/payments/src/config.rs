@@ -2,6 +2,7 @@
 
 use crate::providers::{LocalProvider, Provider, StripeProvider};
 use domain::ApiError;
+use edge::config::setting;
 use worker::Env;
 
 pub struct PaymentsConfig {
@@ -10,22 +11,17 @@ pub struct PaymentsConfig {
     pub webhook_secret: Option<String>,
 }
 
-fn text(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-}
-
 impl PaymentsConfig {
     pub fn from_env(env: &Env) -> Result<Self, ApiError> {
-        let provider = match text(env, "PAYMENT_PROVIDER").as_deref().unwrap_or("local") {
+        let provider = match setting(env, "PAYMENT_PROVIDER")
+            .as_deref()
+            .unwrap_or("local")
+        {
             "local" => Provider::Local(LocalProvider),
             "stripe" => Provider::Stripe(StripeProvider {
-                api_base: text(env, "STRIPE_API_BASE")
+                api_base: setting(env, "STRIPE_API_BASE")
                     .unwrap_or_else(|| "https://api.stripe.com".into()),
-                secret_key: text(env, "STRIPE_SECRET_KEY").ok_or_else(|| {
+                secret_key: setting(env, "STRIPE_SECRET_KEY").ok_or_else(|| {
                     ApiError::internal("PAYMENT_PROVIDER=stripe needs the STRIPE_SECRET_KEY secret")
                 })?,
             }),
@@ -37,10 +33,10 @@ impl PaymentsConfig {
         };
         Ok(Self {
             provider,
-            currency: text(env, "PAYMENT_CURRENCY")
+            currency: setting(env, "PAYMENT_CURRENCY")
                 .unwrap_or_else(|| "usd".into())
                 .to_lowercase(),
-            webhook_secret: text(env, "STRIPE_WEBHOOK_SECRET"),
+            webhook_secret: setting(env, "STRIPE_WEBHOOK_SECRET"),
         })
     }
 }

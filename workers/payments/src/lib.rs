@@ -9,14 +9,11 @@ mod settle;
 mod store;
 mod webhook;
 
-use edge::reply;
 use worker::{event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let request_id = reply::request_id(&req);
-    let result = routes::handle(req, &env, &request_id).await;
-    reply::finish(result, &request_id)
+    edge::router::serve(req, env, &routes::table()).await
 }
 
 /// `payment:created` (published by the ticket's object when an order

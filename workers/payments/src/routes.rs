@@ -5,71 +5,35 @@ use crate::providers::PaymentProvider;
 use crate::settle::{settle_success, Charge, Settled};
 use crate::{store, webhook};
 use domain::desk::Command;
+use domain::idempotency::IdempotencyKey;
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::orders::{OrderStatus, OrderView};
-use domain::payments::{charge_idempotency_key, ChargeOutcome};
+use domain::payments::{charge_idempotency_key, parse_order_query, ChargeOutcome, PayRequest};
 use domain::session::CurrentUser;
 use domain::stripe::ChargeRequest;
-use domain::{ApiError, FieldError, OrInternal};
+use domain::{ApiError, OrInternal};
 use edge::desk_client::DeskClient;
-use edge::session::SessionConfig;
-use edge::{body, csrf, reply, ApiResult};
-use serde_json::Value;
+use edge::router::{Ctx, Route};
+use edge::{reply, ApiResult};
 use worker::{Env, Headers, Method, Request, RequestInit};
 
-pub async fn handle(mut req: Request, env: &Env, request_id: &str) -> ApiResult {
-    match (req.method(), req.path().trim_end_matches('/')) {
-        (Method::Post, "/api/payments/webhook") => webhook::handle(&mut req, env, request_id).await,
-        (Method::Post, "/api/payments") => {
-            csrf::refuse_cross_site(&req)?;
-            let user = SessionConfig::from_env(env)?.require_user(&req)?;
-            pay(&mut req, env, &user, request_id).await
-        }
-        (Method::Get, "/api/payments") => {
-            SessionConfig::from_env(env)?.require_user(&req)?;
-            list_for_order(&req, env).await
-        }
-        (_, "/api/payments" | "/api/payments/webhook") => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound),
-    }
+pub fn table() -> Vec<Route> {
+    edge::routes![
+        Post "/api/payments"         user   => pay,
+        Get  "/api/payments"         user   => list_for_order,
+        Post "/api/payments/webhook" signed => webhook::handle,
+    ]
 }
 
-fn required_text<'a>(body: &'a Value, field: &str, message: &str) -> Result<&'a str, FieldError> {
-    body.get(field)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| FieldError::new(field, message))
-}
-
-async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str) -> ApiResult {
-    let idempotency_key = req
-        .headers()
-        .get("idempotency-key")
-        .ok()
-        .flatten()
-        .filter(|k| (1..=255).contains(&k.len()));
-    let body = body::read_json(req, body::DEFAULT_LIMIT).await?;
-    let (order_id, token) = match (
-        required_text(&body, "orderId", "OrderId must be provided"),
-        required_text(&body, "token", "A card token must be provided"),
-    ) {
-        (Ok(order_id), Ok(token)) => (order_id, token),
-        (order_id, token) => {
-            return Err(ApiError::Validation(
-                [order_id.err(), token.err()]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            ))
-        }
-    };
-    let order_id = OrderId::parse(order_id)?;
+async fn pay(mut cx: Ctx, user: CurrentUser) -> ApiResult {
+    let idempotency_key = cx.idempotency_key()?;
+    let PayRequest { order_id, token } = PayRequest::parse(&cx.json_body().await?)?;
+    let (req, env, request_id, user) = (&cx.req, &cx.env, cx.request_id.as_str(), &user);
     let order = fetch_order(req, env, &order_id).await?;
     let ticket_id = TicketId::parse(&order.ticket.id)?;
     if order.status == OrderStatus::Complete {
-        return repeat_of_completed_payment(env, &order, idempotency_key.as_deref()).await;
+        return repeat_of_completed_payment(env, &order, idempotency_key.as_ref()).await;
     }
 
     // Serialize with expiry BEFORE any money moves: the order becomes
@@ -88,7 +52,7 @@ async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str)
     let charge = ChargeRequest {
         amount_cents: amount.0,
         currency: &config.currency,
-        token,
+        token: &token,
         order_id: order_id.as_str(),
         ticket_id: ticket_id.as_str(),
         user_id: &user.id,
@@ -106,7 +70,7 @@ async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str)
                 amount,
                 currency: &config.currency,
                 provider_ref: &provider_ref,
-                idempotency_key: idempotency_key.as_deref(),
+                idempotency_key: idempotency_key.as_ref(),
             };
             match settle_success(env, &config.provider, charge).await? {
                 Settled::Completed(row) => {
@@ -146,16 +110,10 @@ async fn pay(req: &mut Request, env: &Env, user: &CurrentUser, request_id: &str)
 
 /// GET /api/payments?orderId=: the charges made for one of the caller's
 /// orders, with their status (`succeeded` or `refunded`).
-async fn list_for_order(req: &Request, env: &Env) -> ApiResult {
+async fn list_for_order(cx: Ctx, _user: CurrentUser) -> ApiResult {
+    let (req, env) = (&cx.req, &cx.env);
     let url = req.url().or_internal()?;
-    let raw = edge::paging::query_param(&url, "orderId").unwrap_or_default();
-    if raw.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "orderId",
-            "OrderId must be provided",
-        )]));
-    }
-    let order_id = OrderId::parse(&raw)?;
+    let order_id = parse_order_query(edge::paging::query_param(&url, "orderId").as_deref())?;
     fetch_order(req, env, &order_id).await?; // 404 / 401 unless it is the caller's order
     let rows = store::list_for_order(env, &order_id).await?;
     reply::json(200, &rows.iter().map(|row| row.view()).collect::<Vec<_>>())
@@ -166,14 +124,14 @@ async fn list_for_order(req: &Request, env: &Env) -> ApiResult {
 async fn repeat_of_completed_payment(
     env: &Env,
     order: &OrderView,
-    idempotency_key: Option<&str>,
+    idempotency_key: Option<&IdempotencyKey>,
 ) -> ApiResult {
     let paid = match &order.payment_id {
         Some(payment_id) => store::find(env, "id", payment_id).await?,
         None => None,
     };
     match (paid, idempotency_key) {
-        (Some(row), Some(key)) if row.idempotency_key.as_deref() == Some(key) => {
+        (Some(row), Some(key)) if row.idempotency_key.as_deref() == Some(key.as_str()) => {
             reply::json(201, &row.view())
         }
         _ => Err(ApiError::BadRequest(

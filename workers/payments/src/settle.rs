@@ -6,6 +6,7 @@
 use crate::providers::{PaymentProvider, Provider};
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal, Reply};
+use domain::idempotency::IdempotencyKey;
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::orders::OrderStatus;
@@ -21,7 +22,7 @@ pub struct Charge<'a> {
     pub amount: Cents,
     pub currency: &'a str,
     pub provider_ref: &'a str,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<&'a IdempotencyKey>,
 }
 
 pub enum Settled {
@@ -45,7 +46,12 @@ pub async fn settle_success(
         provider: provider.name().to_string(),
         provider_ref: charge.provider_ref.to_string(),
     };
-    let row = store::record(env, &payment, charge.idempotency_key).await?;
+    let row = store::record(
+        env,
+        &payment,
+        charge.idempotency_key.map(IdempotencyKey::as_str),
+    )
+    .await?;
     let command = Command::CompletePayment {
         order_id: charge.order_id.clone(),
         payment: row.payment()?,

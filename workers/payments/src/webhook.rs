@@ -10,15 +10,17 @@ use domain::money::Cents;
 use domain::stripe::verify_webhook_signature;
 use domain::ApiError;
 use edge::desk_client::DeskClient;
+use edge::router::Ctx;
 use edge::{reply, ApiResult};
 use serde_json::{json, Value};
-use worker::{Env, Request};
+use worker::Env;
 
 /// Stripe's own default tolerance for the signed timestamp.
 const TOLERANCE_SECONDS: i64 = 300;
 const LIMIT: usize = 256 * 1024;
 
-pub async fn handle(req: &mut Request, env: &Env, request_id: &str) -> ApiResult {
+pub async fn handle(mut cx: Ctx) -> ApiResult {
+    let (req, env, request_id) = (&mut cx.req, &cx.env, cx.request_id.as_str());
     let config = PaymentsConfig::from_env(env)?;
     let secret = config.webhook_secret.as_deref().ok_or_else(|| {
         ApiError::BadRequest("Webhooks are not configured (STRIPE_WEBHOOK_SECRET)".into())

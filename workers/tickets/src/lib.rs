@@ -9,14 +9,12 @@ mod ticket_object;
 
 pub use ticket_object::TicketObject;
 
-use edge::reply;
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let request_id = reply::request_id(&req);
-    let result = routes::handle(req, &env).await;
-    reply::finish(result, &request_id)
+    let routes = routes::table(&env);
+    edge::router::serve(req, env, &routes).await
 }
 
 #[event(queue)]

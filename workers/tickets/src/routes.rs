@@ -4,38 +4,32 @@ use crate::read_model;
 use domain::desk::Command;
 use domain::events::Envelope;
 use domain::ids::TicketId;
+use domain::session::CurrentUser;
 use domain::tickets::TicketInput;
 use domain::{ApiError, OrInternal};
 use edge::desk_client::DeskClient;
-use edge::session::SessionConfig;
-use edge::{body, csrf, reply, ApiResult};
-use worker::{Env, Method, Request};
+use edge::router::{Ctx, Route};
+use edge::{body, reply, ApiResult};
+use worker::Env;
 
-pub async fn handle(mut req: Request, env: &Env) -> ApiResult {
-    let path = req.path();
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    csrf::refuse_cross_site(&req)?;
-    match (req.method(), segments.as_slice()) {
-        (Method::Post, ["api", "tickets"]) => create(&mut req, env).await,
-        (Method::Post, ["api", "tickets", "_test", "events"]) if test_hooks_enabled(env) => {
-            publish_test_events(&mut req, env).await
-        }
-        (Method::Get, ["api", "tickets"]) => list(&req, env).await,
-        (Method::Get, ["api", "tickets", id]) => show(TicketId::parse(id)?, env).await,
-        (Method::Put, ["api", "tickets", id]) => {
-            let id = id.to_string();
-            update(&mut req, &id, env).await
-        }
-        (_, ["api", "tickets"] | ["api", "tickets", _]) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound),
+pub fn table(env: &Env) -> Vec<Route> {
+    let mut routes = edge::routes![
+        Post "/api/tickets"     user   => create,
+        Get  "/api/tickets"     anyone => list,
+        Get  "/api/tickets/:id" anyone => show,
+        Put  "/api/tickets/:id" user   => update,
+    ];
+    if test_hooks_enabled(env) {
+        routes
+            .extend(edge::routes![Post "/api/tickets/_test/events" anyone => publish_test_events]);
     }
+    routes
 }
 
-async fn create(req: &mut Request, env: &Env) -> ApiResult {
-    let user = SessionConfig::from_env(env)?.require_user(req)?;
-    let input = TicketInput::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
+async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
+    let input = TicketInput::parse(&cx.json_body().await?)?;
     let ticket_id = TicketId::from_uuid(uuid::Uuid::new_v4());
-    let ticket = DeskClient::for_ticket(env, &ticket_id)?
+    let ticket = DeskClient::for_ticket(&cx.env, &ticket_id)?
         .ticket(&Command::CreateTicket {
             ticket_id,
             user_id: user.id,
@@ -45,19 +39,19 @@ async fn create(req: &mut Request, env: &Env) -> ApiResult {
     reply::json(201, &ticket.view())
 }
 
-async fn show(id: TicketId, env: &Env) -> ApiResult {
-    let ticket = DeskClient::for_ticket(env, &id)?
+async fn show(cx: Ctx) -> ApiResult {
+    let id = TicketId::parse(cx.param("id"))?;
+    let ticket = DeskClient::for_ticket(&cx.env, &id)?
         .ticket(&Command::GetTicket)
         .await?;
     reply::json(200, &ticket.view())
 }
 
 /// Checks in the original's order: signed in, valid body, exists, owner, free.
-async fn update(req: &mut Request, raw_id: &str, env: &Env) -> ApiResult {
-    let user = SessionConfig::from_env(env)?.require_user(req)?;
-    let input = TicketInput::parse(&body::read_json(req, body::DEFAULT_LIMIT).await?)?;
-    let id = TicketId::parse(raw_id)?;
-    let ticket = DeskClient::for_ticket(env, &id)?
+async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
+    let input = TicketInput::parse(&cx.json_body().await?)?;
+    let id = TicketId::parse(cx.param("id"))?;
+    let ticket = DeskClient::for_ticket(&cx.env, &id)?
         .ticket(&Command::UpdateTicket {
             user_id: user.id,
             input,
@@ -67,8 +61,8 @@ async fn update(req: &mut Request, raw_id: &str, env: &Env) -> ApiResult {
 }
 
 /// Newest first from the read model; the next page's URL is in `Link`.
-async fn list(req: &Request, env: &Env) -> ApiResult {
-    let url = req.url().or_internal()?;
+async fn list(cx: Ctx) -> ApiResult {
+    let url = cx.req.url().or_internal()?;
     let page = edge::paging::page_request(&url)?;
     let available_only = match edge::paging::query_param(&url, "available").as_deref() {
         None | Some("false") => false,
@@ -80,7 +74,7 @@ async fn list(req: &Request, env: &Env) -> ApiResult {
             ))
         }
     };
-    let (tickets, next) = read_model::list(env, &page, available_only).await?;
+    let (tickets, next) = read_model::list(&cx.env, &page, available_only).await?;
     let response = reply::json(200, &tickets)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
     Ok(response)
@@ -90,15 +84,17 @@ async fn list(req: &Request, env: &Env) -> ApiResult {
 /// real queues with this route. It exists only when TEST_HOOKS=1, which
 /// scripts/test.sh sets for its own stack and nothing else does.
 fn test_hooks_enabled(env: &Env) -> bool {
-    env.var("TEST_HOOKS").is_ok_and(|v| v.to_string() == "1")
+    edge::config::flag(env, "TEST_HOOKS")
 }
 
-async fn publish_test_events(req: &mut Request, env: &Env) -> ApiResult {
-    let body = body::read_json(req, 256 * 1024).await?;
+async fn publish_test_events(mut cx: Ctx) -> ApiResult {
+    let body = body::read_json(&mut cx.req, 256 * 1024).await?;
     let envelopes: Vec<Envelope> = serde_json::from_value(body)
         .map_err(|e| ApiError::BadRequest(format!("not a list of envelopes: {e}")))?;
     for envelope in &envelopes {
-        edge::events::publish(env, envelope).await.or_internal()?;
+        edge::events::publish(&cx.env, envelope)
+            .await
+            .or_internal()?;
     }
     reply::json(202, &serde_json::json!({ "published": envelopes.len() }))
 }

@@ -16,6 +16,7 @@ pub use rules::{
 };
 
 use crate::events::Event;
+use crate::idempotency::IdempotencyKey;
 use crate::ids::{OrderId, TicketId};
 use crate::orders::Order;
 use crate::payments::Payment;
@@ -41,7 +42,7 @@ pub enum Command {
         order_id: OrderId,
         user_id: String,
         window_ms: i64,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<IdempotencyKey>,
     },
     GetOrder {
         order_id: OrderId,
@@ -69,7 +70,10 @@ pub enum OrderLookup<'a> {
     /// The order the command names.
     ById(&'a OrderId),
     /// The order an earlier `PlaceOrder` stored under this Idempotency-Key.
-    ByIdempotencyKey { user_id: &'a str, key: &'a str },
+    ByIdempotencyKey {
+        user_id: &'a str,
+        key: &'a IdempotencyKey,
+    },
 }
 
 impl Command {
@@ -128,7 +132,7 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
     pub user_id: String,
-    pub key: String,
+    pub key: IdempotencyKey,
 }
 
 /// A decided change, as the object stores it.
@@ -297,7 +301,7 @@ mod tests {
             order_id: order_id(1),
             user_id: "buyer".into(),
             window_ms: WINDOW,
-            idempotency_key: key.map(String::from),
+            idempotency_key: key.map(|k| IdempotencyKey::parse(k).unwrap()),
         }
     }
 
@@ -398,7 +402,7 @@ mod tests {
             idempotency,
             Some(IdempotencyRecord {
                 user_id: "buyer".into(),
-                key: "k-1".into()
+                key: IdempotencyKey::parse("k-1").unwrap()
             })
         );
         let Change::Order { idempotency, .. } = stored(decide(with_ticket(), place(None), NOW))
@@ -464,11 +468,12 @@ mod tests {
     #[test]
     fn commands_name_the_order_to_load() {
         assert_eq!(place(None).order_to_load(), None);
+        let key = IdempotencyKey::parse("k").unwrap();
         assert_eq!(
             place(Some("k")).order_to_load(),
             Some(OrderLookup::ByIdempotencyKey {
                 user_id: "buyer",
-                key: "k"
+                key: &key
             })
         );
         let id = order_id(3);

@@ -9,6 +9,7 @@
 
 use domain::desk::{Change, Command, Loaded, OrderLookup};
 use domain::events::Envelope;
+use domain::idempotency::IdempotencyKey;
 use domain::ids::OrderId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
@@ -27,8 +28,8 @@ fn order_key(id: &OrderId) -> String {
     format!("order:{id}")
 }
 
-fn idempotency_key(user_id: &str, key: &str) -> String {
-    format!("idem:{user_id}:{key}")
+fn idempotency_key(user_id: &str, key: &IdempotencyKey) -> String {
+    format!("idem:{user_id}:{}", key.as_str())
 }
 
 impl Store {
@@ -51,7 +52,11 @@ impl Store {
         self.get(&order_key(id)).await
     }
 
-    async fn order_for_idempotency_key(&self, user_id: &str, key: &str) -> Result<Option<Order>> {
+    async fn order_for_idempotency_key(
+        &self,
+        user_id: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Order>> {
         match self.get::<OrderId>(&idempotency_key(user_id, key)).await? {
             Some(id) => self.order(&id).await,
             None => Ok(None),

@@ -1,0 +1,112 @@
+//! The `Idempotency-Key` header: one rule for every route that takes it
+//! (POST /api/orders, POST /api/payments).
+
+use crate::error::ApiError;
+use crate::ids::{is_uuid, OrderId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 255;
+
+    /// Absent is fine; present, it must be 1 to 255 printable ASCII characters.
+    pub fn parse_header(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
+        raw.map(Self::parse).transpose()
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let valid =
+            (1..=Self::MAX_LEN).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return Err(ApiError::BadRequest(
+                "Idempotency-Key must be 1 to 255 printable ASCII characters".into(),
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    /// The key of one rendered pay form: the order and the form's attempt
+    /// id (a UUID), so submitting one form twice is one payment. A missing
+    /// or malformed attempt gives none.
+    pub fn for_pay_form(order_id: &OrderId, attempt: &str) -> Option<Self> {
+        let attempt = attempt.trim();
+        is_uuid(attempt).then(|| Self(format!("pages-{order_id}-{}", attempt.to_ascii_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).map_err(|e| e.to_string())
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> String {
+        key.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_short_printable_ascii() {
+        assert_eq!(IdempotencyKey::parse_header(None), Ok(None));
+        let key = IdempotencyKey::parse_header(Some("order-1_attempt:2")).unwrap();
+        assert_eq!(key.unwrap().as_str(), "order-1_attempt:2");
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        for bad in ["", "has space", "tab\there", "é", &"k".repeat(256)] {
+            assert_eq!(
+                IdempotencyKey::parse(bad),
+                Err(ApiError::BadRequest(
+                    "Idempotency-Key must be 1 to 255 printable ASCII characters".into()
+                )),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_read_back_from_json_keeps_the_rule() {
+        let key: IdempotencyKey = serde_json::from_str(r#""abc""#).unwrap();
+        assert_eq!(key.as_str(), "abc");
+        assert!(serde_json::from_str::<IdempotencyKey>(r#""a b""#).is_err());
+    }
+
+    #[test]
+    fn one_rendered_pay_form_is_one_key() {
+        let order = OrderId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let attempt = "6F1C1B8E-8D0A-4A39-9B1E-3C1F0F0E2A11";
+        let key = IdempotencyKey::for_pay_form(&order, attempt).unwrap();
+        assert_eq!(
+            key.as_str(),
+            "pages-0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e-6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11"
+        );
+        assert!(
+            IdempotencyKey::parse(key.as_str()).is_ok(),
+            "a valid header"
+        );
+        let other_order = OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        assert_ne!(
+            IdempotencyKey::for_pay_form(&other_order, attempt),
+            Some(key)
+        );
+        for bad in [
+            "",
+            "x",
+            "6f1c1b8e8d0a4a399b1e3c1f0f0e2a11",
+            "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a1\n",
+        ] {
+            assert_eq!(IdempotencyKey::for_pay_form(&order, bad), None, "{bad:?}");
+        }
+    }
+}
