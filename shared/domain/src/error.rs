@@ -123,14 +123,21 @@ impl Display for ApiError {
     }
 }
 
-/// `.or_internal()?` turns any platform error (storage, bindings, JSON) into a 500.
+/// Turns any platform error (storage, bindings, JSON) into a 500.
 pub trait OrInternal<T> {
     fn or_internal(self) -> Result<T, ApiError>;
+    /// The same, with what was being done, so the 500's log line says which
+    /// query or call failed: `.context("orders: locate")?`.
+    fn context(self, what: &str) -> Result<T, ApiError>;
 }
 
 impl<T, E: Display> OrInternal<T> for Result<T, E> {
     fn or_internal(self) -> Result<T, ApiError> {
         self.map_err(ApiError::internal)
+    }
+
+    fn context(self, what: &str) -> Result<T, ApiError> {
+        self.map_err(|cause| ApiError::Internal(format!("{what}: {cause}")))
     }
 }
 
@@ -183,5 +190,9 @@ mod tests {
     fn or_internal_wraps_any_displayable_error() {
         let failed: Result<(), &str> = Err("boom");
         assert_eq!(failed.or_internal(), Err(ApiError::Internal("boom".into())));
+        assert_eq!(
+            failed.context("orders: locate"),
+            Err(ApiError::Internal("orders: locate: boom".into()))
+        );
     }
 }

@@ -1,45 +1,60 @@
 //! Talking to a ticket's Durable Object (the `TicketObject` class of the
 //! tickets worker), from any worker that binds it as `TICKET_OBJECTS`.
 
+use crate::reply::REQUEST_ID_HEADER;
 use domain::desk::{Command, Reply};
 use domain::ids::TicketId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
 use domain::{ApiError, OrInternal};
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Headers, Method, Request, RequestInit, Stub};
 
 pub const BINDING: &str = "TICKET_OBJECTS";
 
 pub struct DeskClient {
     stub: Stub,
+    /// Names the object in error contexts.
+    ticket_id: TicketId,
+    /// Forwarded, so the object's log lines carry the caller's request id.
+    request_id: String,
 }
 
 impl DeskClient {
     /// The one object that serializes everything about `ticket_id`.
-    pub fn for_ticket(env: &Env, ticket_id: &TicketId) -> Result<Self, ApiError> {
-        let namespace = env.durable_object(BINDING).or_internal()?;
+    pub fn for_ticket(env: &Env, ticket_id: &TicketId, request_id: &str) -> Result<Self, ApiError> {
+        let namespace = env.durable_object(BINDING).context(BINDING)?;
         let stub = namespace
             .id_from_name(ticket_id.as_str())
             .and_then(|id| id.get_stub())
-            .or_internal()?;
-        Ok(Self { stub })
+            .context("ticket object stub")?;
+        Ok(Self {
+            stub,
+            ticket_id: ticket_id.clone(),
+            request_id: request_id.to_string(),
+        })
     }
 
     pub async fn send(&self, command: &Command) -> Result<Reply, ApiError> {
+        let what = format!("ticket object {}", self.ticket_id);
+        let headers = Headers::new();
+        headers
+            .set(REQUEST_ID_HEADER, &self.request_id)
+            .context(&what)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
-            .with_body(Some(serde_json::to_string(command).or_internal()?.into()));
+            .with_headers(headers)
+            .with_body(Some(serde_json::to_string(command).context(&what)?.into()));
         let request =
-            Request::new_with_init("https://ticket-object/command", &init).or_internal()?;
-        let mut response = self.stub.fetch_with_request(request).await.or_internal()?;
+            Request::new_with_init("https://ticket-object/command", &init).context(&what)?;
+        let mut response = self.stub.fetch_with_request(request).await.context(&what)?;
         if response.status_code() != 200 {
             let body = response.text().await.unwrap_or_default();
             return Err(ApiError::internal(format!(
-                "ticket object answered {}: {body}",
+                "{what} answered {}: {body}",
                 response.status_code()
             )));
         }
-        response.json::<Reply>().await.or_internal()
+        response.json::<Reply>().await.context(&what)
     }
 
     pub async fn ticket(&self, command: &Command) -> Result<Ticket, ApiError> {

@@ -7,9 +7,11 @@
 //! Who may call a route is part of its handler's type: `user` handlers take
 //! the `CurrentUser`, so a handler's signature says it needs one.
 
+use crate::desk_client::DeskClient;
 use crate::session::SessionConfig;
 use crate::{body, csrf, reply, ApiResult};
 use domain::idempotency::IdempotencyKey;
+use domain::ids::TicketId;
 use domain::session::CurrentUser;
 use domain::ApiError;
 use serde_json::Value;
@@ -59,6 +61,11 @@ impl Ctx {
     pub fn idempotency_key(&self) -> ApiResult<Option<IdempotencyKey>> {
         let header = self.req.headers().get("idempotency-key").ok().flatten();
         IdempotencyKey::parse_header(header.as_deref())
+    }
+
+    /// The object of `ticket_id`, called on behalf of this request.
+    pub fn desk(&self, ticket_id: &TicketId) -> ApiResult<DeskClient> {
+        DeskClient::for_ticket(&self.env, ticket_id, &self.request_id)
     }
 
     /// The JSON body, within the default size limit.

@@ -24,7 +24,7 @@ pub struct StoredUser {
 /// Inserts the user; `false` when the email is taken. `ON CONFLICT DO NOTHING`
 /// lets the UNIQUE index answer without parsing error messages.
 pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("users: insert")?;
     let result = db
         .prepare(
             "INSERT INTO users (id, email, password_hash, created_at) \
@@ -36,19 +36,19 @@ pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
             user.email.as_str().into(),
             user.password_hash.to_phc().into(),
         ])
-        .or_internal()?
+        .context("users: insert")?
         .run()
         .await
-        .or_internal()?;
+        .context("users: insert")?;
     Ok(edge::d1::rows_changed(&result)? == 1)
 }
 
 pub async fn find_by_email(env: &Env, email: &Email) -> Result<Option<StoredUser>, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("users: find_by_email")?;
     db.prepare("SELECT id, email, password_hash FROM users WHERE email = ?1")
         .bind(&[email.as_str().into()])
-        .or_internal()?
+        .context("users: find_by_email")?
         .first::<StoredUser>(None)
         .await
-        .or_internal()
+        .context("users: find_by_email")
 }

@@ -1,8 +1,9 @@
 //! The `orders` read model in D1: a user's orders, and where each order lives.
 
-use domain::orders::{Order, OrderStatus, OrderView, TicketSnapshotView};
+use domain::ids::{OrderId, TicketId};
+use domain::money::Cents;
+use domain::orders::{Order, OrderView, TicketSnapshot};
 use domain::paging::{into_page, Cursor, PageRequest};
-use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number};
 use serde::Deserialize;
@@ -13,7 +14,7 @@ const DB: &str = "ORDERS_DB";
 /// Applies an order snapshot if it is newer than the stored one (the version
 /// guard is in the statement: duplicates and stale events change nothing).
 pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("orders read model: apply")?;
     let reason = order.cancel_reason.map(|r| {
         serde_json::to_value(r)
             .ok()
@@ -21,9 +22,9 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
     });
     let result = db
         .prepare(
-            "INSERT INTO orders (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, cancel_reason = excluded.cancel_reason, version = excluded.version \
+            "INSERT INTO orders (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version, payment_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, cancel_reason = excluded.cancel_reason, version = excluded.version, payment_id = excluded.payment_id \
              WHERE excluded.version > orders.version",
         )
         .bind(&[
@@ -37,11 +38,12 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
             number(order.expires_at),
             number(order.created_at),
             number(order.version as i64),
+            order.payment_id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
         ])
-        .or_internal()?
+        .context("orders read model: apply")?
         .run()
         .await
-        .or_internal()?;
+        .context("orders read model: apply")?;
     Ok(edge::d1::rows_changed(&result)? > 0)
 }
 
@@ -52,14 +54,14 @@ pub struct Location {
 }
 
 /// Which ticket's object holds an order, and whose order it is.
-pub async fn locate(env: &Env, id: &domain::ids::OrderId) -> Result<Option<Location>, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+pub async fn locate(env: &Env, id: &OrderId) -> Result<Option<Location>, ApiError> {
+    let db = env.d1(DB).context("orders read model: locate")?;
     db.prepare("SELECT ticket_id, user_id FROM orders WHERE id = ?1")
         .bind(&[id.as_str().into()])
-        .or_internal()?
+        .context("orders read model: locate")?
         .first::<Location>(None)
         .await
-        .or_internal()
+        .context("orders read model: locate")
 }
 
 #[derive(Deserialize)]
@@ -74,30 +76,34 @@ struct Row {
     expires_at: i64,
     created_at: i64,
     version: i64,
+    payment_id: Option<String>,
 }
 
 impl Row {
+    /// The row as the `Order` it was written from, shown through the same
+    /// view as the ticket's object uses.
     fn view(self) -> Result<OrderView, ApiError> {
-        Ok(OrderView {
-            status: serde_json::from_value::<OrderStatus>(self.status.into()).or_internal()?,
+        let order = Order {
+            id: OrderId::parse(&self.id).context("orders row id")?,
+            user_id: self.user_id,
+            status: serde_json::from_value(self.status.into()).context("orders row status")?,
             cancel_reason: self
                 .cancel_reason
                 .map(|r| serde_json::from_value(r.into()))
                 .transpose()
-                .or_internal()?,
-            expires_at: iso8601(self.expires_at),
-            created_at: iso8601(self.created_at),
+                .context("orders row cancel_reason")?,
+            expires_at: self.expires_at,
+            created_at: self.created_at,
             version: self.version as u64,
-            payment_id: None,
-            ticket: TicketSnapshotView {
-                id: self.ticket_id,
+            ticket: TicketSnapshot {
+                id: TicketId::parse(&self.ticket_id).context("orders row ticket_id")?,
                 title: self.ticket_title,
-                price: self.ticket_price_cents as f64 / 100.0,
-                price_cents: self.ticket_price_cents,
+                price: Cents(self.ticket_price_cents),
             },
-            id: self.id,
-            user_id: self.user_id,
-        })
+            payment_started_at: None,
+            payment_id: self.payment_id,
+        };
+        Ok(order.view())
     }
 }
 
@@ -106,21 +112,21 @@ pub async fn list_for_user(
     user_id: &str,
     page: &PageRequest,
 ) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("orders read model: list_for_user")?;
     let (after_time, after_id) = after_cursor(page.after.as_ref());
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version \
+            "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version, payment_id \
              FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
         .bind(&[user_id.into(), after_time, after_id, number(page.limit as i64 + 1)])
-        .or_internal()?
+        .context("orders read model: list_for_user")?
         .all()
         .await
-        .or_internal()?
+        .context("orders read model: list_for_user")?
         .results()
-        .or_internal()?;
+        .context("orders read model: list_for_user")?;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: last.created_at,
         id: last.id.clone(),

@@ -6,7 +6,6 @@ use domain::ids::{OrderId, TicketId};
 use domain::orders::{Order, PlaceOrderRequest};
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
-use edge::desk_client::DeskClient;
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 use worker::Env;
@@ -40,9 +39,7 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         window_ms: expiration_window_ms(env),
         idempotency_key,
     };
-    let order = DeskClient::for_ticket(env, &ticket_id)?
-        .order(&command)
-        .await?;
+    let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
     reply::json(201, &order.view())
 }
@@ -81,9 +78,9 @@ async fn locate_own_order(
 
 /// The order's current state comes from its ticket's object, not the read
 /// model, so a countdown page sees an expiry the moment it happens.
-async fn load_own_order(id: &OrderId, env: &Env, user: &CurrentUser) -> Result<Order, ApiError> {
-    let ticket_id = locate_own_order(id, env, user).await?;
-    DeskClient::for_ticket(env, &ticket_id)?
+async fn load_own_order(cx: &Ctx, id: &OrderId, user: &CurrentUser) -> Result<Order, ApiError> {
+    let ticket_id = locate_own_order(id, &cx.env, user).await?;
+    cx.desk(&ticket_id)?
         .order(&Command::GetOrder {
             order_id: id.clone(),
         })
@@ -92,7 +89,7 @@ async fn load_own_order(id: &OrderId, env: &Env, user: &CurrentUser) -> Result<O
 
 async fn show(cx: Ctx, user: CurrentUser) -> ApiResult {
     let id = OrderId::parse(cx.param("id"))?;
-    let order = load_own_order(&id, &cx.env, &user).await?;
+    let order = load_own_order(&cx, &id, &user).await?;
     reply::json(200, &order.view())
 }
 
@@ -105,9 +102,7 @@ async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {
         order_id: id,
         user_id: user.id,
     };
-    let order = DeskClient::for_ticket(env, &ticket_id)?
-        .order(&command)
-        .await?;
+    let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
     reply::empty(204)
 }

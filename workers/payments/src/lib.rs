@@ -2,7 +2,9 @@
 //! `/api/payments/webhook` (Stripe's events), plus the consumer of the
 //! `payment-events` queue.
 
+mod checkout;
 mod config;
+mod orders;
 mod providers;
 mod routes;
 mod settle;

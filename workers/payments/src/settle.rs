@@ -36,6 +36,7 @@ pub async fn settle_success(
     env: &Env,
     provider: &Provider,
     charge: Charge<'_>,
+    request_id: &str,
 ) -> Result<Settled, ApiError> {
     let payment = Payment {
         id: format!("pay_{}", uuid::Uuid::new_v4().simple()),
@@ -56,7 +57,7 @@ pub async fn settle_success(
         order_id: charge.order_id.clone(),
         payment: row.payment()?,
     };
-    match DeskClient::for_ticket(env, charge.ticket_id)?
+    match DeskClient::for_ticket(env, charge.ticket_id, request_id)?
         .send(&command)
         .await?
     {

@@ -28,7 +28,7 @@ impl PaymentRow {
     pub fn payment(&self) -> Result<Payment, ApiError> {
         Ok(Payment {
             id: self.id.clone(),
-            order_id: OrderId::parse(&self.order_id).or_internal()?,
+            order_id: OrderId::parse(&self.order_id).context("payments: payment")?,
             user_id: self.user_id.clone(),
             amount: Cents(self.amount_cents),
             currency: self.currency.clone(),
@@ -55,7 +55,7 @@ pub async fn record(
     payment: &Payment,
     idempotency_key: Option<&str>,
 ) -> Result<PaymentRow, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("payments: record")?;
     db.prepare(
         "INSERT INTO payments (id, order_id, user_id, provider, provider_ref, amount_cents, currency, status, idempotency_key, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'succeeded', ?8, strftime('%s','now') * 1000) \
@@ -71,10 +71,10 @@ pub async fn record(
         payment.currency.as_str().into(),
         idempotency_key.map_or(JsValue::NULL, JsValue::from_str),
     ])
-    .or_internal()?
+    .context("payments: record")?
     .run()
     .await
-    .or_internal()?;
+    .context("payments: record")?;
     find(env, "provider_ref", &payment.provider_ref)
         .await?
         .ok_or_else(|| ApiError::internal("payment row vanished"))
@@ -85,29 +85,29 @@ pub async fn find(
     column: &'static str,
     value: &str,
 ) -> Result<Option<PaymentRow>, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("payments: find")?;
     db.prepare(format!(
         "SELECT {COLUMNS} FROM payments WHERE {column} = ?1"
     ))
     .bind(&[value.into()])
-    .or_internal()?
+    .context("payments: find")?
     .first::<PaymentRow>(None)
     .await
-    .or_internal()
+    .context("payments: find")
 }
 
 pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<PaymentRow>, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("payments: list_for_order")?;
     db.prepare(format!(
         "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"
     ))
     .bind(&[order_id.as_str().into()])
-    .or_internal()?
+    .context("payments: list_for_order")?
     .all()
     .await
-    .or_internal()?
+    .context("payments: list_for_order")?
     .results()
-    .or_internal()
+    .context("payments: list_for_order")
 }
 
 pub async fn mark_refunded(
@@ -115,25 +115,25 @@ pub async fn mark_refunded(
     provider_ref: &str,
     refund_ref: &str,
 ) -> Result<(), ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("payments: mark_refunded")?;
     db.prepare("UPDATE payments SET status = 'refunded', refund_ref = ?2 WHERE provider_ref = ?1")
         .bind(&[provider_ref.into(), refund_ref.into()])
-        .or_internal()?
+        .context("payments: mark_refunded")?
         .run()
         .await
-        .or_internal()
+        .context("payments: mark_refunded")
         .map(drop)
 }
 
 /// True the first time a webhook event id is seen (Stripe retries deliveries).
 pub async fn first_delivery(env: &Env, event_id: &str, kind: &str) -> Result<bool, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("payments: first_delivery")?;
     let result = db
         .prepare("INSERT INTO webhook_events (id, type, received_at) VALUES (?1, ?2, strftime('%s','now') * 1000) ON CONFLICT (id) DO NOTHING")
         .bind(&[event_id.into(), kind.into()])
-        .or_internal()?
+        .context("payments: first_delivery")?
         .run()
         .await
-        .or_internal()?;
+        .context("payments: first_delivery")?;
     Ok(edge::d1::rows_changed(&result)? == 1)
 }

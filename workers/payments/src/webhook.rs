@@ -58,8 +58,8 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
     }
     let intent = &event["data"]["object"];
     let handled = match kind {
-        "payment_intent.succeeded" => succeeded(env, &config, intent).await?,
-        "payment_intent.payment_failed" => failed(env, intent).await?,
+        "payment_intent.succeeded" => succeeded(env, &config, intent, request_id).await?,
+        "payment_intent.payment_failed" => failed(env, intent, request_id).await?,
         _ => "ignored",
     };
     edge::log::event(
@@ -92,6 +92,7 @@ async fn succeeded(
     env: &Env,
     config: &PaymentsConfig,
     intent: &Value,
+    request_id: &str,
 ) -> Result<&'static str, ApiError> {
     let (order_id, ticket_id, user_id) = ids(intent)?;
     let provider_ref = intent["id"]
@@ -106,15 +107,17 @@ async fn succeeded(
         provider_ref,
         idempotency_key: None,
     };
-    Ok(match settle_success(env, &config.provider, charge).await? {
-        Settled::Completed(_) => "completed",
-        Settled::Refunded(_) => "refunded",
-    })
+    Ok(
+        match settle_success(env, &config.provider, charge, request_id).await? {
+            Settled::Completed(_) => "completed",
+            Settled::Refunded(_) => "refunded",
+        },
+    )
 }
 
-async fn failed(env: &Env, intent: &Value) -> Result<&'static str, ApiError> {
+async fn failed(env: &Env, intent: &Value, request_id: &str) -> Result<&'static str, ApiError> {
     let (order_id, ticket_id, _) = ids(intent)?;
-    DeskClient::for_ticket(env, &ticket_id)?
+    DeskClient::for_ticket(env, &ticket_id, request_id)?
         .order(&Command::FailPayment { order_id })
         .await?;
     Ok("payment_failed")

@@ -1,8 +1,9 @@
 //! The `tickets` read model in D1: fed by `ticket:*` events, read by GET /api/tickets.
 
+use domain::ids::{OrderId, TicketId};
+use domain::money::Cents;
 use domain::paging::{into_page, Cursor, PageRequest};
 use domain::tickets::{Ticket, TicketView};
-use domain::time::iso8601;
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number};
 use serde::Deserialize;
@@ -18,23 +19,26 @@ struct Row {
     user_id: String,
     version: i64,
     order_id: Option<String>,
-    sold: i64,
+    sold_to: Option<String>,
     created_at: i64,
 }
 
 impl Row {
-    fn view(self) -> TicketView {
-        TicketView {
-            price: self.price_cents as f64 / 100.0,
-            price_cents: self.price_cents,
-            created_at: iso8601(self.created_at),
-            id: self.id,
+    /// The row as the `Ticket` it was written from, shown through the same
+    /// view as the ticket's object uses.
+    fn view(self) -> Result<TicketView, ApiError> {
+        let order_id = |raw: Option<String>| raw.as_deref().map(OrderId::parse).transpose();
+        let ticket = Ticket {
+            id: TicketId::parse(&self.id).context("tickets row id")?,
             title: self.title,
+            price: Cents(self.price_cents),
             user_id: self.user_id,
             version: self.version as u64,
-            order_id: self.order_id,
-            sold: self.sold != 0,
-        }
+            order_id: order_id(self.order_id).context("tickets row order_id")?,
+            sold_to: order_id(self.sold_to).context("tickets row sold_to")?,
+            created_at: self.created_at,
+        };
+        Ok(ticket.view())
     }
 }
 
@@ -42,13 +46,13 @@ impl Row {
 /// (`domain::events::is_newer`). The version guard is inside the statement, so duplicates and reordered deliveries are
 /// harmless and concurrent consumers cannot interleave a read and a write.
 pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("tickets read model: apply")?;
     let result = db
         .prepare(
-            "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+            "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
-               version = excluded.version, order_id = excluded.order_id, sold = excluded.sold \
+               version = excluded.version, order_id = excluded.order_id, sold = excluded.sold, sold_to = excluded.sold_to \
              WHERE excluded.version > tickets.version",
         )
         .bind(&[
@@ -59,12 +63,13 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
             number(ticket.version as i64),
             ticket.order_id.as_ref().map_or(JsValue::NULL, |id| id.as_str().into()),
             number(ticket.sold_to.is_some() as i64),
+            ticket.sold_to.as_ref().map_or(JsValue::NULL, |id| id.as_str().into()),
             number(ticket.created_at),
         ])
-        .or_internal()?
+        .context("tickets read model: apply")?
         .run()
         .await
-        .or_internal()?;
+        .context("tickets read model: apply")?;
     Ok(edge::d1::rows_changed(&result)? > 0)
 }
 
@@ -74,25 +79,29 @@ pub async fn list(
     page: &PageRequest,
     available_only: bool,
 ) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
-    let db = env.d1(DB).or_internal()?;
+    let db = env.d1(DB).context("tickets read model: list")?;
     let (after_time, after_id) = after_cursor(page.after.as_ref());
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT id, title, price_cents, user_id, version, order_id, sold, created_at FROM tickets \
+            "SELECT id, title, price_cents, user_id, version, order_id, sold_to, created_at FROM tickets \
              WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2)) \
                AND (?3 = 0 OR (order_id IS NULL AND sold = 0)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
         .bind(&[after_time, after_id, number(available_only as i64), number(page.limit as i64 + 1)])
-        .or_internal()?
+        .context("tickets read model: list")?
         .all()
         .await
-        .or_internal()?
+        .context("tickets read model: list")?
         .results()
-        .or_internal()?;
+        .context("tickets read model: list")?;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: last.created_at,
         id: last.id.clone(),
     });
-    Ok((rows.into_iter().map(Row::view).collect(), next))
+    let views = rows
+        .into_iter()
+        .map(Row::view)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((views, next))
 }

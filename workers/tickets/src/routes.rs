@@ -7,7 +7,6 @@ use domain::ids::TicketId;
 use domain::session::CurrentUser;
 use domain::tickets::TicketInput;
 use domain::{ApiError, OrInternal};
-use edge::desk_client::DeskClient;
 use edge::router::{Ctx, Route};
 use edge::{body, reply, ApiResult};
 use worker::Env;
@@ -29,7 +28,8 @@ pub fn table(env: &Env) -> Vec<Route> {
 async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     let input = TicketInput::parse(&cx.json_body().await?)?;
     let ticket_id = TicketId::from_uuid(uuid::Uuid::new_v4());
-    let ticket = DeskClient::for_ticket(&cx.env, &ticket_id)?
+    let ticket = cx
+        .desk(&ticket_id)?
         .ticket(&Command::CreateTicket {
             ticket_id,
             user_id: user.id,
@@ -41,9 +41,7 @@ async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
 
 async fn show(cx: Ctx) -> ApiResult {
     let id = TicketId::parse(cx.param("id"))?;
-    let ticket = DeskClient::for_ticket(&cx.env, &id)?
-        .ticket(&Command::GetTicket)
-        .await?;
+    let ticket = cx.desk(&id)?.ticket(&Command::GetTicket).await?;
     reply::json(200, &ticket.view())
 }
 
@@ -51,7 +49,8 @@ async fn show(cx: Ctx) -> ApiResult {
 async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     let input = TicketInput::parse(&cx.json_body().await?)?;
     let id = TicketId::parse(cx.param("id"))?;
-    let ticket = DeskClient::for_ticket(&cx.env, &id)?
+    let ticket = cx
+        .desk(&id)?
         .ticket(&Command::UpdateTicket {
             user_id: user.id,
             input,

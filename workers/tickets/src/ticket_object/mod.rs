@@ -40,6 +40,8 @@ impl DurableObject for TicketObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        // The caller's request id (see `edge::desk_client`), for our log lines.
+        let request_id = edge::reply::request_id(&req);
         let command: Command = match req.json().await {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
@@ -54,7 +56,7 @@ impl DurableObject for TicketObject {
         match result {
             Ok(reply) => Response::from_json(&reply),
             Err(e) => {
-                edge::log::error("-", "ticket_object_failed", &e.to_string());
+                edge::log::error(&request_id, "ticket_object_failed", &e.to_string());
                 Response::error("ticket object failed", 500)
             }
         }

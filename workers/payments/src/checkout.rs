@@ -1,0 +1,140 @@
+//! Paying for an order (POST /api/payments): the workflow behind the route.
+//!
+//! The order first becomes `awaiting:payment` in its ticket's object, so
+//! expiry waits for the charge; then the provider charges once per attempt
+//! (its idempotency key is the attempt's order version); then `settle`
+//! completes the order, or refunds a charge the order can no longer take.
+
+use crate::config::PaymentsConfig;
+use crate::orders::fetch_order;
+use crate::providers::PaymentProvider;
+use crate::settle::{settle_success, Charge, Settled};
+use crate::store::{self, PaymentRow};
+use domain::desk::Command;
+use domain::idempotency::IdempotencyKey;
+use domain::ids::TicketId;
+use domain::money::Cents;
+use domain::orders::{OrderStatus, OrderView};
+use domain::payments::{charge_idempotency_key, ChargeOutcome, PayRequest};
+use domain::session::CurrentUser;
+use domain::stripe::ChargeRequest;
+use domain::{ApiError, OrInternal};
+use edge::desk_client::DeskClient;
+use worker::{Env, Request};
+
+/// One pay request, as the route parsed it.
+pub struct Checkout<'a> {
+    pub req: &'a Request,
+    pub env: &'a Env,
+    pub request_id: &'a str,
+    pub user: &'a CurrentUser,
+    pub pay: PayRequest,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// The payment that completed the order, or why there is none.
+pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
+    let Checkout {
+        req,
+        env,
+        request_id,
+        user,
+        pay: PayRequest { order_id, token },
+        idempotency_key,
+    } = checkout;
+    let order = fetch_order(req, env, &order_id, request_id).await?;
+    let ticket_id = TicketId::parse(&order.ticket.id).context("order's ticket id")?;
+    if order.status == OrderStatus::Complete {
+        return repeat_of_completed_payment(env, &order, idempotency_key.as_ref()).await;
+    }
+
+    // Serialize with expiry BEFORE any money moves: the order becomes
+    // `awaiting:payment` in its ticket's object, so the alarm cannot cancel it
+    // while the charge is under way.
+    let desk = DeskClient::for_ticket(env, &ticket_id, request_id)?;
+    let paying = desk
+        .order(&Command::StartPayment {
+            order_id: order_id.clone(),
+            user_id: user.id.clone(),
+        })
+        .await?;
+
+    let config = PaymentsConfig::from_env(env)?;
+    let amount = Cents(order.ticket.price_cents);
+    let charge = ChargeRequest {
+        amount_cents: amount.0,
+        currency: &config.currency,
+        token: &token,
+        order_id: order_id.as_str(),
+        ticket_id: ticket_id.as_str(),
+        user_id: &user.id,
+    };
+    let outcome = config
+        .provider
+        .charge(&charge, &charge_idempotency_key(&order_id, paying.version))
+        .await;
+    match outcome {
+        Ok(ChargeOutcome::Succeeded { provider_ref }) => {
+            let charge = Charge {
+                order_id: &order_id,
+                ticket_id: &ticket_id,
+                user_id: &user.id,
+                amount,
+                currency: &config.currency,
+                provider_ref: &provider_ref,
+                idempotency_key: idempotency_key.as_ref(),
+            };
+            match settle_success(env, &config.provider, charge, request_id).await? {
+                Settled::Completed(row) => {
+                    edge::log::event(
+                        request_id,
+                        "payment_succeeded",
+                        serde_json::json!({"orderId": row.order_id, "paymentId": row.id}),
+                    );
+                    Ok(row)
+                }
+                Settled::Refunded(row) => {
+                    edge::log::event(
+                        request_id,
+                        "payment_refunded",
+                        serde_json::json!({"orderId": row.order_id, "providerRef": row.provider_ref}),
+                    );
+                    Err(ApiError::BadRequest("The order expired before the payment went through; the charge was refunded".into()))
+                }
+            }
+        }
+        Ok(ChargeOutcome::Declined { message }) => {
+            desk.order(&Command::FailPayment { order_id }).await?;
+            Err(ApiError::PaymentRequired(message))
+        }
+        Err(e) => {
+            // Unknown outcome: return the order to `created` (or expire it);
+            // if the charge did happen, its webhook finds the order and
+            // completes it, or refunds it.
+            desk.order(&Command::FailPayment { order_id }).await?;
+            edge::log::error(request_id, "payment_provider_failed", &e.to_string());
+            Err(ApiError::BadGateway(
+                "The payment provider is unavailable, please try again".into(),
+            ))
+        }
+    }
+}
+
+/// A pay request for an order that is already complete: the same payment if
+/// it is a retry with the same Idempotency-Key, else 400.
+async fn repeat_of_completed_payment(
+    env: &Env,
+    order: &OrderView,
+    idempotency_key: Option<&IdempotencyKey>,
+) -> Result<PaymentRow, ApiError> {
+    let paid = match &order.payment_id {
+        Some(payment_id) => store::find(env, "id", payment_id).await?,
+        None => None,
+    };
+    match (paid, idempotency_key) {
+        (Some(row), Some(key)) if row.idempotency_key.as_deref() == Some(key.as_str()) => Ok(row),
+        _ => Err(ApiError::BadRequest(
+            "This order has already been paid".into(),
+        )),
+    }
+}
