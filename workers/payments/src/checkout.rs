@@ -10,7 +10,7 @@ use crate::orders::fetch_order;
 use crate::providers::PaymentProvider;
 use crate::settle::{settle_success, Charge, Settled};
 use crate::store::{self, PaymentRow};
-use domain::desk::Command;
+use domain::desk::{Command, Refusal, Reply};
 use domain::idempotency::IdempotencyKey;
 use domain::ids::TicketId;
 use domain::money::Cents;
@@ -52,12 +52,21 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
     // `awaiting:payment` in its ticket's object, so the alarm cannot cancel it
     // while the charge is under way.
     let desk = DeskClient::for_ticket(env, &ticket_id, request_id)?;
-    let paying = desk
-        .order(&Command::StartPayment {
-            order_id: order_id.clone(),
-            user_id: user.id.clone(),
-        })
-        .await?;
+    let start = Command::StartPayment {
+        order_id: order_id.clone(),
+        user_id: user.id.clone(),
+    };
+    let paying = match desk.send(&start).await? {
+        Reply::Order(order) => order,
+        // A concurrent request completed it since we looked: this request is
+        // part of the same purchase, so it gets the same payment.
+        Reply::Refused(Refusal::OrderComplete) => {
+            let completed = desk.order(&Command::GetOrder { order_id }).await?;
+            return completing_payment(env, completed.payment_id.as_deref()).await;
+        }
+        Reply::Refused(refusal) => return Err(refusal.into()),
+        Reply::Ticket(_) => return Err(ApiError::internal("expected an order")),
+    };
 
     let config = PaymentsConfig::from_env(env)?;
     let amount = Cents(order.ticket.price_cents);
@@ -137,4 +146,15 @@ async fn repeat_of_completed_payment(
             "This order has already been paid".into(),
         )),
     }
+}
+
+/// The payment row that completed an order.
+async fn completing_payment(env: &Env, payment_id: Option<&str>) -> Result<PaymentRow, ApiError> {
+    let payment_id =
+        payment_id.ok_or_else(|| ApiError::internal("complete order without payment id"))?;
+    store::find(env, "id", payment_id).await?.ok_or_else(|| {
+        ApiError::internal(format!(
+            "payment {payment_id} of a complete order is missing"
+        ))
+    })
 }
