@@ -61,7 +61,7 @@ restart_check() {
   stop_stack --keep-state
   sleep 4
   log "restart: starting again on the same state"
-  EXPIRATION_WINDOW_SECONDS=3 start_stack "$port" "$stack_log" "$STATE_DIR"
+  EXPIRATION_WINDOW_SECONDS=3 start_stack "$port" "$stack_log" --same-state
   cargo test -p e2e --quiet --test restart -- --exact expires_after_the_restart
   stop_stack
   rm -f "$handoff"
