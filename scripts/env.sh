@@ -17,7 +17,9 @@ DATABASES=(
   "ticketing-orders workers/orders/wrangler.toml"
   "ticketing-payments workers/payments/wrangler.toml"
 )
-# Local state (D1, Durable Objects, queues) lives here across restarts; `make reset` wipes it.
+# The developer's local state (D1, Durable Objects, queues) for `make dev`: it
+# persists across restarts; `make reset` wipes it. The stacks that tests and the
+# bench start never touch it: they get STACK_STATE_DIR (see start_stack).
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -30,10 +32,12 @@ pages_dev_args() {
   printf '%s\n' "${args[@]}"
 }
 
+# migrate_local [state dir]: applies the D1 migrations to a state folder (STATE_DIR by default).
 migrate_local() {
+  local dir=${1:-$STATE_DIR}
   for entry in "${DATABASES[@]}"; do
     read -r db config <<<"$entry"
-    (cd "$ROOT" && CI=true "$WRANGLER" d1 migrations apply "$db" --local -c "$config" --persist-to "$STATE_DIR" >/dev/null) \
+    (cd "$ROOT" && CI=true "$WRANGLER" d1 migrations apply "$db" --local -c "$config" --persist-to "$dir" >/dev/null) \
       || { log "migrating $db failed"; return 1; }
   done
 }
@@ -58,19 +62,26 @@ write_worker_dev_vars() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_stack <port> <log> [state dir]: starts the whole product in the
-# background on a fresh state folder (or the one given, to restart on the same
-# state) and waits until it answers. Sets STACK_PID; stop_stack ends it.
+# start_stack <port> <log> [--same-state]: starts the whole product in the
+# background and waits until it answers. Its state goes to a fresh temporary
+# folder, or with --same-state to the one the previous start_stack made (to
+# restart on the same state); never to the developer's STATE_DIR. Sets
+# STACK_PID and STACK_STATE_DIR (that folder); stop_stack ends the stack.
 start_stack() {
   local port=$1 logfile=$2
-  STATE_DIR=${3:-$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")}
+  if [ "${3:-}" = --same-state ]; then
+    [ -d "${STACK_STATE_DIR:-}" ] || { log "start_stack --same-state: no previous stack state"; return 1; }
+  else
+    STACK_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")
+  fi
+  mkdir -p "$(dirname "$logfile")"  # target/ is absent when CARGO_TARGET_DIR points elsewhere
   write_worker_dev_vars
-  migrate_local
+  migrate_local "$STACK_STATE_DIR"
   mapfile -t args < <(pages_dev_args)
   # setsid: wrangler leads its own process group, so stopping it by PID also
   # ends the workerd it spawned.
   (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$port" \
-     --inspector-port "$(free_port)" --persist-to "$STATE_DIR" >"$logfile" 2>&1) &
+     --inspector-port "$(free_port)" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1) &
   STACK_PID=$!
   for _ in $(seq 1 300); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/api/users/currentuser" && return 0
@@ -81,14 +92,20 @@ start_stack() {
   return 1
 }
 
-# stop_stack [--keep-state]
+# stop_stack [--keep-state]: ends the stack start_stack started, if it runs,
+# and deletes its STACK_STATE_DIR unless --keep-state (for a restart on it).
+# It deletes nothing else: the developer's STATE_DIR is never touched.
 stop_stack() {
-  [ -n "${STACK_PID:-}" ] || return 0
-  kill -TERM -- "-$STACK_PID" 2>/dev/null || kill -TERM "$STACK_PID" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$STACK_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$STACK_PID" 2>/dev/null || true
-  [ "${1:-}" = --keep-state ] || rm -rf "${STATE_DIR:?}"
-  STACK_PID=
+  if [ -n "${STACK_PID:-}" ]; then
+    kill -TERM -- "-$STACK_PID" 2>/dev/null || kill -TERM "$STACK_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$STACK_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$STACK_PID" 2>/dev/null || true
+    STACK_PID=
+  fi
+  if [ "${1:-}" != --keep-state ] && [ -n "${STACK_STATE_DIR:-}" ]; then
+    rm -rf "$STACK_STATE_DIR"
+    STACK_STATE_DIR=
+  fi
 }
 
 jwt_key() { grep '^JWT_KEY=' "$ROOT/.dev.vars" | head -1 | cut -d= -f2-; }

@@ -19,7 +19,7 @@ wasm-bindgen --version 2>/dev/null | grep -q " $want_bindgen\$" \
   || { log "installing wasm-bindgen-cli $want_bindgen (a few minutes, once)"; cargo install wasm-bindgen-cli --version "$want_bindgen"; }  # not --locked: a locked dependency is gone from the registry
 
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages (wrangler, binaryen, playwright-core)"
+  log "installing npm packages (wrangler, binaryen)"
   npm ci --no-audit --no-fund
 fi
 

@@ -1,11 +1,11 @@
 //! A headless Chromium driven over WebDriver (Debian's chromium + chromedriver).
 
+use crate::PATIENCE;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// A chromedriver process and a browser session on it; both end on drop.
 pub struct Browser {
@@ -63,25 +63,21 @@ impl Browser {
             }
         });
         let capabilities = capabilities.as_object().expect("an object").clone();
-        let mut last_error = None;
-        for _ in 0..50 {
-            match ClientBuilder::new(HttpConnector::new())
+        // chromedriver takes a moment to listen: retry the session until it does.
+        let client = crate::eventually("a browser session from chromedriver", || async {
+            ClientBuilder::new(HttpConnector::new())
                 .capabilities(capabilities.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
-            {
-                Ok(client) => {
-                    return Browser {
-                        client,
-                        driver,
-                        _profile: TempDir(profile),
-                    }
-                }
-                Err(e) => last_error = Some(e),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+                .inspect_err(|e| eprintln!("no browser session yet: {e}"))
+                .ok()
+        })
+        .await;
+        Browser {
+            client,
+            driver,
+            _profile: TempDir(profile),
         }
-        panic!("could not start a browser session: {last_error:?}");
     }
 
     pub async fn goto(&self, url: &str) {
@@ -109,7 +105,7 @@ impl Browser {
         let element = self
             .client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));

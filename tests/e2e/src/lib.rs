@@ -1,5 +1,7 @@
-//! Helpers for the black-box tests in `tests/`: a client per test user, unique
-//! emails so tests run in parallel against one stack, and the stack's address.
+//! Helpers for the black-box tests in `tests/`: a `TestUser` per test (a unique
+//! email, so tests run in parallel against one stack) whose client has one
+//! method per endpoint, typed ids, and `eventually` for whatever settles
+//! asynchronously (queues, alarms, pages fed by read models).
 
 pub mod browser;
 pub mod load;
@@ -8,8 +10,17 @@ pub mod stripe_stub;
 
 use reqwest::{header, Client, Response, StatusCode};
 use serde_json::{json, Value};
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, Index};
+use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "correct-horse";
+
+/// How long `eventually` (and the browser's waits) keep trying before they
+/// fail. Generous on purpose: it bounds a wait, it is not a latency target
+/// (`make bench` measures those, and the expiry tests assert theirs).
+pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The running stack, started by `scripts/test.sh`.
 pub fn base_url() -> String {
@@ -22,14 +33,154 @@ pub fn jwt_key() -> String {
     std::env::var("TICKETING_JWT_KEY").expect("TICKETING_JWT_KEY is not set: run with `make test`")
 }
 
+/// The stack's payment window (its EXPIRATION_WINDOW_SECONDS), as
+/// scripts/test.sh passes it on.
+pub fn expiration_window() -> Duration {
+    let seconds = std::env::var("TICKETING_EXPIRATION_WINDOW_SECONDS")
+        .expect("TICKETING_EXPIRATION_WINDOW_SECONDS is not set: run with `make test`");
+    Duration::from_secs(seconds.parse().expect("a whole number of seconds"))
+}
+
 pub fn unique_email() -> String {
     format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-/// One HTTP user agent with its own cookie jar.
+/// Ids as the API hands them out. Tests never look inside; wrapping them keeps
+/// a ticket's id from being passed where an order's is wanted.
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The `id` field of a JSON object the API answered.
+            pub fn of(json: &Value) -> Self {
+                let id = json["id"].as_str().unwrap_or_else(|| panic!("no id in {json}"));
+                Self(id.to_string())
+            }
+
+            /// A well-formed id that nothing has.
+            pub fn unknown() -> Self {
+                Self(uuid::Uuid::new_v4().to_string())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl IdOf for $name {
+            fn id_of(json: &Value) -> Self {
+                Self::of(json)
+            }
+        }
+
+        /// So that `assert_eq!(order["ticket"]["id"], ticket.id)` reads as it says.
+        impl PartialEq<$name> for Value {
+            fn eq(&self, id: &$name) -> bool {
+                self == id.as_str()
+            }
+        }
+    )*};
+}
+
+id_type!(UserId, TicketId, OrderId, PaymentId);
+
+/// Reads an id type from the JSON the API answered (for `Created`).
+pub trait IdOf {
+    fn id_of(json: &Value) -> Self;
+}
+
+/// Something the API created: its typed id, and the JSON it answered, which a
+/// test reads like the JSON itself (`order["expiresAt"]`).
+#[derive(Clone, Debug)]
+pub struct Created<Id> {
+    pub id: Id,
+    pub json: Value,
+}
+
+pub type Ticket = Created<TicketId>;
+pub type Order = Created<OrderId>;
+
+impl<Id: IdOf> Created<Id> {
+    /// What a POST answered with 201 Created, which it must have (`what`
+    /// names the request in the failure).
+    async fn from_201(response: Response, what: &str) -> Self {
+        assert_eq!(response.status(), StatusCode::CREATED, "{what}");
+        let json: Value = response.json().await.expect("a JSON body");
+        Created {
+            id: Id::id_of(&json),
+            json,
+        }
+    }
+}
+
+impl<Id> Index<&str> for Created<Id> {
+    type Output = Value;
+
+    fn index(&self, field: &str) -> &Value {
+        &self.json[field]
+    }
+}
+
+impl Order {
+    /// `expiresAt` in Unix milliseconds.
+    pub fn expires_at_ms(&self) -> i64 {
+        iso_to_unix_ms(self["expiresAt"].as_str().expect("an expiresAt"))
+    }
+
+    /// `createdAt` in Unix milliseconds.
+    pub fn created_at_ms(&self) -> i64 {
+        iso_to_unix_ms(self["createdAt"].as_str().expect("a createdAt"))
+    }
+}
+
+/// One HTTP user agent with its own cookie jar, with one method per endpoint.
+/// `signup`, `signin`, `signout`, `get_*`, `place_order`, `update_ticket`,
+/// `cancel_order` and `pay` hand back the raw response, for tests of what is
+/// refused; the others assert success and return what was asked for.
 pub struct TestClient {
     pub http: Client,
     pub base: String,
+}
+
+/// A user signed up by the test, holding the session cookie. It derefs to its
+/// client, so `seller.create_ticket(..)` reads like the journey.
+pub struct TestUser {
+    pub client: TestClient,
+    pub id: UserId,
+    pub email: String,
+}
+
+impl TestUser {
+    /// A fresh user (unique email), signed up and holding the session cookie.
+    pub async fn signed_up() -> Self {
+        let client = TestClient::anonymous();
+        let email = unique_email();
+        let response = client.signup(&email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
+        let body: Value = response.json().await.expect("the new user");
+        assert_eq!(body["email"], email.as_str(), "sign-up of {email}");
+        TestUser {
+            client,
+            id: UserId::of(&body),
+            email,
+        }
+    }
+}
+
+impl Deref for TestUser {
+    type Target = TestClient;
+
+    fn deref(&self) -> &TestClient {
+        &self.client
+    }
 }
 
 impl TestClient {
@@ -45,21 +196,21 @@ impl TestClient {
         }
     }
 
-    /// A fresh user, signed up and holding the session cookie.
-    pub async fn signed_up() -> (Self, String) {
-        let client = Self::anonymous();
-        let email = unique_email();
-        let response = client.signup(&email, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
-        (client, email)
-    }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    // --- any route ------------------------------------------------------------
+
     pub async fn get(&self, path: &str) -> Response {
         self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A GET that must answer 200, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON")
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Response {
@@ -69,22 +220,6 @@ impl TestClient {
             .send()
             .await
             .expect("POST")
-    }
-
-    pub async fn signup(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/users/signup",
-            json!({ "email": email, "password": password }),
-        )
-        .await
-    }
-
-    pub async fn signin(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/users/signin",
-            json!({ "email": email, "password": password }),
-        )
-        .await
     }
 
     pub async fn put_json(&self, path: &str, body: Value) -> Response {
@@ -104,70 +239,151 @@ impl TestClient {
             .expect("DELETE")
     }
 
-    /// Lists a ticket for sale and returns it.
-    pub async fn create_ticket(&self, title: &str, price: Value) -> Value {
+    // --- auth -----------------------------------------------------------------
+
+    pub async fn signup(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/users/signup",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/users/signin",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn signout(&self) -> Response {
+        self.post_json("/api/users/signout", json!({})).await
+    }
+
+    /// `currentUser` from GET /api/users/currentuser: null when signed out.
+    pub async fn current_user(&self) -> Value {
+        self.get_json("/api/users/currentuser").await["currentUser"].clone()
+    }
+
+    // --- tickets --------------------------------------------------------------
+
+    /// Lists a ticket for sale, which must succeed.
+    pub async fn create_ticket(&self, title: &str, price: Value) -> Ticket {
         let response = self
             .post_json("/api/tickets", json!({ "title": title, "price": price }))
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "creating a ticket");
-        response.json().await.expect("a ticket")
+        Created::from_201(response, &format!("listing {title:?}")).await
     }
 
-    pub async fn place_order(&self, ticket_id: &str) -> Response {
-        self.post_json("/api/orders", json!({ "ticketId": ticket_id }))
+    pub async fn get_ticket(&self, id: &TicketId) -> Response {
+        self.get(&format!("/api/tickets/{id}")).await
+    }
+
+    /// The ticket as its Durable Object holds it now.
+    pub async fn ticket(&self, id: &TicketId) -> Value {
+        self.get_json(&format!("/api/tickets/{id}")).await
+    }
+
+    pub async fn update_ticket(&self, id: &TicketId, title: &str, price: Value) -> Response {
+        self.put_json(
+            &format!("/api/tickets/{id}"),
+            json!({ "title": title, "price": price }),
+        )
+        .await
+    }
+
+    /// The tickets read model's row for `id` (GET /api/tickets?limit=100
+    /// plus `query`, e.g. `&available=true`), if listed.
+    pub async fn listed_ticket(&self, query: &str, id: &TicketId) -> Option<Value> {
+        let page = self
+            .get_json(&format!("/api/tickets?limit=100{query}"))
+            .await;
+        page.as_array()?.iter().find(|t| t["id"] == *id).cloned()
+    }
+
+    // --- orders ---------------------------------------------------------------
+
+    pub async fn place_order(&self, ticket: &TicketId) -> Response {
+        self.post_json("/api/orders", json!({ "ticketId": ticket.as_str() }))
             .await
     }
 
-    /// Places an order that must succeed and returns it.
-    pub async fn order(&self, ticket_id: &str) -> Value {
-        let response = self.place_order(ticket_id).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "ordering {ticket_id}"
-        );
-        response.json().await.expect("an order")
+    /// Places an order that must succeed: the ticket is now held for this user.
+    pub async fn reserve(&self, ticket: &TicketId) -> Order {
+        let response = self.place_order(ticket).await;
+        Created::from_201(response, &format!("ordering {ticket}")).await
     }
 
-    pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.json().await.expect("JSON")
+    pub async fn get_order(&self, id: &OrderId) -> Response {
+        self.get(&format!("/api/orders/{id}")).await
     }
 
-    pub async fn current_user(&self) -> Value {
-        let response = self.get("/api/users/currentuser").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json::<Value>().await.expect("JSON")["currentUser"].clone()
+    /// The order as its ticket's Durable Object holds it now.
+    pub async fn order(&self, id: &OrderId) -> Value {
+        self.get_json(&format!("/api/orders/{id}")).await
+    }
+
+    pub async fn cancel_order(&self, id: &OrderId) -> Response {
+        self.delete(&format!("/api/orders/{id}")).await
+    }
+
+    /// The user's orders, newest first (the orders read model).
+    pub async fn orders(&self) -> Vec<Value> {
+        let list = self.get_json("/api/orders").await;
+        list.as_array().expect("a list of orders").clone()
+    }
+
+    // --- payments -------------------------------------------------------------
+
+    pub async fn pay(&self, order: &OrderId, token: &str) -> Response {
+        self.post_json(
+            "/api/payments",
+            json!({ "orderId": order.as_str(), "token": token }),
+        )
+        .await
+    }
+
+    /// The order's charges (GET /api/payments?orderId=).
+    pub async fn payments(&self, order: &OrderId) -> Vec<Value> {
+        let list = self
+            .get_json(&format!("/api/payments?orderId={order}"))
+            .await;
+        list.as_array().expect("a list of payments").clone()
     }
 }
 
-/// Polls `check` until it returns `Some` or `within` has passed; read models
-/// are fed by queues and become consistent within about a second locally.
-pub async fn eventually<T, F, Fut>(within: std::time::Duration, what: &str, check: F) -> T
+/// Polls `check` until it returns `Some`, and returns that; fails the test,
+/// naming `what` it waited for, once `PATIENCE` has passed. Everything that
+/// settles asynchronously (read models fed by queues, alarms, pages built from
+/// read models) is awaited this way, never with a fixed sleep.
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
-    let deadline = std::time::Instant::now() + within;
+    let started = Instant::now();
+    let mut attempts = 0;
     loop {
+        attempts += 1;
         if let Some(value) = check().await {
             return value;
         }
         assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
+            started.elapsed() < PATIENCE,
+            "gave up waiting for {what}: still not so after {PATIENCE:?} ({attempts} checks)"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// The tickets read model's row for `id`, if listed.
-pub async fn listed_ticket(client: &TestClient, query: &str, id: &str) -> Option<Value> {
-    let page: Value = client
-        .get_json(&format!("/api/tickets?limit=100{query}"))
-        .await;
-    page.as_array()?.iter().find(|t| t["id"] == id).cloned()
+/// Returns once the wall clock (which the API's timestamps use) has passed
+/// `unix_ms`; at once if it already has.
+pub async fn wait_until(unix_ms: i64) {
+    let ahead = unix_ms - now_ms();
+    if ahead > 0 {
+        tokio::time::sleep(Duration::from_millis(ahead as u64)).await;
+    }
 }
 
 /// The `Set-Cookie` header of a response, which must be there.

@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use domain::session::SessionKey;
-use e2e::{errors, session_token, set_cookie, unique_email, TestClient, PASSWORD};
+use e2e::{errors, session_token, set_cookie, unique_email, TestClient, TestUser, PASSWORD};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -69,8 +69,8 @@ async fn signup_returns_a_400_with_missing_email_and_password() {
 
 #[tokio::test]
 async fn signup_disallows_duplicate_emails() {
-    let (_, email) = TestClient::signed_up().await;
-    let response = TestClient::anonymous().signup(&email, PASSWORD).await;
+    let user = TestUser::signed_up().await;
+    let response = TestClient::anonymous().signup(&user.email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(errors(response).await, [("Email in use".into(), None)]);
 }
@@ -153,9 +153,9 @@ async fn signin_fails_when_an_email_that_does_not_exist_is_supplied() {
 
 #[tokio::test]
 async fn signin_fails_when_an_incorrect_password_is_supplied() {
-    let (_, email) = TestClient::signed_up().await;
+    let user = TestUser::signed_up().await;
     let response = TestClient::anonymous()
-        .signin(&email, "wrong-password")
+        .signin(&user.email, "wrong-password")
         .await;
     assert!(response.headers().get("set-cookie").is_none());
     // Same status and message as an unknown email: no account enumeration.
@@ -181,20 +181,22 @@ async fn signin_requires_a_valid_email_and_a_password() {
 
 #[tokio::test]
 async fn signin_responds_with_a_cookie_when_given_valid_credentials() {
-    let (_, email) = TestClient::signed_up().await;
+    let user = TestUser::signed_up().await;
     let client = TestClient::anonymous();
-    let response = client.signin(&email, PASSWORD).await;
+    let response = client.signin(&user.email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(set_cookie(&response).starts_with("session=ey"));
-    assert_eq!(client.current_user().await["email"], email);
+    let me = client.current_user().await;
+    assert_eq!(me["email"], user.email.as_str());
+    assert_eq!(me["id"], user.id);
 }
 
 // --- signout and currentuser -----------------------------------------------
 
 #[tokio::test]
 async fn signout_clears_the_cookie_after_signing_out() {
-    let (client, _) = TestClient::signed_up().await;
-    let response = client.post_json("/api/users/signout", json!({})).await;
+    let user = TestUser::signed_up().await;
+    let response = user.signout().await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response);
     assert!(
@@ -202,16 +204,16 @@ async fn signout_clears_the_cookie_after_signing_out() {
         "{cookie}"
     );
     assert_eq!(response.json::<Value>().await.unwrap(), json!({}));
-    assert_eq!(client.current_user().await, Value::Null);
+    assert_eq!(user.current_user().await, Value::Null);
 }
 
 #[tokio::test]
 async fn currentuser_responds_with_details_about_the_current_user() {
-    let (client, email) = TestClient::signed_up().await;
-    let user = client.current_user().await;
-    assert_eq!(user["email"], email);
-    assert!(user["id"].is_string());
-    assert!(user["iat"].as_i64().unwrap() <= now() + 5);
+    let user = TestUser::signed_up().await;
+    let me = user.current_user().await;
+    assert_eq!(me["email"], user.email.as_str());
+    assert_eq!(me["id"], user.id);
+    assert!(me["iat"].as_i64().unwrap() <= now() + 5);
 }
 
 #[tokio::test]
@@ -301,7 +303,7 @@ async fn tampered_expired_and_unsigned_tokens_are_signed_out() {
 
 #[tokio::test]
 async fn state_changing_requests_with_a_cookie_from_a_foreign_origin_are_refused() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     let response = client
         .http
         .post(client.url("/api/users/signout"))

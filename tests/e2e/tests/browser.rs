@@ -1,7 +1,7 @@
 //! The browser journey: real Chromium against the running stack, forms without JavaScript.
 
 use e2e::browser::Browser;
-use e2e::{base_url, unique_email, PASSWORD};
+use e2e::{base_url, eventually, unique_email, PASSWORD};
 
 #[tokio::test]
 async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
@@ -217,29 +217,19 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
     buyer.screenshot("../../target/browser-paid.png").await;
 
     // The start page stops offering it once the read model has caught up.
-    let mut listed = true;
-    for _ in 0..7 {
+    eventually("the sold ticket to leave the start page", || async {
         buyer.goto(&format!("{base}/")).await;
-        listed = buyer.text("main").await.contains(&title);
-        if !listed {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    assert!(!listed, "a sold ticket is still for sale on /");
+        (!buyer.text("main").await.contains(&title)).then_some(())
+    })
+    .await;
 
     // The buyer's list says so too (also from a read model).
     let entry = format!("{title} — Complete");
-    let mut orders = String::new();
-    for _ in 0..7 {
+    eventually("the order listed as complete on /orders", || async {
         buyer.goto(&format!("{base}/orders")).await;
-        orders = buyer.text("main").await;
-        if orders.contains(&entry) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    assert!(orders.contains(&entry), "/orders: {orders}");
+        buyer.text("main").await.contains(&entry).then_some(())
+    })
+    .await;
 
     buyer.goto(&format!("{base}{ticket_path}")).await;
     assert_eq!(buyer.text("[data-testid=ticket-status]").await, "Sold");

@@ -2,10 +2,9 @@
 //! reordered deliveries through the real queues leave the read models right.
 //! Events are built here by hand from the documented schemas (docs/events.md).
 
-use e2e::{eventually, listed_ticket, TestClient};
+use e2e::{eventually, OrderId, TestClient, TestUser, TicketId, UserId};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 fn envelope(subject: &str, version: u64, data: Value) -> Value {
     json!({
@@ -18,9 +17,19 @@ fn envelope(subject: &str, version: u64, data: Value) -> Value {
     })
 }
 
-fn ticket_data(id: &str, user_id: &str, title: &str, version: u64) -> Value {
-    json!({"id": id, "title": title, "priceCents": 1000, "userId": user_id, "version": version,
+fn ticket_data(id: &TicketId, user: &UserId, title: &str, version: u64) -> Value {
+    json!({"id": id.as_str(), "title": title, "priceCents": 1000, "userId": user.as_str(), "version": version,
            "orderId": null, "soldTo": null, "createdAt": 1_795_000_000_000i64})
+}
+
+fn order_data(id: &OrderId, user: &UserId, status: &str, version: u64) -> Value {
+    let mut data = json!({"id": id.as_str(), "userId": user.as_str(), "status": status,
+        "expiresAt": 1_795_000_900_000i64, "createdAt": 1_795_000_000_000i64, "version": version,
+        "ticket": {"id": TicketId::unknown().as_str(), "title": "Show", "priceCents": 500}});
+    if status == "cancelled" {
+        data["cancelReason"] = json!("expired");
+    }
+    data
 }
 
 async fn deliver(client: &TestClient, envelopes: Vec<Value>) {
@@ -30,45 +39,52 @@ async fn deliver(client: &TestClient, envelopes: Vec<Value>) {
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
-/// Delivers a marker event after the others and waits for it, so the events
-/// sent before it have been through the consumer too.
-async fn settle(client: &TestClient, user_id: &str) {
-    let marker = uuid::Uuid::new_v4().to_string();
-    deliver(
-        client,
-        vec![envelope(
-            "ticket:created",
-            0,
-            ticket_data(&marker, user_id, "marker", 0),
-        )],
-    )
+/// Delivers a marker ticket event after the others and waits for it, so the
+/// ticket events sent before it have been through the consumer too.
+async fn settle_tickets(user: &TestUser) {
+    let marker = TicketId::unknown();
+    let created = ticket_data(&marker, &user.id, "marker", 0);
+    deliver(user, vec![envelope("ticket:created", 0, created)]).await;
+    eventually("the marker ticket event", || {
+        user.listed_ticket("", &marker)
+    })
     .await;
-    eventually(Duration::from_secs(3), "the marker event", || {
-        listed_ticket(client, "", &marker)
+}
+
+/// The same for order events. The marker order belongs to a user of its own,
+/// so that it does not show in the lists under test.
+async fn settle_orders() {
+    let observer = TestUser::signed_up().await;
+    let marker = OrderId::unknown();
+    let created = order_data(&marker, &observer.id, "created", 0);
+    deliver(&observer, vec![envelope("order:created", 0, created)]).await;
+    eventually("the marker order event", || async {
+        let orders = observer.orders().await;
+        orders.iter().any(|o| o["id"] == marker).then_some(())
     })
     .await;
 }
 
 #[tokio::test]
 async fn duplicated_and_stale_ticket_events_do_not_roll_the_read_model_back() {
-    let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ticket = client.create_ticket("Original", json!(10)).await;
-    let id = ticket["id"].as_str().unwrap().to_string();
-    eventually(Duration::from_secs(2), "v0 listed", || {
-        listed_ticket(&client, "", &id)
-    })
-    .await;
+    let seller = TestUser::signed_up().await;
+    let id = seller.create_ticket("Original", json!(10)).await.id;
+    eventually("v0 listed", || seller.listed_ticket("", &id)).await;
 
-    let newest = envelope("ticket:updated", 2, ticket_data(&id, &user_id, "Newest", 2));
-    let stale = envelope("ticket:updated", 1, ticket_data(&id, &user_id, "Stale", 1));
-    deliver(&client, vec![newest.clone(), stale.clone(), newest, stale]).await;
-    settle(&client, &user_id).await;
+    let newest = envelope(
+        "ticket:updated",
+        2,
+        ticket_data(&id, &seller.id, "Newest", 2),
+    );
+    let stale = envelope(
+        "ticket:updated",
+        1,
+        ticket_data(&id, &seller.id, "Stale", 1),
+    );
+    deliver(&seller, vec![newest.clone(), stale.clone(), newest, stale]).await;
+    settle_tickets(&seller).await;
 
-    let listed = listed_ticket(&client, "", &id).await.unwrap();
+    let listed = seller.listed_ticket("", &id).await.unwrap();
     assert_eq!(
         (listed["title"].clone(), listed["version"].clone()),
         (json!("Newest"), json!(2))
@@ -77,22 +93,26 @@ async fn duplicated_and_stale_ticket_events_do_not_roll_the_read_model_back() {
 
 #[tokio::test]
 async fn events_arriving_newest_first_build_the_newest_state() {
-    let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let id = uuid::Uuid::new_v4().to_string();
+    let seller = TestUser::signed_up().await;
+    let id = TicketId::unknown();
     deliver(
-        &client,
+        &seller,
         vec![
-            envelope("ticket:updated", 1, ticket_data(&id, &user_id, "Second", 1)),
-            envelope("ticket:created", 0, ticket_data(&id, &user_id, "First", 0)),
+            envelope(
+                "ticket:updated",
+                1,
+                ticket_data(&id, &seller.id, "Second", 1),
+            ),
+            envelope(
+                "ticket:created",
+                0,
+                ticket_data(&id, &seller.id, "First", 0),
+            ),
         ],
     )
     .await;
-    settle(&client, &user_id).await;
-    let listed = listed_ticket(&client, "", &id).await.expect("listed");
+    settle_tickets(&seller).await;
+    let listed = seller.listed_ticket("", &id).await.expect("listed");
     assert_eq!(
         (listed["title"].clone(), listed["version"].clone()),
         (json!("Second"), json!(1))
@@ -101,27 +121,18 @@ async fn events_arriving_newest_first_build_the_newest_state() {
 
 #[tokio::test]
 async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
-    let (client, _) = TestClient::signed_up().await;
-    let user_id = client.current_user().await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let order_id = uuid::Uuid::new_v4().to_string();
-    let order = |status: &str, version: u64| {
-        let mut data = json!({"id": order_id, "userId": user_id, "status": status, "expiresAt": 1_795_000_900_000i64,
-            "createdAt": 1_795_000_000_000i64, "version": version,
-            "ticket": {"id": uuid::Uuid::new_v4().to_string(), "title": "Show", "priceCents": 500}});
-        if status == "cancelled" {
-            data["cancelReason"] = json!("expired");
-        }
-        data
-    };
-    let cancelled = envelope("order:cancelled", 1, order("cancelled", 1));
+    let buyer = TestUser::signed_up().await;
+    let id = OrderId::unknown();
+    let cancelled = envelope(
+        "order:cancelled",
+        1,
+        order_data(&id, &buyer.id, "cancelled", 1),
+    );
     deliver(
-        &client,
+        &buyer,
         vec![
             cancelled.clone(),
-            envelope("order:created", 0, order("created", 0)),
+            envelope("order:created", 0, order_data(&id, &buyer.id, "created", 0)),
             cancelled,
         ],
     )
@@ -130,35 +141,22 @@ async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
         o["status"] == "cancelled" && o["cancelReason"] == "expired" && o["version"] == 1
     };
     let own_order = || async {
-        let list = client.get_json("/api/orders").await;
-        list.as_array()?
-            .iter()
-            .find(|o| o["id"] == order_id.as_str())
-            .cloned()
+        let orders = buyer.orders().await;
+        orders.into_iter().find(|o| o["id"] == id)
     };
-    eventually(
-        Duration::from_secs(3),
-        "the cancelled order listed",
-        || async { own_order().await.filter(is_final) },
-    )
+    eventually("the cancelled order listed", || async {
+        own_order().await.filter(is_final)
+    })
     .await;
-    // Give the stale order:created (and the duplicate) time to arrive: still cancelled.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Once the stale order:created (and the duplicate) are through: still cancelled.
+    settle_orders().await;
     assert!(own_order().await.is_some_and(|o| is_final(&o)));
-    assert_eq!(
-        client
-            .get_json("/api/orders")
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(buyer.orders().await.len(), 1);
 }
 
 #[tokio::test]
 async fn the_test_hook_refuses_anything_but_envelopes() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     let response = client
         .post_json("/api/tickets/_test/events", json!([{"subject": "nope"}]))
         .await;

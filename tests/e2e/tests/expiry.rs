@@ -1,49 +1,34 @@
 //! Expiry, against a stack started with a short EXPIRATION_WINDOW_SECONDS
 //! (scripts/test.sh runs this file against its own stack).
 
-use e2e::{eventually, iso_to_unix_ms, listed_ticket, now_ms, TestClient};
+use e2e::{eventually, expiration_window, now_ms, Order, TestUser};
+use futures::future::join_all;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use std::time::Duration;
+use serde_json::json;
 
 /// How late after `expiresAt` the order must be cancelled and the ticket free.
 const MAX_LATENESS_MS: i64 = 1_500;
 
-fn window_ms() -> i64 {
-    let seconds: i64 = std::env::var("TICKETING_EXPIRATION_WINDOW_SECONDS")
-        .expect("TICKETING_EXPIRATION_WINDOW_SECONDS: run with `make test`")
-        .parse()
-        .expect("a number");
-    seconds * 1000
-}
-
 #[tokio::test]
 async fn an_unpaid_order_expires_on_time_and_frees_the_ticket() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Expiring", json!(30)).await;
-    let ticket_id = ticket["id"].as_str().unwrap().to_string();
-    let (buyer, _) = TestClient::signed_up().await;
-    let order = buyer.order(&ticket_id).await;
-    let order_path = format!("/api/orders/{}", order["id"].as_str().unwrap());
-    let expires_at = iso_to_unix_ms(order["expiresAt"].as_str().unwrap());
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    let expires_at = order.expires_at_ms();
     assert_eq!(
-        expires_at - iso_to_unix_ms(order["createdAt"].as_str().unwrap()),
-        window_ms()
+        expires_at - order.created_at_ms(),
+        expiration_window().as_millis() as i64
     );
 
     // Poll the source of truth until the order is cancelled and the ticket free.
-    let freed_at = eventually(
-        Duration::from_millis((window_ms() + 5_000) as u64),
-        "expiry",
-        || async {
-            let order = buyer.get_json(&order_path).await;
-            let ticket = seller.get_json(&format!("/api/tickets/{ticket_id}")).await;
-            (order["status"] == "cancelled" && ticket["orderId"].is_null())
-                .then(|| (now_ms(), order, ticket))
-        },
-    )
+    let (at, expired, freed) = eventually("the order to expire", || async {
+        let now = buyer.order(&order.id).await;
+        let ticket = seller.ticket(&ticket.id).await;
+        (now["status"] == "cancelled" && ticket["orderId"].is_null())
+            .then(|| (now_ms(), now, ticket))
+    })
     .await;
-    let (at, expired, freed) = freed_at;
     let lateness = at - expires_at;
     println!("expiry lateness: {lateness} ms");
     assert!(lateness >= 0, "not before its deadline ({lateness} ms)");
@@ -58,43 +43,46 @@ async fn an_unpaid_order_expires_on_time_and_frees_the_ticket() {
     assert_eq!(freed["version"], 2);
 
     // The events reach both read models.
-    eventually(
-        Duration::from_secs(3),
-        "the buyer's list to say cancelled",
-        || async {
-            (buyer.get_json("/api/orders").await[0]["status"] == "cancelled").then_some(())
-        },
-    )
+    eventually("the buyer's list to say cancelled", || async {
+        let orders = buyer.orders().await;
+        (orders.first()?["status"] == "cancelled").then_some(())
+    })
     .await;
-    eventually(
-        Duration::from_secs(3),
-        "the ticket listed as available",
-        || listed_ticket(&seller, "&available=true", &ticket_id),
-    )
+    eventually("the ticket listed as available", || {
+        seller.listed_ticket("&available=true", &ticket.id)
+    })
     .await;
 
     // Free again: its owner can edit it, and someone else can order it.
     let edited = seller
-        .put_json(
-            &format!("/api/tickets/{ticket_id}"),
-            json!({"title": "Expiring, again", "price": 31}),
-        )
+        .update_ticket(&ticket.id, "Expiring, again", json!(31))
         .await;
     assert_eq!(edited.status(), StatusCode::OK);
-    let (next_buyer, _) = TestClient::signed_up().await;
-    next_buyer.order(&ticket_id).await;
+    let next_buyer = TestUser::signed_up().await;
+    next_buyer.reserve(&ticket.id).await;
 }
 
 #[tokio::test]
 async fn a_cancelled_order_does_not_expire_again() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Cancelled first", json!(5)).await;
-    let (buyer, _) = TestClient::signed_up().await;
-    let order = buyer.order(ticket["id"].as_str().unwrap()).await;
-    let path = format!("/api/orders/{}", order["id"].as_str().unwrap());
-    assert_eq!(buyer.delete(&path).await.status(), StatusCode::NO_CONTENT);
-    tokio::time::sleep(Duration::from_millis((window_ms() + 1_000) as u64)).await;
-    let after: Value = buyer.get_json(&path).await;
+    let buyer = TestUser::signed_up().await;
+    let cancelled = buyer.reserve(&ticket.id).await;
+    assert_eq!(
+        buyer.cancel_order(&cancelled.id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    // A second order on the same ticket, placed after the first, expires after
+    // the first one's deadline and through the same object's alarm: once it has
+    // expired, the first order's deadline has been and gone.
+    let later = buyer.reserve(&ticket.id).await;
+    assert!(later.expires_at_ms() >= cancelled.expires_at_ms());
+    eventually("the later order to expire", || async {
+        let now = buyer.order(&later.id).await;
+        (now["status"] == "cancelled").then_some(())
+    })
+    .await;
+    let after = buyer.order(&cancelled.id).await;
     assert_eq!(
         (after["cancelReason"].clone(), after["version"].clone()),
         (json!("user"), json!(1))
@@ -103,26 +91,30 @@ async fn a_cancelled_order_does_not_expire_again() {
 
 #[tokio::test]
 async fn many_orders_expiring_together_all_expire_on_time() {
-    let (seller, _) = TestClient::signed_up().await;
-    let (buyer, _) = TestClient::signed_up().await;
-    let mut orders = Vec::new();
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let mut orders: Vec<Order> = Vec::new();
     for n in 0..10 {
         let ticket = seller.create_ticket(&format!("Batch {n}"), json!(1)).await;
-        orders.push(buyer.order(ticket["id"].as_str().unwrap()).await);
+        orders.push(buyer.reserve(&ticket.id).await);
     }
-    let last_deadline = orders
-        .iter()
-        .map(|o| iso_to_unix_ms(o["expiresAt"].as_str().unwrap()))
-        .max()
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(
-        (last_deadline - now_ms() + MAX_LATENESS_MS).max(0) as u64,
-    ))
+    let last_deadline = orders.iter().map(Order::expires_at_ms).max().unwrap();
+    // When each order was first seen cancelled: all of them by the last
+    // deadline plus the allowed lateness.
+    let seen_cancelled = join_all(orders.iter().map(|order| {
+        let buyer = &buyer;
+        eventually("every order to expire", move || async move {
+            let now = buyer.order(&order.id).await;
+            (now["status"] == "cancelled").then(now_ms)
+        })
+    }))
     .await;
-    for order in orders {
-        let now = buyer
-            .get_json(&format!("/api/orders/{}", order["id"].as_str().unwrap()))
-            .await;
-        assert_eq!(now["status"], "cancelled", "{now}");
+    for (order, seen) in orders.iter().zip(seen_cancelled) {
+        assert!(
+            seen - last_deadline <= MAX_LATENESS_MS,
+            "order {} seen cancelled {} ms after the last deadline",
+            order.id,
+            seen - last_deadline
+        );
     }
 }

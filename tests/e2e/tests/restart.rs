@@ -1,10 +1,11 @@
 //! Expiry survives a restart of the dev server. scripts/test.sh runs the two
 //! halves around a stop and a start on the same state folder; the first
-//! hands the order over to the second in TICKETING_RESTART_HANDOFF.
+//! hands the order over to the second in TICKETING_RESTART_HANDOFF, and the
+//! script waits for the order's `expiresAtMs` in it to pass while the server
+//! is down.
 
-use e2e::{eventually, iso_to_unix_ms, now_ms, TestClient};
+use e2e::{eventually, now_ms, OrderId, TestClient, TestUser, TicketId, PASSWORD};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 fn handoff() -> String {
     std::env::var("TICKETING_RESTART_HANDOFF")
@@ -13,15 +14,17 @@ fn handoff() -> String {
 
 #[tokio::test]
 async fn an_order_placed_before_a_restart() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Survives restarts", json!(8)).await;
-    let (buyer, email) = TestClient::signed_up().await;
-    let order = buyer.order(ticket["id"].as_str().unwrap()).await;
-    assert!(
-        iso_to_unix_ms(order["expiresAt"].as_str().unwrap()) > now_ms(),
-        "not expired yet"
-    );
-    let record = json!({ "email": email, "order": order, "ticketId": ticket["id"] });
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    assert!(order.expires_at_ms() > now_ms(), "not expired yet");
+    let record = json!({
+        "email": buyer.email,
+        "orderId": order.id.as_str(),
+        "ticketId": ticket.id.as_str(),
+        "expiresAtMs": order.expires_at_ms(),
+    });
     std::fs::write(handoff(), record.to_string()).expect("the handoff file");
 }
 
@@ -30,34 +33,20 @@ async fn expires_after_the_restart() {
     let record: Value =
         serde_json::from_str(&std::fs::read_to_string(handoff()).expect("the handoff file"))
             .expect("JSON");
+    let field = |name: &str| record[name].as_str().expect(name).to_string();
     let buyer = TestClient::anonymous();
-    assert_eq!(
-        buyer
-            .signin(record["email"].as_str().unwrap(), e2e::PASSWORD)
-            .await
-            .status(),
-        200
-    );
-    let order_path = format!("/api/orders/{}", record["order"]["id"].as_str().unwrap());
+    assert_eq!(buyer.signin(&field("email"), PASSWORD).await.status(), 200);
     assert!(
-        iso_to_unix_ms(record["order"]["expiresAt"].as_str().unwrap()) < now_ms(),
+        record["expiresAtMs"].as_i64().expect("expiresAtMs") < now_ms(),
         "its deadline passed while the server was down"
     );
-    let expired = eventually(
-        Duration::from_secs(5),
-        "the overdue alarm to fire",
-        || async {
-            let order = buyer.get_json(&order_path).await;
-            (order["status"] == "cancelled").then_some(order)
-        },
-    )
+    let order = OrderId(field("orderId"));
+    let expired = eventually("the overdue alarm to fire", || async {
+        let now = buyer.order(&order).await;
+        (now["status"] == "cancelled").then_some(now)
+    })
     .await;
     assert_eq!(expired["cancelReason"], "expired");
-    let ticket = buyer
-        .get_json(&format!(
-            "/api/tickets/{}",
-            record["ticketId"].as_str().unwrap()
-        ))
-        .await;
+    let ticket = buyer.ticket(&TicketId(field("ticketId"))).await;
     assert_eq!(ticket["orderId"], Value::Null, "the ticket is free again");
 }

@@ -1,20 +1,20 @@
 //! Invariant 1 under a flash sale: a ticket is held by at most one live order,
 //! whatever the number of concurrent buyers.
 
-use e2e::TestClient;
+use e2e::{OrderId, TestUser, TicketId};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::Barrier;
 
-async fn buyers(n: usize) -> Vec<Arc<TestClient>> {
-    join_all((0..n).map(|_| async { Arc::new(TestClient::signed_up().await.0) })).await
+async fn buyers(n: usize) -> Vec<Arc<TestUser>> {
+    join_all((0..n).map(|_| async { Arc::new(TestUser::signed_up().await) })).await
 }
 
 /// Fires every request at the same moment (after a barrier) and returns
 /// (status, body) per request.
-async fn all_at_once(requests: Vec<(Arc<TestClient>, String)>) -> Vec<(StatusCode, Value)> {
+async fn all_at_once(requests: Vec<(Arc<TestUser>, TicketId)>) -> Vec<(StatusCode, Value)> {
     let barrier = Arc::new(Barrier::new(requests.len()));
     let tasks = requests.into_iter().map(|(client, ticket_id)| {
         let barrier = barrier.clone();
@@ -37,15 +37,14 @@ async fn all_at_once(requests: Vec<(Arc<TestClient>, String)>) -> Vec<(StatusCod
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Flash sale", json!(99)).await;
-    let ticket_id = ticket["id"].as_str().unwrap().to_string();
     let crowd = buyers(50).await;
 
     let results = all_at_once(
         crowd
             .iter()
-            .map(|b| (b.clone(), ticket_id.clone()))
+            .map(|b| (b.clone(), ticket.id.clone()))
             .collect(),
     )
     .await;
@@ -64,9 +63,10 @@ async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
         .count();
     let statuses: Vec<u16> = results.iter().map(|(s, _)| s.as_u16()).collect();
     assert_eq!((winners.len(), refused), (1, 49), "{statuses:?}");
-    let held = seller.get_json(&format!("/api/tickets/{ticket_id}")).await;
+    let held = seller.ticket(&ticket.id).await;
     assert_eq!(
-        held["orderId"], winners[0]["id"],
+        held["orderId"],
+        OrderId::of(winners[0]),
         "the ticket is held by the winner's order"
     );
     assert_eq!(held["version"], 1, "exactly one hold was ever taken");
@@ -74,16 +74,14 @@ async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_tickets_times_ten_buyers_make_exactly_ten_orders() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let mut tickets = Vec::new();
     for n in 0..10 {
         tickets.push(
             seller
                 .create_ticket(&format!("Row {n}"), json!(10 + n))
-                .await["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+                .await
+                .id,
         );
     }
     let crowd = buyers(10).await;
@@ -109,10 +107,10 @@ async fn ten_tickets_times_ten_buyers_make_exactly_ten_orders() {
     for ticket_id in &tickets {
         let for_ticket: Vec<&&Value> = orders
             .iter()
-            .filter(|o| o["ticket"]["id"] == ticket_id.as_str())
+            .filter(|o| o["ticket"]["id"] == *ticket_id)
             .collect();
         assert_eq!(for_ticket.len(), 1, "one order for {ticket_id}");
-        let held = seller.get_json(&format!("/api/tickets/{ticket_id}")).await;
-        assert_eq!(held["orderId"], for_ticket[0]["id"]);
+        let held = seller.ticket(ticket_id).await;
+        assert_eq!(held["orderId"], OrderId::of(for_ticket[0]));
     }
 }

@@ -4,12 +4,11 @@
 //! stub, and a short EXPIRATION_WINDOW_SECONDS.
 
 use domain::stripe::sign_webhook;
-use e2e::purchase::{pay, pay_concurrently, Purchase};
+use e2e::purchase::Purchase;
 use e2e::stripe_stub::{StripeStub, SECRET_KEY};
-use e2e::{errors, eventually, iso_to_unix_ms, now_ms, TestClient};
+use e2e::{errors, eventually, now_ms, wait_until, TestClient};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// A purchase on the Stripe stack: the stub must be listening before anything pays.
 async fn purchase(price: Value) -> Purchase {
@@ -25,10 +24,10 @@ fn webhook_secret() -> String {
 #[tokio::test]
 async fn creates_a_confirmed_payment_intent_with_the_exact_request_stripe_expects() {
     let p = purchase(json!(19.99)).await;
-    let response = pay(&p.buyer, p.order_id(), "tok_visa").await;
+    let response = p.pay("tok_visa").await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
-    let calls = StripeStub::shared().requests_about(p.order_id());
+    let calls = StripeStub::shared().requests_about(p.order.id.as_str());
     assert_eq!(calls.len(), 1, "{calls:?}");
     let call = &calls[0];
     assert_eq!(call.path, "/v1/payment_intents");
@@ -42,7 +41,7 @@ async fn creates_a_confirmed_payment_intent_with_the_exact_request_stripe_expect
     );
     assert_eq!(
         call.idempotency_key.as_deref(),
-        Some(format!("order-{}-charge-v1", p.order_id()).as_str())
+        Some(format!("order-{}-charge-v1", p.order.id).as_str())
     );
     assert_eq!(call.field("amount"), Some("1999"));
     assert_eq!(call.field("currency"), Some("usd"));
@@ -55,14 +54,14 @@ async fn creates_a_confirmed_payment_intent_with_the_exact_request_stripe_expect
         call.field("metadata[ticket_id]"),
         Some(p.ticket_id.as_str())
     );
-    assert_eq!(call.field("metadata[user_id]"), Some(p.buyer_id.as_str()));
+    assert_eq!(call.field("metadata[user_id]"), Some(p.buyer.id.as_str()));
     assert_eq!(p.order_now().await["status"], "complete");
 }
 
 #[tokio::test]
 async fn a_card_declined_error_is_402_and_a_new_attempt_gets_a_new_idempotency_key() {
     let p = purchase(json!(10)).await;
-    let declined = pay(&p.buyer, p.order_id(), "pm_card_chargeDeclined").await;
+    let declined = p.pay("pm_card_chargeDeclined").await;
     assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(
         errors(declined).await,
@@ -70,12 +69,9 @@ async fn a_card_declined_error_is_402_and_a_new_attempt_gets_a_new_idempotency_k
     );
     assert_eq!(p.order_now().await["status"], "created", "still payable");
 
-    assert_eq!(
-        pay(&p.buyer, p.order_id(), "pm_card_visa").await.status(),
-        StatusCode::CREATED
-    );
+    assert_eq!(p.pay("pm_card_visa").await.status(), StatusCode::CREATED);
     let keys: Vec<Option<String>> = StripeStub::shared()
-        .requests_about(p.order_id())
+        .requests_about(p.order.id.as_str())
         .into_iter()
         .map(|r| r.idempotency_key)
         .collect();
@@ -89,16 +85,15 @@ async fn a_card_declined_error_is_402_and_a_new_attempt_gets_a_new_idempotency_k
 #[tokio::test]
 async fn a_5xx_is_retried_with_the_same_idempotency_key_and_charges_once() {
     let p = purchase(json!(10)).await;
-    assert_eq!(
-        pay(&p.buyer, p.order_id(), "tok_flaky").await.status(),
-        StatusCode::CREATED
-    );
-    let calls = StripeStub::shared().requests_about(p.order_id());
+    assert_eq!(p.pay("tok_flaky").await.status(), StatusCode::CREATED);
+    let calls = StripeStub::shared().requests_about(p.order.id.as_str());
     let statuses: Vec<u16> = calls.iter().map(|c| c.status).collect();
     assert_eq!(statuses, [503, 200]);
     assert_eq!(calls[0].idempotency_key, calls[1].idempotency_key);
     assert_eq!(
-        StripeStub::shared().charges_for_order(p.order_id()).len(),
+        StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len(),
         1
     );
 }
@@ -106,11 +101,13 @@ async fn a_5xx_is_retried_with_the_same_idempotency_key_and_charges_once() {
 #[tokio::test]
 async fn ten_concurrent_pay_requests_charge_once() {
     let p = purchase(json!(10)).await;
-    let mut ids = pay_concurrently(&p, "one-click", 10).await;
+    let mut ids = p.pay_concurrently("one-click", 10).await;
     ids.dedup();
     assert_eq!(ids.len(), 1, "the same payment for all: {ids:?}");
     assert_eq!(
-        StripeStub::shared().charges_for_order(p.order_id()).len(),
+        StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len(),
         1,
         "charged once"
     );
@@ -124,7 +121,7 @@ fn intent_event(kind: &str, p: &Purchase, intent_id: &str) -> String {
         "data": {"object": {
             "id": intent_id, "object": "payment_intent", "amount": p.order["ticket"]["priceCents"], "currency": "usd",
             "status": if kind == "payment_intent.succeeded" { "succeeded" } else { "requires_payment_method" },
-            "metadata": {"order_id": p.order_id(), "ticket_id": p.ticket_id, "user_id": p.buyer_id},
+            "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(), "user_id": p.buyer.id.as_str()},
         }},
     })
     .to_string()
@@ -160,21 +157,8 @@ async fn a_correctly_signed_webhook_completes_the_order_once_even_when_replayed(
     let replay = deliver(&payload, &signature).await;
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(replay.json::<Value>().await.unwrap()["duplicate"], true);
-    assert_eq!(
-        p.buyer
-            .get_json(&format!("/api/payments?orderId={}", p.order_id()))
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        p.seller
-            .get_json(&format!("/api/tickets/{}", p.ticket_id))
-            .await["sold"],
-        true
-    );
+    assert_eq!(p.payments().await.len(), 1);
+    assert_eq!(p.ticket_now().await["sold"], true);
 }
 
 #[tokio::test]
@@ -221,7 +205,7 @@ async fn a_payment_failed_webhook_leaves_the_order_payable() {
 #[tokio::test]
 async fn a_payment_that_succeeds_after_expiry_is_refunded() {
     let p = purchase(json!(15)).await;
-    eventually(Duration::from_secs(10), "the order to expire", || async {
+    eventually("the order to expire", || async {
         (p.order_now().await["status"] == "cancelled").then_some(())
     })
     .await;
@@ -253,20 +237,13 @@ async fn a_payment_that_succeeds_after_expiry_is_refunded() {
         (order["status"].clone(), order["cancelReason"].clone()),
         (json!("cancelled"), json!("expired"))
     );
-    let payments = p
-        .buyer
-        .get_json(&format!("/api/payments?orderId={}", p.order_id()))
-        .await;
+    let payments = p.payments().await;
     assert_eq!(
-        payments[0]["status"], "refunded",
-        "recorded as refunded: {payments}"
+        payments.first().map(|p| &p["status"]),
+        Some(&json!("refunded")),
+        "recorded as refunded: {payments:?}"
     );
-    assert_eq!(
-        p.seller
-            .get_json(&format!("/api/tickets/{}", p.ticket_id))
-            .await["sold"],
-        false
-    );
+    assert_eq!(p.ticket_now().await["sold"], false);
 }
 
 /// Pays at the very edge of expiry, again and again: either the payment wins
@@ -277,33 +254,23 @@ async fn expiry_and_payment_never_both_win() {
     let mut tally = (0, 0);
     for offset_ms in [300i64, 150, 80, 40, 20, 10, 0, -10, -40, -100] {
         let p = purchase(json!(20)).await;
-        let expires_at = iso_to_unix_ms(p.order["expiresAt"].as_str().unwrap());
-        let wait = expires_at - offset_ms - now_ms();
-        if wait > 0 {
-            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-        }
-        let status = pay(&p.buyer, p.order_id(), "tok_visa").await.status();
-        let order = eventually(Duration::from_secs(5), "a final status", || async {
+        // The stimulus, not a wait for a result: pay `offset_ms` before the deadline.
+        wait_until(p.order.expires_at_ms() - offset_ms).await;
+        let status = p.pay("tok_visa").await.status();
+        let order = eventually("a final status", || async {
             let order = p.order_now().await;
             matches!(order["status"].as_str(), Some("complete" | "cancelled")).then_some(order)
         })
         .await;
-        let payments = p
-            .buyer
-            .get_json(&format!("/api/payments?orderId={}", p.order_id()))
-            .await;
+        let payments = p.payments().await;
         let kept = payments
-            .as_array()
-            .unwrap()
             .iter()
             .filter(|p| p["status"] == "succeeded")
             .count();
-        let charges = StripeStub::shared().charges_for_order(p.order_id()).len();
-        let sold = p
-            .seller
-            .get_json(&format!("/api/tickets/{}", p.ticket_id))
-            .await["sold"]
-            == true;
+        let charges = StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len();
+        let sold = p.ticket_now().await["sold"] == true;
         match order["status"].as_str() {
             Some("complete") => {
                 assert_eq!(
@@ -324,7 +291,7 @@ async fn expiry_and_payment_never_both_win() {
                     "offset {offset_ms}: no charge kept for a cancelled order"
                 );
                 assert!(
-                    charges == 0 || payments[0]["status"] == "refunded",
+                    charges == 0 || payments.first().is_some_and(|p| p["status"] == "refunded"),
                     "offset {offset_ms}: a charge was refunded"
                 );
                 tally.1 += 1;

@@ -1,12 +1,9 @@
 //! The tickets service's contract, black-box over HTTP. Names follow the
 //! original app's test cases where there is one.
 
-use e2e::{errors, eventually, listed_ticket, unique_email, TestClient, PASSWORD};
+use e2e::{errors, eventually, unique_email, TestClient, TestUser, TicketId, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
-
-const VISIBLE_WITHIN: Duration = Duration::from_secs(2);
 
 #[tokio::test]
 async fn has_a_route_handler_listening_for_post_requests() {
@@ -26,7 +23,7 @@ async fn can_only_be_accessed_if_the_user_is_signed_in() {
 
 #[tokio::test]
 async fn returns_an_error_if_an_invalid_title_is_provided() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     for body in [
         json!({"title": "", "price": 10}),
         json!({"price": 10}),
@@ -43,7 +40,7 @@ async fn returns_an_error_if_an_invalid_title_is_provided() {
 
 #[tokio::test]
 async fn returns_an_error_if_an_invalid_price_is_provided() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     for price in [json!(-10), json!(0), json!("abc"), Value::Null] {
         let response = client
             .post_json("/api/tickets", json!({"title": "Show", "price": price}))
@@ -62,47 +59,45 @@ async fn returns_an_error_if_an_invalid_price_is_provided() {
 
 #[tokio::test]
 async fn creates_a_ticket_with_valid_inputs() {
-    let (client, _) = TestClient::signed_up().await;
-    let me = client.current_user().await;
-    let ticket = client.create_ticket("  Concert  ", json!(19.99)).await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("  Concert  ", json!(19.99)).await;
     assert_eq!(ticket["title"], "Concert");
     assert_eq!(ticket["price"], 19.99);
     assert_eq!(ticket["priceCents"], 1999);
     assert_eq!(ticket["version"], 0);
-    assert_eq!(ticket["userId"], me["id"]);
+    assert_eq!(ticket["userId"], seller.id);
     assert_eq!(
         (ticket["orderId"].clone(), ticket["sold"].clone()),
         (Value::Null, json!(false))
     );
-    assert!(uuid::Uuid::parse_str(ticket["id"].as_str().unwrap()).is_ok());
+    assert!(uuid::Uuid::parse_str(ticket.id.as_str()).is_ok());
     // Forms send prices as text.
     assert_eq!(
-        client.create_ticket("Play", json!("12.5")).await["priceCents"],
+        seller.create_ticket("Play", json!("12.5")).await["priceCents"],
         1250
     );
 }
 
 #[tokio::test]
 async fn publishes_an_event_so_the_ticket_appears_in_the_list() {
-    let (client, _) = TestClient::signed_up().await;
-    let ticket = client.create_ticket("Listed soon", json!(5)).await;
-    let id = ticket["id"].as_str().unwrap().to_string();
-    let listed = eventually(VISIBLE_WITHIN, "the new ticket in the list", || {
-        listed_ticket(&client, "", &id)
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Listed soon", json!(5)).await;
+    let listed = eventually("the new ticket in the list", || {
+        seller.listed_ticket("", &ticket.id)
     })
     .await;
-    assert_eq!(listed, ticket);
+    assert_eq!(listed, ticket.json);
 }
 
 #[tokio::test]
 async fn returns_a_404_if_the_ticket_is_not_found() {
     let client = TestClient::anonymous();
     for id in [
-        uuid::Uuid::new_v4().to_string(),
-        "not-a-uuid".into(),
-        "123".into(),
+        TicketId::unknown(),
+        TicketId("not-a-uuid".into()),
+        TicketId("123".into()),
     ] {
-        let response = client.get(&format!("/api/tickets/{id}")).await;
+        let response = client.get_ticket(&id).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
         assert_eq!(errors(response).await, [("Not found".into(), None)]);
     }
@@ -110,25 +105,22 @@ async fn returns_a_404_if_the_ticket_is_not_found() {
 
 #[tokio::test]
 async fn returns_the_ticket_if_the_ticket_is_found() {
-    let (client, _) = TestClient::signed_up().await;
-    let ticket = client.create_ticket("Findable", json!(20)).await;
-    let found = TestClient::anonymous()
-        .get_json(&format!("/api/tickets/{}", ticket["id"].as_str().unwrap()))
-        .await;
-    assert_eq!(found, ticket);
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Findable", json!(20)).await;
+    let found = TestClient::anonymous().ticket(&ticket.id).await;
+    assert_eq!(found, ticket.json);
 }
 
 #[tokio::test]
 async fn can_fetch_a_list_of_tickets_newest_first() {
-    let (client, _) = TestClient::signed_up().await;
-    let older = client.create_ticket("Older", json!(1)).await;
-    let newer = client.create_ticket("Newer", json!(2)).await;
-    let ids = [older["id"].as_str().unwrap(), newer["id"].as_str().unwrap()];
-    let positions = eventually(VISIBLE_WITHIN, "both tickets listed", || async {
-        let list: Value = client.get_json("/api/tickets?limit=100").await;
+    let seller = TestUser::signed_up().await;
+    let older = seller.create_ticket("Older", json!(1)).await;
+    let newer = seller.create_ticket("Newer", json!(2)).await;
+    let positions = eventually("both tickets listed", || async {
+        let list: Value = seller.get_json("/api/tickets?limit=100").await;
         let list = list.as_array()?.clone();
-        let at = |id: &str| list.iter().position(|t| t["id"] == id);
-        Some((at(ids[0])?, at(ids[1])?))
+        let at = |id: &TicketId| list.iter().position(|t| t["id"] == *id);
+        Some((at(&older.id)?, at(&newer.id)?))
     })
     .await;
     assert!(positions.1 < positions.0, "newest first: {positions:?}");
@@ -136,21 +128,18 @@ async fn can_fetch_a_list_of_tickets_newest_first() {
 
 #[tokio::test]
 async fn lists_are_paginated_with_a_link_to_the_next_page() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     let mut created = Vec::new();
     for n in 0..3 {
         created.push(
-            client.create_ticket(&format!("Paged {n}"), json!(3)).await["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            client
+                .create_ticket(&format!("Paged {n}"), json!(3))
+                .await
+                .id,
         );
     }
-    let last = created.last().unwrap().clone();
-    eventually(VISIBLE_WITHIN, "the tickets listed", || {
-        listed_ticket(&client, "", &last)
-    })
-    .await;
+    let last = created.last().unwrap();
+    eventually("the tickets listed", || client.listed_ticket("", last)).await;
 
     // Walk the whole list two at a time: every ticket once, in order, no duplicates.
     let mut seen = Vec::new();
@@ -169,7 +158,7 @@ async fn lists_are_paginated_with_a_link_to_the_next_page() {
         });
         let page: Vec<Value> = response.json().await.unwrap();
         assert!(page.len() <= 2);
-        seen.extend(page.iter().map(|t| t["id"].as_str().unwrap().to_string()));
+        seen.extend(page.iter().map(TicketId::of));
     }
     let mut unique = seen.clone();
     unique.sort();
@@ -208,12 +197,9 @@ async fn bad_list_parameters_are_400() {
 
 #[tokio::test]
 async fn update_returns_a_404_if_the_provided_id_does_not_exist() {
-    let (client, _) = TestClient::signed_up().await;
+    let client = TestUser::signed_up().await;
     let response = client
-        .put_json(
-            &format!("/api/tickets/{}", uuid::Uuid::new_v4()),
-            json!({"title": "x", "price": 1}),
-        )
+        .update_ticket(&TicketId::unknown(), "x", json!(1))
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
@@ -221,51 +207,36 @@ async fn update_returns_a_404_if_the_provided_id_does_not_exist() {
 #[tokio::test]
 async fn update_returns_a_401_if_the_user_is_not_authenticated() {
     let response = TestClient::anonymous()
-        .put_json(
-            &format!("/api/tickets/{}", uuid::Uuid::new_v4()),
-            json!({"title": "x", "price": 1}),
-        )
+        .update_ticket(&TicketId::unknown(), "x", json!(1))
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn update_returns_a_401_if_the_user_does_not_own_the_ticket() {
-    let (owner, _) = TestClient::signed_up().await;
+    let owner = TestUser::signed_up().await;
     let ticket = owner.create_ticket("Mine", json!(10)).await;
-    let (other, _) = TestClient::signed_up().await;
-    let path = format!("/api/tickets/{}", ticket["id"].as_str().unwrap());
-    let response = other
-        .put_json(&path, json!({"title": "Stolen", "price": 1}))
-        .await;
+    let other = TestUser::signed_up().await;
+    let response = other.update_ticket(&ticket.id, "Stolen", json!(1)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(owner.get_json(&path).await["title"], "Mine", "unchanged");
+    assert_eq!(owner.ticket(&ticket.id).await["title"], "Mine", "unchanged");
 }
 
 #[tokio::test]
 async fn update_returns_a_400_if_the_user_provides_an_invalid_title_or_price() {
-    let (client, _) = TestClient::signed_up().await;
-    let ticket = client.create_ticket("Valid", json!(10)).await;
-    let path = format!("/api/tickets/{}", ticket["id"].as_str().unwrap());
-    let response = client
-        .put_json(&path, json!({"title": "", "price": -1}))
-        .await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Valid", json!(10)).await;
+    let response = seller.update_ticket(&ticket.id, "", json!(-1)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(errors(response).await.len(), 2);
-    assert_eq!(client.get_json(&path).await["version"], 0, "unchanged");
+    assert_eq!(seller.ticket(&ticket.id).await["version"], 0, "unchanged");
 }
 
 #[tokio::test]
 async fn updates_the_ticket_provided_valid_inputs_and_publishes_an_event() {
-    let (client, _) = TestClient::signed_up().await;
-    let ticket = client.create_ticket("Before", json!(10)).await;
-    let id = ticket["id"].as_str().unwrap().to_string();
-    let response = client
-        .put_json(
-            &format!("/api/tickets/{id}"),
-            json!({"title": "After", "price": 99.5}),
-        )
-        .await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Before", json!(10)).await;
+    let response = seller.update_ticket(&ticket.id, "After", json!(99.5)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Value = response.json().await.unwrap();
     assert_eq!(
@@ -276,8 +247,9 @@ async fn updates_the_ticket_provided_valid_inputs_and_publishes_an_event() {
         ),
         (json!("After"), json!(9950), json!(1))
     );
-    let listed = eventually(VISIBLE_WITHIN, "the edit in the list", || async {
-        listed_ticket(&client, "", &id)
+    let listed = eventually("the edit in the list", || async {
+        seller
+            .listed_ticket("", &ticket.id)
             .await
             .filter(|t| t["version"] == 1)
     })
@@ -287,17 +259,11 @@ async fn updates_the_ticket_provided_valid_inputs_and_publishes_an_event() {
 
 #[tokio::test]
 async fn rejects_updates_if_the_ticket_is_reserved() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Hot", json!(10)).await;
-    let id = ticket["id"].as_str().unwrap();
-    let (buyer, _) = TestClient::signed_up().await;
-    buyer.order(id).await;
-    let response = seller
-        .put_json(
-            &format!("/api/tickets/{id}"),
-            json!({"title": "Changed", "price": 1}),
-        )
-        .await;
+    let buyer = TestUser::signed_up().await;
+    buyer.reserve(&ticket.id).await;
+    let response = seller.update_ticket(&ticket.id, "Changed", json!(1)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         errors(response).await,
@@ -307,37 +273,35 @@ async fn rejects_updates_if_the_ticket_is_reserved() {
 
 #[tokio::test]
 async fn available_listing_hides_reserved_tickets_and_shows_them_again_when_released() {
-    let (seller, _) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Comes and goes", json!(10)).await;
-    let id = ticket["id"].as_str().unwrap().to_string();
-    eventually(VISIBLE_WITHIN, "listed as available", || {
-        listed_ticket(&seller, "&available=true", &id)
+    eventually("listed as available", || {
+        seller.listed_ticket("&available=true", &ticket.id)
     })
     .await;
 
-    let (buyer, _) = TestClient::signed_up().await;
-    let order = buyer.order(&id).await;
-    eventually(VISIBLE_WITHIN, "hidden from the available list", || async {
-        listed_ticket(&seller, "&available=true", &id)
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    eventually("hidden from the available list", || async {
+        seller
+            .listed_ticket("&available=true", &ticket.id)
             .await
             .is_none()
             .then_some(())
     })
     .await;
-    let reserved = listed_ticket(&seller, "", &id)
+    let reserved = seller
+        .listed_ticket("", &ticket.id)
         .await
         .expect("still in the full list");
-    assert_eq!(reserved["orderId"], order["id"]);
+    assert_eq!(reserved["orderId"], order.id);
 
     assert_eq!(
-        buyer
-            .delete(&format!("/api/orders/{}", order["id"].as_str().unwrap()))
-            .await
-            .status(),
+        buyer.cancel_order(&order.id).await.status(),
         StatusCode::NO_CONTENT
     );
-    let released = eventually(VISIBLE_WITHIN, "available again", || {
-        listed_ticket(&seller, "&available=true", &id)
+    let released = eventually("available again", || {
+        seller.listed_ticket("&available=true", &ticket.id)
     })
     .await;
     assert_eq!(

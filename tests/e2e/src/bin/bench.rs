@@ -2,7 +2,7 @@
 //! run so that the ratios between scenarios hold on a noisy machine.
 
 use e2e::load::{self, Stats};
-use e2e::{iso_to_unix_ms, listed_ticket, now_ms, set_cookie, TestClient, PASSWORD};
+use e2e::{iso_to_unix_ms, now_ms, set_cookie, TestClient, TestUser, TicketId, PASSWORD};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -48,12 +48,12 @@ fn get(
 }
 
 /// Successful reservations: (ticket, createdAt, expiresAt) in server time.
-type Wins = Arc<Mutex<Vec<(String, i64, i64)>>>;
+type Wins = Arc<Mutex<Vec<(TicketId, i64, i64)>>>;
 
 /// Holds that overlapped: a ticket won again before the previous hold
 /// expired (nobody cancels in these scenarios, so a hold lasts its window).
 fn oversells(wins: &Wins) -> usize {
-    let mut per_ticket: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    let mut per_ticket: HashMap<TicketId, Vec<(i64, i64)>> = HashMap::new();
     for (ticket, created, expires) in wins.lock().unwrap().iter() {
         per_ticket
             .entry(ticket.clone())
@@ -74,8 +74,8 @@ fn oversells(wins: &Wins) -> usize {
 
 #[tokio::main]
 async fn main() {
-    let seller = TestClient::signed_up().await.0;
-    let (_, email) = TestClient::signed_up().await;
+    let seller = TestUser::signed_up().await;
+    let email = TestUser::signed_up().await.email;
     let anonymous = TestClient::anonymous();
     let signin = anonymous.signin(&email, PASSWORD).await;
     let cookie = set_cookie(&signin)
@@ -84,11 +84,10 @@ async fn main() {
         .unwrap_or_default()
         .to_string();
     let base = anonymous.base.clone();
-    let buyers: Vec<Arc<TestClient>> =
-        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestClient::signed_up().await.0) }))
-            .await;
+    let buyers: Vec<Arc<TestUser>> =
+        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await;
     let sample = seller.create_ticket("Baseline", json!(10)).await;
-    let sample_path = format!("/api/tickets/{}", sample["id"].as_str().unwrap());
+    let sample_path = format!("/api/tickets/{}", sample.id);
 
     let mut auth_rows: Vec<Stats> = Vec::new();
     auth_rows.push(
@@ -188,12 +187,9 @@ async fn main() {
     );
 
     // (a) One hot ticket: every buyer tries to reserve it; one may win.
-    let hot = seller.create_ticket("Hot ticket", json!(50)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hot = seller.create_ticket("Hot ticket", json!(50)).await.id;
     let hot_wins: Wins = Arc::default();
-    let attempt = |tickets: Arc<Vec<String>>, wins: Wins| {
+    let attempt = |tickets: Arc<Vec<TicketId>>, wins: Wins| {
         let buyers = buyers.clone();
         move |worker: usize, iteration: usize| {
             let (buyers, tickets, wins) = (buyers.clone(), tickets.clone(), wins.clone());
@@ -231,10 +227,10 @@ async fn main() {
     let mut spread = Vec::new();
     for n in 0..100 {
         spread.push(
-            seller.create_ticket(&format!("Spread {n}"), json!(5)).await["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            seller
+                .create_ticket(&format!("Spread {n}"), json!(5))
+                .await
+                .id,
         );
     }
     let spread_wins: Wins = Arc::default();
@@ -249,17 +245,15 @@ async fn main() {
     );
 
     // (c) Reservations that succeed: each buyer reserves and cancels its own tickets in turn.
-    let mut own: Vec<Vec<String>> = Vec::new();
+    let mut own: Vec<Vec<TicketId>> = Vec::new();
     for worker in 0..CONCURRENCY {
         let mut tickets = Vec::new();
         for n in 0..4 {
             tickets.push(
                 seller
                     .create_ticket(&format!("Cycle {worker}.{n}"), json!(5))
-                    .await["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
+                    .await
+                    .id,
             );
         }
         own.push(tickets);
@@ -301,19 +295,16 @@ async fn main() {
         let ticket = seller
             .create_ticket(&format!("Expiring {n}"), json!(5))
             .await;
-        let order = buyers[n % CONCURRENCY]
-            .order(ticket["id"].as_str().unwrap())
-            .await;
+        let order = buyers[n % CONCURRENCY].reserve(&ticket.id).await;
         expiring.push((n % CONCURRENCY, order));
     }
     let watchers = expiring.into_iter().map(|(buyer, order)| {
         let buyer = buyers[buyer].clone();
         async move {
-            let expires_at = iso_to_unix_ms(order["expiresAt"].as_str().unwrap());
-            let path = format!("/api/orders/{}", order["id"].as_str().unwrap());
+            let expires_at = order.expires_at_ms();
             let give_up = Instant::now() + Duration::from_secs(30);
             while Instant::now() < give_up {
-                if buyer.get_json(&path).await["status"] == "cancelled" {
+                if buyer.order(&order.id).await["status"] == "cancelled" {
                     return Some(now_ms() - expires_at);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -332,8 +323,7 @@ async fn main() {
         let ticket = seller
             .create_ticket(&format!("Visible {n}"), json!(5))
             .await;
-        let id = ticket["id"].as_str().unwrap().to_string();
-        while listed_ticket(&seller, "", &id).await.is_none() {
+        while seller.listed_ticket("", &ticket.id).await.is_none() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         visibility.push(created.elapsed().as_millis() as i64);
@@ -347,17 +337,9 @@ async fn main() {
         let ticket = seller
             .create_ticket(&format!("Payable {n}"), json!(25))
             .await;
-        let order_id = buyers[0].order(ticket["id"].as_str().unwrap()).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let order_id = buyers[0].reserve(&ticket.id).await.id;
         let started = Instant::now();
-        let response = buyers[0]
-            .post_json(
-                "/api/payments",
-                json!({ "orderId": order_id, "token": "tok_visa" }),
-            )
-            .await;
+        let response = buyers[0].pay(&order_id, "tok_visa").await;
         assert_eq!(response.status(), StatusCode::CREATED, "paying {order_id}");
         pay_ms.push(started.elapsed().as_micros() as i64);
     }
