@@ -2,8 +2,9 @@
 
 use domain::paging::Cursor;
 use domain::{ApiError, OrInternal};
+use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
-use worker::D1Result;
+use worker::{D1PreparedStatement, D1Result};
 
 /// An integer as a D1 parameter. D1's JS API has no BigInt, and Unix
 /// milliseconds fit a double exactly.
@@ -18,6 +19,20 @@ pub fn after_cursor(after: Option<&Cursor>) -> (JsValue, JsValue) {
         Some(cursor) => (number(cursor.created_at), JsValue::from_str(&cursor.id)),
         None => (JsValue::NULL, JsValue::NULL),
     }
+}
+
+/// All rows of a bound query; `what` names it in the error of a failure.
+pub async fn all<T: DeserializeOwned>(
+    statement: worker::Result<D1PreparedStatement>,
+    what: &str,
+) -> Result<Vec<T>, ApiError> {
+    statement
+        .context(what)?
+        .all()
+        .await
+        .context(what)?
+        .results()
+        .context(what)
 }
 
 /// How many rows a write changed: how an `ON CONFLICT DO NOTHING` insert or

@@ -114,19 +114,14 @@ pub async fn list_for_user(
 ) -> Result<(Vec<OrderView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).context("orders read model: list_for_user")?;
     let (after_time, after_id) = after_cursor(page.after.as_ref());
-    let rows: Vec<Row> = db
+    let statement = db
         .prepare(
             "SELECT id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version, payment_id \
              FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
-        .bind(&[user_id.into(), after_time, after_id, number(page.limit as i64 + 1)])
-        .context("orders read model: list_for_user")?
-        .all()
-        .await
-        .context("orders read model: list_for_user")?
-        .results()
-        .context("orders read model: list_for_user")?;
+        .bind(&[user_id.into(), after_time, after_id, number(page.limit as i64 + 1)]);
+    let rows: Vec<Row> = edge::d1::all(statement, "orders read model: list_for_user").await?;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: last.created_at,
         id: last.id.clone(),

@@ -98,16 +98,12 @@ pub async fn find(
 
 pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<PaymentRow>, ApiError> {
     let db = env.d1(DB).context("payments: list_for_order")?;
-    db.prepare(format!(
-        "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"
-    ))
-    .bind(&[order_id.as_str().into()])
-    .context("payments: list_for_order")?
-    .all()
-    .await
-    .context("payments: list_for_order")?
-    .results()
-    .context("payments: list_for_order")
+    let statement = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"
+        ))
+        .bind(&[order_id.as_str().into()]);
+    edge::d1::all(statement, "payments: list_for_order").await
 }
 
 pub async fn mark_refunded(

@@ -81,20 +81,15 @@ pub async fn list(
 ) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).context("tickets read model: list")?;
     let (after_time, after_id) = after_cursor(page.after.as_ref());
-    let rows: Vec<Row> = db
+    let statement = db
         .prepare(
             "SELECT id, title, price_cents, user_id, version, order_id, sold_to, created_at FROM tickets \
              WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2)) \
                AND (?3 = 0 OR (order_id IS NULL AND sold = 0)) \
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
-        .bind(&[after_time, after_id, number(available_only as i64), number(page.limit as i64 + 1)])
-        .context("tickets read model: list")?
-        .all()
-        .await
-        .context("tickets read model: list")?
-        .results()
-        .context("tickets read model: list")?;
+        .bind(&[after_time, after_id, number(available_only as i64), number(page.limit as i64 + 1)]);
+    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: list").await?;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: last.created_at,
         id: last.id.clone(),
