@@ -15,9 +15,8 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
   printf '  %-16s %7d bytes raw, %7d bytes gzipped\n' "$crate" "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
 done
 
-port=$(free_port)
 trap stop_stack EXIT
 # A short payment window so that expiry lateness is measured in the same run.
 export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-3}
-start_stack "$port" "$ROOT/target/bench-stack.log"
-TICKETING_BASE_URL="http://127.0.0.1:$port" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS target/loadgen/bench
+start_stack "$ROOT/target/bench-stack.log"
+TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS target/loadgen/bench

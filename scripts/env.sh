@@ -46,6 +46,7 @@ migrate_local() {
 # write them from the root .dev.vars, plus the settings a run may override
 # (EXPIRATION_WINDOW_SECONDS=3 make dev).
 write_worker_dev_vars() {
+  local w name
   for w in "${WORKERS[@]}"; do
     local file="$ROOT/workers/$w/.dev.vars"
     rm -f "$file"
@@ -60,16 +61,32 @@ write_worker_dev_vars() {
   done
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_ports <n> [port to avoid...]: n distinct free loopback ports, none of
+# them one to avoid. All n are held open together while they are picked, so
+# they differ from each other; a port is only free until someone binds it,
+# which is why start_stack retries on a collision.
+free_ports() {
+  python3 - "$@" <<'PY'
+import socket, sys
+n, avoid = int(sys.argv[1]), {int(p) for p in sys.argv[2:]}
+held = []
+while len(held) < n:
+    s = socket.socket(); s.bind(("127.0.0.1", 0))
+    if s.getsockname()[1] in avoid: continue
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+PY
+}
 
-# start_stack <port> <log> [--same-state]: starts the whole product in the
-# background and waits until it answers. Its state goes to a fresh temporary
-# folder, or with --same-state to the one the previous start_stack made (to
-# restart on the same state); never to the developer's STATE_DIR. Sets
-# STACK_PID and STACK_STATE_DIR (that folder); stop_stack ends the stack.
+# start_stack <log> [--same-state]: starts the whole product in the
+# background on free ports and waits until it answers. Its state goes to a
+# fresh temporary folder, or with --same-state to the one the previous
+# start_stack made (to restart on the same state); never to the developer's
+# STATE_DIR. Ports in AVOID_PORTS (e.g. the Stripe stub's) are not used. Sets
+# STACK_PORT, STACK_PID and STACK_STATE_DIR; stop_stack ends the stack.
 start_stack() {
-  local port=$1 logfile=$2
-  if [ "${3:-}" = --same-state ]; then
+  local logfile=$1 attempt inspector_port
+  if [ "${2:-}" = --same-state ]; then
     [ -d "${STACK_STATE_DIR:-}" ] || { log "start_stack --same-state: no previous stack state"; return 1; }
   else
     STACK_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ticketing-state.XXXXXX")
@@ -78,17 +95,23 @@ start_stack() {
   write_worker_dev_vars
   migrate_local "$STACK_STATE_DIR"
   mapfile -t args < <(pages_dev_args)
-  # setsid: wrangler leads its own process group, so stopping it by PID also
-  # ends the workerd it spawned.
-  (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$port" \
-     --inspector-port "$(free_port)" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1) &
-  STACK_PID=$!
-  for _ in $(seq 1 300); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/api/users/currentuser" && return 0
-    kill -0 "$STACK_PID" 2>/dev/null || break
-    sleep 0.2
+  # Another process can take a port between picking and binding it: then
+  # wrangler exits, and the start is tried again on new ports.
+  for attempt in 1 2 3; do
+    read -r STACK_PORT inspector_port < <(free_ports 2 ${AVOID_PORTS:-})
+    # setsid: wrangler leads its own process group, so stopping it by PID also
+    # ends the workerd it spawned.
+    (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$STACK_PORT" \
+       --inspector-port "$inspector_port" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1) &
+    STACK_PID=$!
+    for _ in $(seq 1 300); do
+      curl -sf -o /dev/null "http://127.0.0.1:$STACK_PORT/api/users/currentuser" && return 0
+      kill -0 "$STACK_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    log "the stack did not start (attempt $attempt); its log:"; tail -20 "$logfile" >&2
+    stop_stack --keep-state
   done
-  log "the stack did not start; its log:"; tail -40 "$logfile" >&2
   return 1
 }
 

@@ -24,56 +24,84 @@ trap stop_stack EXIT
 # The payment window, in seconds, of the stacks that test expiry: short, so that
 # orders expire during the run. Those stacks get it as EXPIRATION_WINDOW_SECONDS
 # and their tests as TICKETING_EXPIRATION_WINDOW_SECONDS; nothing waits a fixed
-# time that assumes it.
+# time that assumes it. The other stacks keep the default 15 minutes, so no
+# test there races a deadline.
 short_window=3
 
-# run_e2e <port> <stack log> <cargo test args...>: black-box tests against the
-# stack on <port>; on a failure, the stack's last log lines, and exit.
+# run_e2e <stack log> <cargo test args...>: black-box tests against the stack
+# on STACK_PORT; on a failure, the stack's last log lines, and exit. A test
+# binary that ran no test fails too: a misspelt or renamed test name must not
+# pass silently.
 run_e2e() {
-  local port=$1 stack_log=$2; shift 2
-  if ! TICKETING_BASE_URL="http://127.0.0.1:$port" TICKETING_JWT_KEY="$(jwt_key)" \
-       TICKETING_EXPIRATION_WINDOW_SECONDS="${EXPIRATION_WINDOW_SECONDS:-900}" cargo test -p e2e --quiet "$@"; then
+  local stack_log=$1 output; shift
+  output=$(mktemp)
+  if ! TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_JWT_KEY="$(jwt_key)" \
+       TICKETING_EXPIRATION_WINDOW_SECONDS="${EXPIRATION_WINDOW_SECONDS:-900}" \
+       cargo test -p e2e --quiet "$@" 2>&1 | tee "$output"; then
     log "tests failed; the stack's log is $stack_log (last lines below)"
     tail -30 "$stack_log" >&2
     exit 1
   fi
+  if grep -q '^running 0 tests' "$output"; then
+    log "cargo test $* ran no test in one of its binaries: a test name matched nothing"
+    exit 1
+  fi
+  rm -f "$output"
 }
 
-# run_against_stack <name> <cargo test args...>: a fresh stack (own port, own
-# state folder) for one group of black-box tests, stopped afterwards.
-run_against_stack() {
-  local name=$1; shift
-  local port stack_log="$ROOT/target/test-stack-$name.log"
-  port=$(free_port)
-  log "$name: starting a stack on http://127.0.0.1:$port"
-  start_stack "$port" "$stack_log"
-  run_e2e "$port" "$stack_log" "$@"
+# Every file in tests/e2e/tests runs: each names the stack it needs on a line
+# `//! Stack: <name>`, and a file that names none (or an unknown one) fails
+# the run, so a new file cannot be forgotten.
+declare -A tests_on
+for file in tests/e2e/tests/*.rs; do
+  stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
+  case $stack in
+    api|stripe|expiry|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|restart'"; exit 1 ;;
+  esac
+done
+
+# run_stack <name>: a fresh stack (own ports, own state folder) for the test
+# files that name it, stopped afterwards.
+run_stack() {
+  local name=$1 stack_log="$ROOT/target/test-stack-$1.log"
+  [ -n "${tests_on[$name]:-}" ] || return 0
+  start_stack "$stack_log"
+  log "$name: tests against http://127.0.0.1:$STACK_PORT:${tests_on[$name]}"
+  # shellcheck disable=SC2086 # the --test flags are meant to split
+  run_e2e "$stack_log" ${tests_on[$name]}
   stop_stack
 }
 
-# TEST_HOOKS=1 enables the route that injects events into the real queues.
-TEST_HOOKS=1 run_against_stack "api-and-browser" \
-  --test auth_api --test tickets_api --test orders_api --test stampede --test events --test payments_api --test browser
-# Expiry and the expiry/payment race need a short payment window, and the Stripe
-# adapter's tests a stub of Stripe's API (run by the tests on this port), so they
-# get a stack of their own.
-stub_port=$(free_port)
-export TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
-EXPIRATION_WINDOW_SECONDS=$short_window PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
-  STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
-  run_against_stack "expiry-and-stripe" --test expiry --test stripe
+# api: the local provider. TEST_HOOKS=1 enables the route that injects events
+# into the real queues.
+TEST_HOOKS=1 run_stack api
 
-# Alarms are persisted: an order whose deadline passes while the server is
-# down expires when it comes back. Two phases around a restart on the same
-# state; the first writes the order, with its deadline, to a handoff file.
+# stripe and expiry: the Stripe provider pointed at a stub of Stripe's API,
+# which the tests run on this port. Its own stack each: the adapter's tests
+# with the default window, expiry and the expiry/payment race with the short one.
+stub_port=$(free_ports 1)
+export AVOID_PORTS=$stub_port TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+with_stripe_stub() {
+  export PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
+    STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET"
+}
+# Subshells, so each stack's settings stay its own; each stops its stack.
+( trap stop_stack EXIT; with_stripe_stub; export TEST_HOOKS=1; run_stack stripe )
+( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; run_stack expiry )
+
+# restart: alarms are persisted, so an order whose deadline passes while the
+# server is down expires when it comes back. Two phases around a restart on
+# the same state; the first writes the order, with its deadline, to a handoff
+# file.
 restart_check() {
-  local port log_before="$ROOT/target/test-stack-restart-before.log" log_after="$ROOT/target/test-stack-restart-after.log"
+  local log_before="$ROOT/target/test-stack-restart-before.log" log_after="$ROOT/target/test-stack-restart-after.log"
   local -x EXPIRATION_WINDOW_SECONDS=$short_window TICKETING_RESTART_HANDOFF
   local deadline_ms
-  port=$(free_port); TICKETING_RESTART_HANDOFF=$(mktemp)
+  TICKETING_RESTART_HANDOFF=$(mktemp)
   log "restart: placing an order, then stopping the server before it expires"
-  start_stack "$port" "$log_before"
-  run_e2e "$port" "$log_before" --test restart -- --exact an_order_placed_before_a_restart
+  start_stack "$log_before"
+  run_e2e "$log_before" --test restart -- --exact an_order_placed_before_a_restart
   stop_stack --keep-state
   deadline_ms=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["expiresAtMs"])' "$TICKETING_RESTART_HANDOFF")
   if (( $(date +%s%3N) >= deadline_ms )); then
@@ -83,8 +111,8 @@ restart_check() {
   log "restart: waiting, with the server down, for the order's deadline to pass"
   while (( $(date +%s%3N) <= deadline_ms )); do sleep 0.1; done
   log "restart: starting again on the same state"
-  start_stack "$port" "$log_after" --same-state
-  run_e2e "$port" "$log_after" --test restart -- --exact expires_after_the_restart
+  start_stack "$log_after" --same-state
+  run_e2e "$log_after" --test restart -- --exact expires_after_the_restart
   stop_stack
   rm -f "$TICKETING_RESTART_HANDOFF"
 }

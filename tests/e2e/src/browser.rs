@@ -6,12 +6,23 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// A chromedriver process and a browser session on it; both end on drop.
 pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: TempDir,
+}
+
+/// Browser journeys run one at a time (hold this for the whole test): two
+/// or three Chromiums per journey, in parallel, starve a 2-core machine and
+/// page waits then time out. Per test, not per browser, since one journey
+/// drives a seller's and a buyer's browser at once.
+pub async fn one_journey_at_a_time() -> OwnedMutexGuard<()> {
+    static SLOT: OnceLock<Arc<Mutex<()>>> = OnceLock::new();
+    SLOT.get_or_init(Arc::default).clone().lock_owned().await
 }
 
 struct TempDir(std::path::PathBuf);

@@ -145,6 +145,7 @@ impl Order {
 /// `signup`, `signin`, `signout`, `get_*`, `place_order`, `update_ticket`,
 /// `cancel_order` and `pay` hand back the raw response, for tests of what is
 /// refused; the others assert success and return what was asked for.
+#[derive(Clone)]
 pub struct TestClient {
     pub http: Client,
     pub base: String,

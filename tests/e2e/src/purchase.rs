@@ -32,6 +32,23 @@ impl Purchase {
         self.buyer.pay(&self.order.id, token).await
     }
 
+    /// Starts paying with `token` (the Stripe stub's `tok_slow` keeps the
+    /// charge in flight) and returns once the order is `awaiting:payment`;
+    /// the handle gives the pay request's response.
+    pub async fn start_paying(&self, token: &str) -> tokio::task::JoinHandle<Response> {
+        let (buyer, order_id, token) = (
+            self.buyer.client.clone(),
+            self.order.id.clone(),
+            token.to_string(),
+        );
+        let paying = tokio::spawn(async move { buyer.pay(&order_id, &token).await });
+        crate::eventually("the payment in flight", || async {
+            (self.order_now().await["status"] == "awaiting:payment").then_some(())
+        })
+        .await;
+        paying
+    }
+
     /// The order as it is now.
     pub async fn order_now(&self) -> Value {
         self.buyer.order(&self.order.id).await

@@ -5,8 +5,12 @@
 //!
 //! Tokens: `tok_visa`/`pm_card_visa` succeed; `tok_chargeDeclined`/
 //! `pm_card_chargeDeclined` are declined (402 card_error); `tok_flaky`
-//! answers 503 once per idempotency key, then succeeds.
+//! answers 503 once per idempotency key, then succeeds; `tok_down` always
+//! answers 503 (Stripe is unreachable); `tok_slow` succeeds after
+//! `SLOW_CHARGE`, so a test can act while a payment is in flight.
 
+use crate::purchase::Purchase;
+use crate::TestClient;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -16,6 +20,57 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub const SECRET_KEY: &str = "sk_test_stub";
+
+/// How long a `tok_slow` charge takes: longer than the expiry stack's window.
+pub const SLOW_CHARGE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A purchase on a Stripe stack: the stub must be listening before anything pays.
+pub async fn purchase(price: Value) -> Purchase {
+    StripeStub::shared();
+    Purchase::new(price).await
+}
+
+/// The stack's STRIPE_WEBHOOK_SECRET.
+pub fn webhook_secret() -> String {
+    std::env::var("TICKETING_STRIPE_WEBHOOK_SECRET")
+        .expect("TICKETING_STRIPE_WEBHOOK_SECRET: run with `make test`")
+}
+
+/// A Stripe event about a PaymentIntent for the purchase's order, as Stripe sends it.
+pub fn intent_event(kind: &str, p: &Purchase, intent_id: &str) -> String {
+    json!({
+        "id": format!("evt_{}", uuid::Uuid::new_v4().simple()),
+        "object": "event",
+        "type": kind,
+        "data": {"object": {
+            "id": intent_id, "object": "payment_intent", "amount": p.order["ticket"]["priceCents"], "currency": "usd",
+            "status": if kind == "payment_intent.succeeded" { "succeeded" } else { "requires_payment_method" },
+            "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(), "user_id": p.buyer.id.as_str()},
+        }},
+    })
+    .to_string()
+}
+
+/// POSTs a webhook delivery with its `Stripe-Signature` header.
+pub async fn deliver(payload: &str, signature: &str) -> reqwest::Response {
+    let client = TestClient::anonymous();
+    client
+        .http
+        .post(client.url("/api/payments/webhook"))
+        .header("stripe-signature", signature)
+        .header("content-type", "application/json")
+        .body(payload.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Delivers a webhook signed with the stack's secret, now.
+pub async fn deliver_signed(payload: &str) -> reqwest::Response {
+    let signature =
+        domain::stripe::sign_webhook(payload, &webhook_secret(), crate::now_ms() / 1000);
+    deliver(payload, &signature).await
+}
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -146,6 +201,9 @@ impl StripeStub {
             .map(|b| b.to_bytes())
             .unwrap_or_default();
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+        if form.iter().any(|(_, v)| v == "tok_slow") {
+            tokio::time::sleep(SLOW_CHARGE).await;
+        }
         let (status, json) = self.decide(
             &path,
             authorization.as_deref(),
@@ -203,7 +261,9 @@ impl StripeStub {
                 let token = field("payment_method")
                     .or(field("payment_method_data[card][token]"))
                     .unwrap_or("");
-                if token == "tok_flaky" && state.flaked.insert(key.to_string()) {
+                if token == "tok_down"
+                    || token == "tok_flaky" && state.flaked.insert(key.to_string())
+                {
                     // A 503 from in front of the API: nothing executed, nothing saved.
                     return error(503, "api_error", "Service temporarily unavailable");
                 }
@@ -221,7 +281,7 @@ impl StripeStub {
                 let amount: i64 = field("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
                 let intent = |status: &str| json!({"id": id, "object": "payment_intent", "amount": amount, "currency": field("currency"), "status": status, "metadata": metadata});
                 match token {
-                    "tok_visa" | "pm_card_visa" | "tok_flaky" => {
+                    "tok_visa" | "pm_card_visa" | "tok_flaky" | "tok_slow" => {
                         state.charges.push((
                             id.clone(),
                             field("metadata[order_id]").unwrap_or_default().to_string(),

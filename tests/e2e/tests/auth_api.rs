@@ -1,5 +1,7 @@
 //! The auth service's contract, black-box over HTTP. Test names follow the
 //! original app's test cases (`../shared/seed/behaviour.md`) where there is one.
+//!
+//! Stack: api (see scripts/test.sh)
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;

@@ -1,10 +1,13 @@
 //! The browser journey: real Chromium against the running stack, forms without JavaScript.
+//!
+//! Stack: api (see scripts/test.sh)
 
-use e2e::browser::Browser;
+use e2e::browser::{one_journey_at_a_time, Browser};
 use e2e::{base_url, eventually, unique_email, PASSWORD};
 
 #[tokio::test]
 async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
+    let _journey = one_journey_at_a_time().await;
     let base = base_url();
     let browser = Browser::launch().await;
     let email = unique_email();
@@ -80,6 +83,7 @@ async fn sign_up(browser: &Browser, base: &str) -> String {
 
 #[tokio::test]
 async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
+    let _journey = one_journey_at_a_time().await;
     let base = base_url();
     let title = format!("Concert {}", uuid::Uuid::new_v4().simple());
 
@@ -167,6 +171,7 @@ async fn list_a_ticket(seller: &Browser, title: &str, price: &str) -> String {
 
 #[tokio::test]
 async fn a_buyer_pays_and_the_ticket_is_sold() {
+    let _journey = one_journey_at_a_time().await;
     let base = base_url();
     let title = format!("Opera {}", uuid::Uuid::new_v4().simple());
 

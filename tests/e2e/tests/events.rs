@@ -1,6 +1,8 @@
 //! Consumers are idempotent and ignore stale versions: duplicated and
 //! reordered deliveries through the real queues leave the read models right.
 //! Events are built here by hand from the documented schemas (docs/events.md).
+//!
+//! Stack: api (see scripts/test.sh)
 
 use e2e::{eventually, OrderId, TestClient, TestUser, TicketId, UserId};
 use reqwest::StatusCode;
@@ -119,6 +121,29 @@ async fn events_arriving_newest_first_build_the_newest_state() {
     );
 }
 
+/// The buyer's order as "My orders" lists it.
+async fn listed_order(buyer: &TestUser, id: &OrderId) -> Option<Value> {
+    buyer.orders().await.into_iter().find(|o| o["id"] == *id)
+}
+
+#[tokio::test]
+async fn an_order_created_event_alone_puts_the_order_in_the_buyers_list() {
+    // No POST /api/orders: only the event, so only the consumer can list it.
+    let buyer = TestUser::signed_up().await;
+    let id = OrderId::unknown();
+    let created = order_data(&id, &buyer.id, "created", 0);
+    deliver(&buyer, vec![envelope("order:created", 0, created)]).await;
+    let listed = eventually("the order listed from its event", || {
+        listed_order(&buyer, &id)
+    })
+    .await;
+    assert_eq!(
+        (listed["status"].clone(), listed["version"].clone()),
+        (json!("created"), json!(0))
+    );
+    assert_eq!(listed["ticket"]["title"], "Show");
+}
+
 #[tokio::test]
 async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
     let buyer = TestUser::signed_up().await;
@@ -128,29 +153,22 @@ async fn order_events_out_of_order_and_twice_leave_the_newest_status() {
         1,
         order_data(&id, &buyer.id, "cancelled", 1),
     );
-    deliver(
-        &buyer,
-        vec![
-            cancelled.clone(),
-            envelope("order:created", 0, order_data(&id, &buyer.id, "created", 0)),
-            cancelled,
-        ],
-    )
-    .await;
     let is_final = |o: &Value| {
         o["status"] == "cancelled" && o["cancelReason"] == "expired" && o["version"] == 1
     };
-    let own_order = || async {
-        let orders = buyer.orders().await;
-        orders.into_iter().find(|o| o["id"] == id)
-    };
+    // The newest first, twice...
+    deliver(&buyer, vec![cancelled.clone(), cancelled]).await;
     eventually("the cancelled order listed", || async {
-        own_order().await.filter(is_final)
+        listed_order(&buyer, &id).await.filter(is_final)
     })
     .await;
-    // Once the stale order:created (and the duplicate) are through: still cancelled.
+    // ...then the older version LAST; once it is through the consumer, the
+    // newer status must have survived it.
+    let stale = envelope("order:created", 0, order_data(&id, &buyer.id, "created", 0));
+    deliver(&buyer, vec![stale]).await;
     settle_orders().await;
-    assert!(own_order().await.is_some_and(|o| is_final(&o)));
+    let listed = listed_order(&buyer, &id).await.expect("still listed");
+    assert!(is_final(&listed), "rolled back by a stale event: {listed}");
     assert_eq!(buyer.orders().await.len(), 1);
 }
 

@@ -1,5 +1,7 @@
 //! Expiry, against a stack started with a short EXPIRATION_WINDOW_SECONDS
 //! (scripts/test.sh runs this file against its own stack).
+//!
+//! Stack: expiry (see scripts/test.sh)
 
 use e2e::{eventually, expiration_window, now_ms, Order, TestUser};
 use futures::future::join_all;

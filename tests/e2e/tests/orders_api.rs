@@ -1,4 +1,6 @@
 //! The orders service's contract, black-box over HTTP.
+//!
+//! Stack: api (see scripts/test.sh)
 
 use e2e::{errors, eventually, now_ms, OrderId, TestClient, TestUser, TicketId};
 use reqwest::StatusCode;

@@ -1,4 +1,6 @@
 //! The payments service with the offline `local` provider (the default), black-box.
+//!
+//! Stack: api (see scripts/test.sh)
 
 use e2e::purchase::Purchase;
 use e2e::{errors, eventually, OrderId, PaymentId, TestClient, TestUser};

@@ -3,6 +3,8 @@
 //! hands the order over to the second in TICKETING_RESTART_HANDOFF, and the
 //! script waits for the order's `expiresAtMs` in it to pass while the server
 //! is down.
+//!
+//! Stack: restart (see scripts/test.sh)
 
 use e2e::{eventually, now_ms, OrderId, TestClient, TestUser, TicketId, PASSWORD};
 use serde_json::{json, Value};

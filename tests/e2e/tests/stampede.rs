@@ -1,5 +1,7 @@
 //! Invariant 1 under a flash sale: a ticket is held by at most one live order,
 //! whatever the number of concurrent buyers.
+//!
+//! Stack: api (see scripts/test.sh)
 
 use e2e::{OrderId, TestUser, TicketId};
 use futures::future::join_all;

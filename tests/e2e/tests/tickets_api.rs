@@ -1,5 +1,7 @@
 //! The tickets service's contract, black-box over HTTP. Names follow the
 //! original app's test cases where there is one.
+//!
+//! Stack: api (see scripts/test.sh)
 
 use e2e::{errors, eventually, unique_email, TestClient, TestUser, TicketId, PASSWORD};
 use reqwest::StatusCode;

@@ -1,0 +1,170 @@
+//! Where expiry meets payment, against the Stripe stub on a stack with a
+//! short EXPIRATION_WINDOW_SECONDS: an order is charged only while it can
+//! still be sold, and a charge that lands on an expired order is refunded,
+//! as Stripe's own record of requests shows.
+//!
+//! Stack: expiry (see scripts/test.sh)
+
+use e2e::purchase::Purchase;
+use e2e::stripe_stub::{deliver_signed, intent_event, purchase, StripeStub};
+use e2e::{errors, eventually, wait_until};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Refund requests the stub received for a PaymentIntent.
+fn refunds_of(intent_id: &str) -> usize {
+    StripeStub::shared()
+        .requests_about(intent_id)
+        .iter()
+        .filter(|r| r.path == "/v1/refunds" && r.status == 200)
+        .count()
+}
+
+async fn final_order(p: &Purchase) -> Value {
+    eventually("a final status", || async {
+        let order = p.order_now().await;
+        matches!(order["status"].as_str(), Some("complete" | "cancelled")).then_some(order)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn paying_an_expired_order_is_refused_with_its_reason_and_charges_nothing() {
+    let p = purchase(json!(11)).await;
+    let order = final_order(&p).await;
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    let response = p.pay("tok_visa").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(response).await,
+        [("Cannot pay for an expired order".to_string(), None)]
+    );
+    assert!(StripeStub::shared()
+        .charges_for_order(p.order.id.as_str())
+        .is_empty());
+    assert!(p.payments().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_payment_that_succeeds_after_expiry_is_refunded() {
+    let p = purchase(json!(15)).await;
+    final_order(&p).await;
+    let intent_id = format!("pi_late_{}", uuid::Uuid::new_v4().simple());
+    let payload = intent_event("payment_intent.succeeded", &p, &intent_id);
+    let response = deliver_signed(&payload).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["outcome"],
+        "refunded"
+    );
+
+    let refunds: Vec<_> = StripeStub::shared()
+        .requests_about(&intent_id)
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(
+        refunds[0].idempotency_key.as_deref(),
+        Some(format!("refund-{intent_id}").as_str())
+    );
+    let order = p.order_now().await;
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    let payments = p.payments().await;
+    assert_eq!(
+        payments.first().map(|p| &p["status"]),
+        Some(&json!("refunded")),
+        "recorded as refunded: {payments:?}"
+    );
+    assert_eq!(p.ticket_now().await["sold"], false);
+}
+
+/// A charge made through POST /api/payments that lands after the order was
+/// given up on. The payment's own attempt keeps expiry waiting, so the order
+/// is released here by a `payment_intent.payment_failed` webhook that
+/// arrives after the deadline while the (slow) charge is still in flight.
+#[tokio::test]
+async fn a_charge_through_the_api_that_lands_on_an_expired_order_is_refunded() {
+    let p = purchase(json!(16)).await;
+    let paying = p.start_paying("tok_slow").await;
+    wait_until(p.order.expires_at_ms() + 50).await;
+    let failed = intent_event("payment_intent.payment_failed", &p, "pi_failed_meanwhile");
+    assert_eq!(deliver_signed(&failed).await.status(), StatusCode::OK);
+    assert_eq!(p.order_now().await["cancelReason"], "expired");
+
+    let response = paying.await.expect("the pay request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(response).await,
+        [(
+            "The order expired before the payment went through; the charge was refunded"
+                .to_string(),
+            None
+        )]
+    );
+    let charges = StripeStub::shared().charges_for_order(p.order.id.as_str());
+    assert_eq!(charges.len(), 1, "the slow charge was made");
+    assert_eq!(refunds_of(&charges[0]), 1, "and refunded at Stripe");
+    let order = p.order_now().await;
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    assert_eq!(p.ticket_now().await["sold"], false);
+}
+
+/// Pays at set offsets around the deadline, from clearly before to clearly
+/// after: each time either the payment wins (complete, sold, one charge, no
+/// refund) or expiry wins (cancelled, not sold, every charge refunded at
+/// Stripe); never both. Both outcomes must occur across the offsets, so the
+/// race is really run.
+#[tokio::test]
+async fn expiry_and_payment_never_both_win() {
+    let (mut paid, mut expired) = (0, 0);
+    for offset_ms in [1_000i64, 300, 150, 80, 40, 20, 0, -20, -100, -500] {
+        let p = purchase(json!(20)).await;
+        // The stimulus, not a wait for a result: pay `offset_ms` before the deadline.
+        wait_until(p.order.expires_at_ms() - offset_ms).await;
+        let status = p.pay("tok_visa").await.status();
+        let order = final_order(&p).await;
+        let kept = p
+            .payments()
+            .await
+            .iter()
+            .filter(|p| p["status"] == "succeeded")
+            .count();
+        let charges = StripeStub::shared().charges_for_order(p.order.id.as_str());
+        let refunded: usize = charges.iter().map(|c| refunds_of(c)).sum();
+        let sold = p.ticket_now().await["sold"] == true;
+        if order["status"] == "complete" {
+            assert_eq!(
+                (status, kept, charges.len(), refunded, sold),
+                (StatusCode::CREATED, 1, 1, 0, true),
+                "offset {offset_ms}: {order}"
+            );
+            paid += 1;
+        } else {
+            assert!(
+                status.is_client_error(),
+                "offset {offset_ms}: expired but the payment answered {status}"
+            );
+            assert_eq!(
+                (kept, sold, refunded),
+                (0, false, charges.len()),
+                "offset {offset_ms}: every charge of a cancelled order is refunded"
+            );
+            expired += 1;
+        }
+    }
+    println!("expiry/payment race: {paid} paid, {expired} expired");
+    assert!(
+        paid > 0 && expired > 0,
+        "both sides must win somewhere: {paid} paid, {expired} expired"
+    );
+}
