@@ -151,6 +151,20 @@ mod tests {
     }
 
     #[test]
+    fn every_queue_is_bound_under_its_name_where_events_are_published() {
+        // The ticket's Durable Object publishes every event (workers/tickets).
+        let config = include_str!("../../../workers/tickets/wrangler.toml");
+        for queue in [
+            Queue::TicketEvents,
+            Queue::OrderEvents,
+            Queue::PaymentEvents,
+        ] {
+            let binding = format!("binding = \"{}\"", queue.binding());
+            assert!(config.contains(&binding), "{queue:?}: no `{binding}`");
+        }
+    }
+
+    #[test]
     fn subjects_route_to_their_subscribers() {
         assert_eq!(
             subscribers(&Event::TicketCreated(ticket(0))),
