@@ -1,6 +1,6 @@
 # The two commands: `make dev` runs the product, `make test` runs every test.
 # Both install what is missing first (see scripts/setup.sh).
-.PHONY: dev test bench build setup reset help mutants-e2e
+.PHONY: dev test bench mutants mutants-e2e build setup reset help
 
 dev: ## Build what changed and run everything at http://127.0.0.1:8788 (PORT=NNNN to change)
 	@scripts/setup.sh && scripts/build.sh && scripts/dev.sh
@@ -10,6 +10,9 @@ test: ## fmt, clippy, unit tests, then API and browser tests against a fresh sta
 
 bench: ## Load-test a fresh local stack and print latency and throughput figures
 	@scripts/bench.sh
+
+mutants: ## Mutation testing of domain, edge and pages (slow; not part of `make test`)
+	@scripts/mutants.sh
 
 mutants-e2e: ## Break each guard the workers hold, in turn, and check the black-box suite fails (slow)
 	@scripts/mutants-e2e.sh

@@ -110,12 +110,6 @@ pub fn subscribers(event: &Event) -> &'static [Queue] {
     }
 }
 
-/// A consumer applies an event only if it is newer than what it holds: this
-/// makes duplicates and reordered deliveries harmless.
-pub fn is_newer(incoming_version: u64, stored_version: Option<u64>) -> bool {
-    stored_version.is_none_or(|stored| incoming_version > stored)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,18 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn every_queue_is_bound_under_its_name_where_events_are_published() {
+        // The ticket's Durable Object publishes every event (workers/tickets).
+        let config = include_str!("../../../workers/tickets/wrangler.toml");
+        for queue in [
+            Queue::TicketEvents,
+            Queue::OrderEvents,
+            Queue::PaymentEvents,
+        ] {
+            let binding = format!("binding = \"{}\"", queue.binding());
+            assert!(config.contains(&binding), "{queue:?}: no `{binding}`");
+        }
+    }
+
+    #[test]
     fn subjects_route_to_their_subscribers() {
         assert_eq!(
             subscribers(&Event::TicketCreated(ticket(0))),
             [Queue::TicketEvents]
         );
-    }
-
-    #[test]
-    fn only_newer_versions_apply() {
-        assert!(is_newer(0, None));
-        assert!(is_newer(2, Some(1)));
-        assert!(!is_newer(1, Some(1)), "a duplicate");
-        assert!(!is_newer(0, Some(1)), "a stale, reordered delivery");
     }
 }

@@ -171,13 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn a_signin_password_is_trimmed_and_only_required() {
+        assert_eq!(SigninPassword::parse("  ab  ").unwrap().expose(), "ab");
+        let err = SigninPassword::parse("   ").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("password"));
+        assert_eq!(err.message, "You must supply a password");
+    }
+
+    #[test]
     fn passwords_never_show_in_debug_output() {
         let shown = format!(
             "{:?} {:?}",
             Password::parse("hunter22").unwrap(),
             SigninPassword::parse("hunter22").unwrap()
         );
-        assert!(!shown.contains("hunter22"));
+        assert_eq!(shown, "Password(***) SigninPassword(***)");
     }
 
     fn sample() -> PasswordHash {
@@ -209,6 +217,15 @@ mod tests {
         ] {
             assert_eq!(PasswordHash::parse(phc), Err(MalformedHash), "{phc:?}");
         }
+    }
+
+    #[test]
+    fn a_hash_shows_its_cost_but_never_its_bytes() {
+        assert_eq!(format!("{:?}", sample()), "PasswordHash(i=100000, ***)");
+        assert_eq!(
+            MalformedHash.to_string(),
+            "stored password hash is malformed"
+        );
     }
 
     #[test]

@@ -175,6 +175,14 @@ mod tests {
     }
 
     #[test]
+    fn a_default_session_lasts_seven_days() {
+        const DAY: i64 = 24 * 60 * 60;
+        let token = key().issue("u1", "a@b.co", NOW, DEFAULT_SESSION_TTL_SECONDS);
+        assert!(key().current_user(&token, NOW + 7 * DAY - 1).is_some());
+        assert_eq!(key().current_user(&token, NOW + 7 * DAY), None);
+    }
+
+    #[test]
     fn a_token_signed_with_another_key_is_signed_out() {
         let other = SessionKey::new(&[7; 32]).unwrap();
         let token = other.issue("u1", "a@b.co", NOW, 60);

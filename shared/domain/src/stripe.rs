@@ -228,8 +228,18 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &header, "whsec_x", 1300, 300),
+            Ok(()),
+            "exactly at the tolerance"
+        );
+        assert_eq!(
             verify_webhook_signature("{\"a\":1}", &header, "whsec_x", 1301, 300),
             Err(SignatureError::TooOld)
+        );
+        assert_eq!(
+            verify_webhook_signature("{\"a\":1}", &header, "whsec_x", 699, 300),
+            Err(SignatureError::TooOld),
+            "a timestamp too far in the future"
         );
         for bad in ["", "t=1000", "v1=abcd", "t=x,v1=ab", "t=1000,v1=zz"] {
             assert!(
@@ -237,5 +247,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    // A fixed vector computed independently of this module, with Python's
+    // standard library:
+    //   hmac.new(SECRET.encode(), f"{T}.{BODY}".encode(), hashlib.sha256).hexdigest()
+    // so a mistake shared by `sign_webhook` and the verifier cannot hide.
+    const VECTOR_SECRET: &str = "whsec_test_vector_0123456789abcdef";
+    const VECTOR_BODY: &str = r#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_3","metadata":{"order_id":"o1"}}}}"#;
+    const VECTOR_HEADER: &str =
+        "t=1767225600,v1=a507e99cc94789fe44436317aa40c6aff763cd2f48679ec4ebe956230c9663d9";
+    const VECTOR_NOW: i64 = 1_767_225_600;
+
+    #[test]
+    fn an_independently_computed_signature_verifies() {
+        assert_eq!(
+            verify_webhook_signature(VECTOR_BODY, VECTOR_HEADER, VECTOR_SECRET, VECTOR_NOW, 300),
+            Ok(())
+        );
+        assert_eq!(
+            sign_webhook(VECTOR_BODY, VECTOR_SECRET, VECTOR_NOW),
+            VECTOR_HEADER
+        );
+    }
+
+    #[test]
+    fn the_independent_vector_fails_with_one_byte_of_the_body_changed() {
+        let changed = VECTOR_BODY.replace("pi_3", "pi_4");
+        assert_eq!(changed.len(), VECTOR_BODY.len());
+        assert_eq!(
+            verify_webhook_signature(&changed, VECTOR_HEADER, VECTOR_SECRET, VECTOR_NOW, 300),
+            Err(SignatureError::Mismatch)
+        );
     }
 }

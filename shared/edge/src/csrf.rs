@@ -8,29 +8,31 @@ use worker::{Method, Request};
 
 pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     let headers = req.headers();
-    let origin = headers.get("origin").ok().flatten();
-    let has_cookie = headers
-        .get("cookie")
-        .ok()
-        .flatten()
-        .is_some_and(|c| !c.trim().is_empty());
+    let header = |name| headers.get(name).ok().flatten();
     let own_origin = req
         .url()
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default();
-    if is_cross_site_write(&req.method(), has_cookie, origin.as_deref(), &own_origin) {
+    if is_cross_site_write(
+        &req.method(),
+        header("cookie").as_deref(),
+        header("origin").as_deref(),
+        &own_origin,
+    ) {
         return Err(ApiError::Forbidden("Cross-site request refused"));
     }
     Ok(())
 }
 
+/// The decision, from the request's method, `Cookie` and `Origin` headers.
 pub fn is_cross_site_write(
     method: &Method,
-    has_cookie: bool,
+    cookie: Option<&str>,
     origin: Option<&str>,
     own_origin: &str,
 ) -> bool {
     let safe = matches!(method, Method::Get | Method::Head | Method::Options);
+    let has_cookie = cookie.is_some_and(|c| !c.trim().is_empty());
     match origin {
         _ if safe || !has_cookie => false,
         // Browsers send Origin on every cross-site POST; its absence means a
@@ -45,18 +47,19 @@ mod tests {
     use super::*;
 
     const OWN: &str = "http://127.0.0.1:8788";
+    const COOKIE: Option<&str> = Some("session=abc");
 
     #[test]
     fn refuses_a_foreign_origin_with_cookies() {
         assert!(is_cross_site_write(
             &Method::Post,
-            true,
+            COOKIE,
             Some("https://evil.example"),
             OWN
         ));
         assert!(is_cross_site_write(
             &Method::Delete,
-            true,
+            COOKIE,
             Some("null"),
             OWN
         ));
@@ -64,19 +67,34 @@ mod tests {
 
     #[test]
     fn allows_our_origin_safe_methods_and_cookieless_clients() {
-        assert!(!is_cross_site_write(&Method::Post, true, Some(OWN), OWN));
+        assert!(!is_cross_site_write(&Method::Post, COOKIE, Some(OWN), OWN));
         assert!(!is_cross_site_write(
             &Method::Get,
-            true,
+            COOKIE,
             Some("https://evil.example"),
             OWN
         ));
         assert!(!is_cross_site_write(
             &Method::Post,
-            false,
+            None,
             Some("https://evil.example"),
             OWN
         ));
-        assert!(!is_cross_site_write(&Method::Put, true, None, OWN));
+        assert!(!is_cross_site_write(&Method::Put, COOKIE, None, OWN));
+    }
+
+    #[test]
+    fn an_empty_cookie_header_counts_as_no_cookie() {
+        for empty in ["", "  "] {
+            assert!(
+                !is_cross_site_write(
+                    &Method::Post,
+                    Some(empty),
+                    Some("https://evil.example"),
+                    OWN
+                ),
+                "{empty:?}"
+            );
+        }
     }
 }

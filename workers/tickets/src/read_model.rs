@@ -42,8 +42,8 @@ impl Row {
     }
 }
 
-/// Applies a ticket snapshot if it is newer than the stored one
-/// (`domain::events::is_newer`). The version guard is inside the statement, so duplicates and reordered deliveries are
+/// Applies a ticket snapshot if it is newer than the stored one. The version
+/// guard is inside the statement, so duplicates and reordered deliveries are
 /// harmless and concurrent consumers cannot interleave a read and a write.
 pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("tickets read model: apply")?;

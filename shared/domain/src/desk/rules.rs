@@ -598,6 +598,7 @@ mod tests {
             ),
             (Some(order_id(1)), None, 2)
         );
+        assert_eq!(order.payment_started_at, None, "no payment in flight");
         assert_eq!(
             subjects(&done.events),
             ["order:completed", "ticket:updated", "payment:created"]
@@ -666,14 +667,45 @@ mod tests {
     }
 
     #[test]
+    fn a_charge_completes_an_order_still_created_before_its_deadline() {
+        let outcome = held();
+        let done = complete_payment(&outcome.ticket, &outcome.order, payment("pay_1"), NOW + 30)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (done.order.status, done.order.version),
+            (OrderStatus::Complete, 1)
+        );
+        assert_eq!(done.ticket.sold_to, Some(order_id(1)));
+    }
+
+    #[test]
     fn a_declined_charge_leaves_the_order_payable_until_its_deadline() {
         let outcome = paying();
         let order = outcome.order.clone();
         let retry = fail_payment(&outcome.ticket, &order, NOW + 50).unwrap();
-        assert_eq!(retry.order.status, OrderStatus::Created);
+        assert_eq!(
+            (
+                retry.order.status,
+                retry.order.payment_started_at,
+                retry.order.version
+            ),
+            (OrderStatus::Created, None, 2)
+        );
         assert!(retry.events.is_empty());
+        assert_eq!(
+            next_deadline(&retry.order),
+            Some(NOW + WINDOW),
+            "the alarm goes back to the order's own deadline"
+        );
         let too_late = fail_payment(&outcome.ticket, &order, NOW + WINDOW).unwrap();
-        assert_eq!(too_late.order.cancel_reason, Some(CancelReason::Expired));
+        assert_eq!(
+            (
+                too_late.order.cancel_reason,
+                too_late.order.payment_started_at
+            ),
+            (Some(CancelReason::Expired), None)
+        );
         assert!(too_late.ticket.is_free());
         assert_eq!(
             fail_payment(&outcome.ticket, &held().order, NOW),
@@ -694,5 +726,16 @@ mod tests {
         let given_up =
             expire_order(&outcome.ticket, &order, NOW + WINDOW + PAYMENT_TIMEOUT_MS).unwrap();
         assert_eq!(given_up.order.cancel_reason, Some(CancelReason::Expired));
+    }
+
+    #[test]
+    fn a_payment_in_flight_with_no_start_time_waits_for_the_orders_own_deadline() {
+        // `start_payment` always records the start; if a stored order lacks it
+        // (the field is optional in storage), the alarm must still have a deadline.
+        let order = Order {
+            payment_started_at: None,
+            ..paying().order
+        };
+        assert_eq!(next_deadline(&order), Some(NOW + WINDOW));
     }
 }
