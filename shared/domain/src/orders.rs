@@ -153,6 +153,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn only_created_and_paying_orders_hold_their_ticket() {
+        assert!(OrderStatus::Created.is_live());
+        assert!(OrderStatus::AwaitingPayment.is_live());
+        assert!(!OrderStatus::Complete.is_live());
+        assert!(!OrderStatus::Cancelled.is_live());
+    }
+
+    #[test]
     fn an_order_names_its_ticket() {
         let id = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
         let parsed = PlaceOrderRequest::parse(&json!({ "ticketId": format!(" {id} ") }));

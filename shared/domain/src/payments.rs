@@ -83,6 +83,21 @@ mod tests {
     const ORDER: &str = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
 
     #[test]
+    fn one_provider_key_per_payment_attempt_and_per_refund() {
+        let order = OrderId::parse(ORDER).unwrap();
+        assert_eq!(
+            charge_idempotency_key(&order, 3),
+            format!("order-{ORDER}-charge-v3")
+        );
+        assert_ne!(
+            charge_idempotency_key(&order, 3),
+            charge_idempotency_key(&order, 5),
+            "a new attempt after a decline is a new charge"
+        );
+        assert_eq!(refund_idempotency_key("pi_123"), "refund-pi_123");
+    }
+
+    #[test]
     fn a_payment_needs_an_order_and_a_token() {
         let pay = PayRequest::parse(&json!({"orderId": ORDER, "token": " tok_visa "})).unwrap();
         assert_eq!(

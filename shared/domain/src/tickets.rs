@@ -136,7 +136,16 @@ mod tests {
                 "Title is required"
             );
         }
-        assert!(Title::parse(Some(&json!("x".repeat(121)))).is_err());
+        assert!(
+            Title::parse(Some(&json!("é".repeat(120)))).is_ok(),
+            "120 characters"
+        );
+        assert_eq!(
+            Title::parse(Some(&json!("x".repeat(121))))
+                .unwrap_err()
+                .message,
+            "Title must be at most 120 characters"
+        );
     }
 
     #[test]

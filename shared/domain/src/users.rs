@@ -87,6 +87,25 @@ mod tests {
     }
 
     #[test]
+    fn emails_are_at_most_254_characters() {
+        // 64 + "@" + 63 + "." + 63 + "." + n + ".com": labels as DNS allows.
+        let email = |n: usize| {
+            let (a, b, c, d) = (
+                "a".repeat(64),
+                "b".repeat(63),
+                "c".repeat(63),
+                "d".repeat(n),
+            );
+            format!("{a}@{b}.{c}.{d}.com")
+        };
+        let at_limit = email(57);
+        assert_eq!(at_limit.len(), 254);
+        assert!(Email::parse(&at_limit).is_ok());
+        let over = email(58);
+        assert!(Email::parse(&over).is_err());
+    }
+
+    #[test]
     fn rejects_malformed_emails() {
         for raw in [
             "",

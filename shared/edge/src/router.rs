@@ -190,6 +190,10 @@ mod tests {
         assert_eq!(match_path("/api/orders/:id", "/api/orders/a/b"), None);
         assert_eq!(match_path("/api/orders/:id", "/api/orders//"), None);
         assert_eq!(
+            match_path("/api/tickets/:id/live", "/api/tickets//live"),
+            None
+        );
+        assert_eq!(
             match_path("/api/tickets/:id/live", "/api/tickets/7/live"),
             Some(vec![("id", "7".to_string())])
         );
