@@ -299,32 +299,7 @@ async fn tampered_expired_and_unsigned_tokens_are_signed_out() {
     }
 }
 
-// --- CSRF, bad input, unknown routes ----------------------------------------
-
-#[tokio::test]
-async fn state_changing_requests_with_a_cookie_from_a_foreign_origin_are_refused() {
-    let client = TestUser::signed_up().await;
-    let response = client
-        .http
-        .post(client.url("/api/users/signout"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.headers().get("set-cookie").is_none());
-    assert!(client.current_user().await.is_object(), "still signed in");
-
-    let own_origin = client.base.clone();
-    let same_site = client
-        .http
-        .post(client.url("/api/users/signout"))
-        .header("origin", own_origin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(same_site.status(), StatusCode::OK);
-}
+// --- bad input, unknown routes (CSRF: tests/csrf.rs) ---------------------------
 
 #[tokio::test]
 async fn bad_bodies_get_a_4xx_json_error_and_change_nothing() {
