@@ -345,6 +345,17 @@ impl TestClient {
         .await
     }
 
+    /// `pay` with an `Idempotency-Key`: what a retry of one checkout sends.
+    pub async fn pay_with_key(&self, order: &OrderId, token: &str, key: &str) -> Response {
+        self.http
+            .post(self.url("/api/payments"))
+            .header("idempotency-key", key)
+            .json(&json!({ "orderId": order.as_str(), "token": token }))
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// The order's charges (GET /api/payments?orderId=).
     pub async fn payments(&self, order: &OrderId) -> Vec<Value> {
         let list = self

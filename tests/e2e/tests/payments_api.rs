@@ -164,6 +164,48 @@ async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
     assert_eq!(payments.len(), 1, "one charge: {payments:?}");
 }
 
+#[tokio::test]
+async fn repeating_a_finished_payment_with_its_idempotency_key_returns_it_and_charges_once() {
+    let p = Purchase::new(json!(15)).await;
+    let first = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-1")
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let payment: Value = first.json().await.unwrap();
+    assert_eq!(
+        p.order_now().await["status"],
+        "complete",
+        "the first finished"
+    );
+
+    // The same checkout retried (a lost response, a reload): the same payment.
+    let retry = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-1")
+        .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.json::<Value>().await.unwrap(), payment);
+    assert_eq!(
+        p.payments().await,
+        std::slice::from_ref(&payment),
+        "one charge"
+    );
+
+    // Another checkout of the same order is not a retry: refused, nothing charged.
+    let other = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-2")
+        .await;
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(other).await,
+        [("This order has already been paid".into(), None)]
+    );
+    assert_eq!(p.order_now().await["paymentId"], payment["id"]);
+    assert_eq!(p.payments().await, [payment], "still one charge");
+}
+
 /// A `payment_intent.succeeded` event for the purchase's order, as Stripe sends it.
 fn succeeded_event(p: &Purchase) -> String {
     json!({
