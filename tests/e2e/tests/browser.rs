@@ -1,8 +1,10 @@
 //! The browser journey: real Chromium against the running stack, forms without JavaScript.
 
 use e2e::browser::Browser;
-use e2e::{base_url, eventually, unique_email, PASSWORD};
+use e2e::{base_url, eventually, unique_email, OrderId, TestClient, TestUser, PASSWORD};
 use fantoccini::Locator;
+use reqwest::{header, StatusCode};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
@@ -266,4 +268,103 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
 
     buyer.close().await;
     seller.close().await;
+}
+
+/// An API client holding the browser's session cookie: what the browser
+/// itself would send, for requests the test makes on its behalf.
+async fn with_browser_session(browser: &Browser) -> TestClient {
+    let session = browser
+        .client
+        .get_named_cookie("session")
+        .await
+        .expect("the browser's session cookie");
+    let mut headers = header::HeaderMap::new();
+    let cookie = format!("session={}", session.value());
+    headers.insert(header::COOKIE, cookie.parse().expect("a header value"));
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    TestClient {
+        http,
+        base: base_url(),
+    }
+}
+
+#[tokio::test]
+async fn one_pay_form_submitted_twice_is_one_payment() {
+    let base = base_url();
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Double click", json!(30)).await;
+
+    let buyer = Browser::launch().await;
+    sign_up(&buyer, &base).await;
+    buyer.goto(&format!("{base}/tickets/{}", ticket.id)).await;
+    buyer.click("[data-testid=purchase]").await;
+    assert_eq!(buyer.text("[data-testid=pay]").await, "Pay $30.00");
+    let order_path = current_path(&buyer).await;
+    let order = OrderId(
+        order_path
+            .strip_prefix("/orders/")
+            .expect(&order_path)
+            .into(),
+    );
+    // The rendered form: its one attempt id, and the card it pays with.
+    let attempt = buyer
+        .client
+        .find(Locator::Css("form input[name=attempt]"))
+        .await
+        .expect("the pay form's attempt")
+        .attr("value")
+        .await
+        .expect("value")
+        .expect("an attempt id");
+    assert!(uuid::Uuid::parse_str(&attempt).is_ok(), "{attempt:?}");
+    let token = input_value(&buyer, "#token").await.expect("a token");
+
+    // Submitted once by the browser...
+    buyer.click("[data-testid=pay]").await;
+    let receipt = buyer.text("[data-testid=receipt]").await;
+    let as_buyer = with_browser_session(&buyer).await;
+    let payments = as_buyer.payments(&order).await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    let payment_id = payments[0]["id"]
+        .as_str()
+        .expect("a payment id")
+        .to_string();
+    assert!(receipt.ends_with(&payment_id), "receipt: {receipt}");
+
+    // ...and the same form posted again (a double click, a resent POST): taken
+    // as the same payment, back to the paid order, nothing charged twice.
+    let pay_path = format!("{order_path}/pay");
+    let resubmit = |attempt: String| {
+        as_buyer
+            .http
+            .post(as_buyer.url(&pay_path))
+            .header(header::ORIGIN, base.as_str())
+            .form(&[("attempt", attempt), ("token", token.clone())])
+            .send()
+    };
+    let again = resubmit(attempt.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(again.headers()[header::LOCATION], order_path.as_str());
+    assert_eq!(as_buyer.payments(&order).await, payments, "one payment");
+
+    // A form rendered anew is another attempt: refused, the order being paid.
+    let other = resubmit(uuid::Uuid::new_v4().to_string()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    let page = other.text().await.unwrap();
+    assert!(page.contains("This order has already been paid"), "{page}");
+    assert_eq!(
+        as_buyer.payments(&order).await,
+        payments,
+        "still one payment"
+    );
+    assert_eq!(
+        as_buyer.order(&order).await["paymentId"],
+        payment_id.as_str()
+    );
+
+    buyer.close().await;
 }
