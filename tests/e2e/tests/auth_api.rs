@@ -27,6 +27,11 @@ async fn signup_returns_a_201_on_successful_signup() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["email"], email);
     assert!(uuid::Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
+    // The account exists: its password signs it in, as the same user.
+    let other_device = TestClient::anonymous();
+    let signin = other_device.signin(&email, PASSWORD).await;
+    assert_eq!(signin.status(), StatusCode::OK);
+    assert_eq!(signin.json::<Value>().await.unwrap(), body);
 }
 
 #[tokio::test]
@@ -77,9 +82,10 @@ async fn signup_disallows_duplicate_emails() {
 
 #[tokio::test]
 async fn signup_sets_a_cookie_after_successful_signup() {
-    let response = TestClient::anonymous()
-        .signup(&unique_email(), PASSWORD)
-        .await;
+    let client = TestClient::anonymous();
+    let email = unique_email();
+    let response = client.signup(&email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     let cookie = set_cookie(&response);
     assert!(cookie.starts_with("session=ey"), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
@@ -90,6 +96,8 @@ async fn signup_sets_a_cookie_after_successful_signup() {
     }
     // Plain-HTTP localhost is the one place a Secure cookie would be dropped.
     assert!(!cookie.contains("Secure"), "{cookie}");
+    // And it is the new user's session.
+    assert_eq!(client.current_user().await["email"], email.as_str());
 }
 
 #[tokio::test]
@@ -221,12 +229,20 @@ async fn currentuser_responds_with_null_if_not_authenticated() {
     assert_eq!(TestClient::anonymous().current_user().await, Value::Null);
 }
 
-#[tokio::test]
-async fn a_bearer_token_works_like_the_cookie() {
+/// Signs a new user up; their session token and id.
+async fn new_session() -> (String, Value) {
     let response = TestClient::anonymous()
         .signup(&unique_email(), PASSWORD)
         .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     let token = session_token(&set_cookie(&response));
+    let user: Value = response.json().await.unwrap();
+    (token, user["id"].clone())
+}
+
+#[tokio::test]
+async fn a_bearer_token_works_like_the_cookie() {
+    let (token, id) = new_session().await;
     let cookieless = TestClient::anonymous();
     let body: Value = cookieless
         .http
@@ -238,15 +254,12 @@ async fn a_bearer_token_works_like_the_cookie() {
         .json()
         .await
         .unwrap();
-    assert!(body["currentUser"]["id"].is_string(), "{body}");
+    assert_eq!(body["currentUser"]["id"], id, "{body}");
 }
 
 #[tokio::test]
 async fn sessions_expire_after_the_configured_lifetime() {
-    let response = TestClient::anonymous()
-        .signup(&unique_email(), PASSWORD)
-        .await;
-    let token = session_token(&set_cookie(&response));
+    let (token, _) = new_session().await;
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&B64URL.decode(payload).unwrap()).unwrap();
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
