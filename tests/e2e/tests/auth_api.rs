@@ -4,7 +4,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use domain::session::SessionKey;
-use e2e::{errors, session_token, set_cookie, unique_email, TestClient, TestUser, PASSWORD};
+use e2e::purchase::Purchase;
+use e2e::{
+    errors, session_token, set_cookie, unique_email, OrderId, TestClient, TestUser, PASSWORD,
+};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -396,15 +399,135 @@ async fn unknown_routes_and_methods_answer_json() {
     }
 }
 
+/// One row of the route table: who calls `METHOD /path`, with what body,
+/// and the status the route answers that with.
+struct Call<'a> {
+    client: &'a TestClient,
+    route: String,
+    body: Body,
+    status: u16,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(&'static [(&'static str, &'static str)]),
+}
+
+fn call<'a>(client: &'a TestClient, route: &str, status: u16) -> Call<'a> {
+    Call {
+        client,
+        route: route.to_string(),
+        body: Body::None,
+        status,
+    }
+}
+
+impl Call<'_> {
+    fn json(self, body: Value) -> Self {
+        Call {
+            body: Body::Json(body),
+            ..self
+        }
+    }
+
+    fn form(self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        Call {
+            body: Body::Form(fields),
+            ..self
+        }
+    }
+
+    /// Sends it, with `request_id` as the caller's `x-request-id` if given.
+    async fn send(&self, request_id: Option<&str>) -> reqwest::Response {
+        let (method, path) = self.route.split_once(' ').expect("METHOD /path");
+        let client = self.client;
+        let mut request = client
+            .http
+            .request(method.parse().expect("a method"), client.url(path));
+        request = match &self.body {
+            Body::None => request,
+            Body::Json(json) => request.json(json),
+            Body::Form(fields) => request.form(fields),
+        };
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        request.send().await.expect(&self.route)
+    }
+}
+
+/// The request id a response carries, which it must.
+fn request_id_of(response: &reqwest::Response, route: &str) -> String {
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .unwrap_or_else(|| panic!("{route}: no x-request-id"));
+    id.to_str().expect("ASCII").to_string()
+}
+
 #[tokio::test]
-async fn every_response_carries_a_request_id() {
-    let client = TestClient::anonymous();
-    for path in ["/api/users/currentuser", "/api/nothing-here", "/"] {
-        let response = client.get(path).await;
-        let id = response
-            .headers()
-            .get("x-request-id")
-            .map(|v| v.to_str().unwrap().to_string());
-        assert!(id.is_some_and(|id| !id.is_empty()), "{path}");
+async fn every_route_answers_with_the_request_id() {
+    let p = Purchase::new(json!(10)).await;
+    let anyone = &TestClient::anonymous();
+    let (seller, buyer): (&TestClient, &TestClient) = (&p.seller, &p.buyer);
+    let (ticket, order, unknown) = (&p.ticket_id, &p.order.id, OrderId::unknown());
+    // Every route of every service (through the pages' /api forwarding, as
+    // browsers call them), every page and form, and unknown paths: each with
+    // a caller and a body it answers, and the status that is, so that a row
+    // is known to reach the handler it names.
+    let table = [
+        call(anyone, "GET /api/users/currentuser", 200),
+        call(anyone, "POST /api/users/signup", 400).json(json!({})),
+        call(anyone, "POST /api/users/signin", 400).json(json!({})),
+        call(anyone, "POST /api/users/signout", 200),
+        call(seller, "POST /api/tickets", 400).json(json!({})),
+        call(anyone, "GET /api/tickets", 200),
+        call(anyone, &format!("GET /api/tickets/{ticket}"), 200),
+        call(seller, &format!("PUT /api/tickets/{ticket}"), 400).json(json!({})),
+        call(buyer, "POST /api/orders", 400).json(json!({})),
+        call(buyer, "GET /api/orders", 200),
+        call(buyer, &format!("GET /api/orders/{order}"), 200),
+        call(buyer, &format!("DELETE /api/orders/{unknown}"), 404),
+        call(buyer, "POST /api/payments", 400).json(json!({})),
+        call(buyer, &format!("GET /api/payments?orderId={order}"), 200),
+        call(anyone, "POST /api/payments/webhook", 400).json(json!({})),
+        call(anyone, "GET /api/users/nope", 404),
+        call(anyone, "DELETE /api/users/signup", 405),
+        call(anyone, "GET /api/nothing-here", 404),
+        call(anyone, "GET /", 200),
+        call(anyone, "GET /auth/signup", 200),
+        call(anyone, "POST /auth/signup", 400).form(&[]),
+        call(anyone, "GET /auth/signin", 200),
+        call(anyone, "POST /auth/signin", 400).form(&[]),
+        call(anyone, "GET /auth/signout", 200),
+        call(anyone, "POST /auth/signout", 303).form(&[]),
+        call(seller, "GET /tickets/new", 200),
+        call(seller, "POST /tickets/new", 400).form(&[]),
+        call(anyone, &format!("GET /tickets/{ticket}"), 200),
+        call(seller, &format!("GET /tickets/{ticket}/edit"), 200),
+        call(seller, &format!("POST /tickets/{ticket}/edit"), 400).form(&[]),
+        // Held by the buyer's own order already: refused, and shown so.
+        call(buyer, &format!("POST /tickets/{ticket}/purchase"), 400).form(&[]),
+        call(buyer, "GET /orders", 200),
+        call(buyer, &format!("GET /orders/{order}"), 200),
+        call(buyer, &format!("POST /orders/{unknown}/cancel"), 404).form(&[]),
+        call(buyer, &format!("POST /orders/{order}/pay"), 402)
+            .form(&[("token", "tok_chargeDeclined")]),
+        call(anyone, "GET /nothing-here", 404),
+    ];
+    for row in &table {
+        let route = &row.route;
+        // A caller's id (the pages pass theirs on to the services) comes back...
+        let ours = format!("e2e-{}", uuid::Uuid::new_v4().simple());
+        let response = row.send(Some(&ours)).await;
+        assert_eq!(response.status().as_u16(), row.status, "{route}");
+        assert_eq!(request_id_of(&response, route), ours, "{route}");
+
+        // ...and without one, the answer has a fresh one.
+        let response = row.send(None).await;
+        assert_eq!(response.status().as_u16(), row.status, "{route}");
+        let fresh = request_id_of(&response, route);
+        assert!(uuid::Uuid::parse_str(&fresh).is_ok(), "{route}: {fresh:?}");
     }
 }
