@@ -4,6 +4,7 @@
 //! asynchronously (queues, alarms, pages fed by read models).
 
 pub mod browser;
+pub mod csrf;
 pub mod load;
 pub mod purchase;
 pub mod stripe_stub;
@@ -343,6 +344,17 @@ impl TestClient {
             json!({ "orderId": order.as_str(), "token": token }),
         )
         .await
+    }
+
+    /// `pay` with an `Idempotency-Key`: what a retry of one checkout sends.
+    pub async fn pay_with_key(&self, order: &OrderId, token: &str, key: &str) -> Response {
+        self.http
+            .post(self.url("/api/payments"))
+            .header("idempotency-key", key)
+            .json(&json!({ "orderId": order.as_str(), "token": token }))
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// The order's charges (GET /api/payments?orderId=).

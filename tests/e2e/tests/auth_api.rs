@@ -6,7 +6,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use domain::session::SessionKey;
-use e2e::{errors, session_token, set_cookie, unique_email, TestClient, TestUser, PASSWORD};
+use e2e::purchase::Purchase;
+use e2e::{
+    errors, session_token, set_cookie, unique_email, OrderId, TestClient, TestUser, PASSWORD,
+};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -29,6 +32,11 @@ async fn signup_returns_a_201_on_successful_signup() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["email"], email);
     assert!(uuid::Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
+    // The account exists: its password signs it in, as the same user.
+    let other_device = TestClient::anonymous();
+    let signin = other_device.signin(&email, PASSWORD).await;
+    assert_eq!(signin.status(), StatusCode::OK);
+    assert_eq!(signin.json::<Value>().await.unwrap(), body);
 }
 
 #[tokio::test]
@@ -79,9 +87,10 @@ async fn signup_disallows_duplicate_emails() {
 
 #[tokio::test]
 async fn signup_sets_a_cookie_after_successful_signup() {
-    let response = TestClient::anonymous()
-        .signup(&unique_email(), PASSWORD)
-        .await;
+    let client = TestClient::anonymous();
+    let email = unique_email();
+    let response = client.signup(&email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     let cookie = set_cookie(&response);
     assert!(cookie.starts_with("session=ey"), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
@@ -92,6 +101,8 @@ async fn signup_sets_a_cookie_after_successful_signup() {
     }
     // Plain-HTTP localhost is the one place a Secure cookie would be dropped.
     assert!(!cookie.contains("Secure"), "{cookie}");
+    // And it is the new user's session.
+    assert_eq!(client.current_user().await["email"], email.as_str());
 }
 
 #[tokio::test]
@@ -223,12 +234,20 @@ async fn currentuser_responds_with_null_if_not_authenticated() {
     assert_eq!(TestClient::anonymous().current_user().await, Value::Null);
 }
 
-#[tokio::test]
-async fn a_bearer_token_works_like_the_cookie() {
+/// Signs a new user up; their session token and id.
+async fn new_session() -> (String, Value) {
     let response = TestClient::anonymous()
         .signup(&unique_email(), PASSWORD)
         .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     let token = session_token(&set_cookie(&response));
+    let user: Value = response.json().await.unwrap();
+    (token, user["id"].clone())
+}
+
+#[tokio::test]
+async fn a_bearer_token_works_like_the_cookie() {
+    let (token, id) = new_session().await;
     let cookieless = TestClient::anonymous();
     let body: Value = cookieless
         .http
@@ -240,15 +259,12 @@ async fn a_bearer_token_works_like_the_cookie() {
         .json()
         .await
         .unwrap();
-    assert!(body["currentUser"]["id"].is_string(), "{body}");
+    assert_eq!(body["currentUser"]["id"], id, "{body}");
 }
 
 #[tokio::test]
 async fn sessions_expire_after_the_configured_lifetime() {
-    let response = TestClient::anonymous()
-        .signup(&unique_email(), PASSWORD)
-        .await;
-    let token = session_token(&set_cookie(&response));
+    let (token, _) = new_session().await;
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&B64URL.decode(payload).unwrap()).unwrap();
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
@@ -301,32 +317,7 @@ async fn tampered_expired_and_unsigned_tokens_are_signed_out() {
     }
 }
 
-// --- CSRF, bad input, unknown routes ----------------------------------------
-
-#[tokio::test]
-async fn state_changing_requests_with_a_cookie_from_a_foreign_origin_are_refused() {
-    let client = TestUser::signed_up().await;
-    let response = client
-        .http
-        .post(client.url("/api/users/signout"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.headers().get("set-cookie").is_none());
-    assert!(client.current_user().await.is_object(), "still signed in");
-
-    let own_origin = client.base.clone();
-    let same_site = client
-        .http
-        .post(client.url("/api/users/signout"))
-        .header("origin", own_origin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(same_site.status(), StatusCode::OK);
-}
+// --- bad input, unknown routes (CSRF: tests/csrf.rs) ---------------------------
 
 #[tokio::test]
 async fn bad_bodies_get_a_4xx_json_error_and_change_nothing() {
@@ -410,15 +401,135 @@ async fn unknown_routes_and_methods_answer_json() {
     }
 }
 
+/// One row of the route table: who calls `METHOD /path`, with what body,
+/// and the status the route answers that with.
+struct Call<'a> {
+    client: &'a TestClient,
+    route: String,
+    body: Body,
+    status: u16,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(&'static [(&'static str, &'static str)]),
+}
+
+fn call<'a>(client: &'a TestClient, route: &str, status: u16) -> Call<'a> {
+    Call {
+        client,
+        route: route.to_string(),
+        body: Body::None,
+        status,
+    }
+}
+
+impl Call<'_> {
+    fn json(self, body: Value) -> Self {
+        Call {
+            body: Body::Json(body),
+            ..self
+        }
+    }
+
+    fn form(self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        Call {
+            body: Body::Form(fields),
+            ..self
+        }
+    }
+
+    /// Sends it, with `request_id` as the caller's `x-request-id` if given.
+    async fn send(&self, request_id: Option<&str>) -> reqwest::Response {
+        let (method, path) = self.route.split_once(' ').expect("METHOD /path");
+        let client = self.client;
+        let mut request = client
+            .http
+            .request(method.parse().expect("a method"), client.url(path));
+        request = match &self.body {
+            Body::None => request,
+            Body::Json(json) => request.json(json),
+            Body::Form(fields) => request.form(fields),
+        };
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        request.send().await.expect(&self.route)
+    }
+}
+
+/// The request id a response carries, which it must.
+fn request_id_of(response: &reqwest::Response, route: &str) -> String {
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .unwrap_or_else(|| panic!("{route}: no x-request-id"));
+    id.to_str().expect("ASCII").to_string()
+}
+
 #[tokio::test]
-async fn every_response_carries_a_request_id() {
-    let client = TestClient::anonymous();
-    for path in ["/api/users/currentuser", "/api/nothing-here", "/"] {
-        let response = client.get(path).await;
-        let id = response
-            .headers()
-            .get("x-request-id")
-            .map(|v| v.to_str().unwrap().to_string());
-        assert!(id.is_some_and(|id| !id.is_empty()), "{path}");
+async fn every_route_answers_with_the_request_id() {
+    let p = Purchase::new(json!(10)).await;
+    let anyone = &TestClient::anonymous();
+    let (seller, buyer): (&TestClient, &TestClient) = (&p.seller, &p.buyer);
+    let (ticket, order, unknown) = (&p.ticket_id, &p.order.id, OrderId::unknown());
+    // Every route of every service (through the pages' /api forwarding, as
+    // browsers call them), every page and form, and unknown paths: each with
+    // a caller and a body it answers, and the status that is, so that a row
+    // is known to reach the handler it names.
+    let table = [
+        call(anyone, "GET /api/users/currentuser", 200),
+        call(anyone, "POST /api/users/signup", 400).json(json!({})),
+        call(anyone, "POST /api/users/signin", 400).json(json!({})),
+        call(anyone, "POST /api/users/signout", 200),
+        call(seller, "POST /api/tickets", 400).json(json!({})),
+        call(anyone, "GET /api/tickets", 200),
+        call(anyone, &format!("GET /api/tickets/{ticket}"), 200),
+        call(seller, &format!("PUT /api/tickets/{ticket}"), 400).json(json!({})),
+        call(buyer, "POST /api/orders", 400).json(json!({})),
+        call(buyer, "GET /api/orders", 200),
+        call(buyer, &format!("GET /api/orders/{order}"), 200),
+        call(buyer, &format!("DELETE /api/orders/{unknown}"), 404),
+        call(buyer, "POST /api/payments", 400).json(json!({})),
+        call(buyer, &format!("GET /api/payments?orderId={order}"), 200),
+        call(anyone, "POST /api/payments/webhook", 400).json(json!({})),
+        call(anyone, "GET /api/users/nope", 404),
+        call(anyone, "DELETE /api/users/signup", 405),
+        call(anyone, "GET /api/nothing-here", 404),
+        call(anyone, "GET /", 200),
+        call(anyone, "GET /auth/signup", 200),
+        call(anyone, "POST /auth/signup", 400).form(&[]),
+        call(anyone, "GET /auth/signin", 200),
+        call(anyone, "POST /auth/signin", 400).form(&[]),
+        call(anyone, "GET /auth/signout", 200),
+        call(anyone, "POST /auth/signout", 303).form(&[]),
+        call(seller, "GET /tickets/new", 200),
+        call(seller, "POST /tickets/new", 400).form(&[]),
+        call(anyone, &format!("GET /tickets/{ticket}"), 200),
+        call(seller, &format!("GET /tickets/{ticket}/edit"), 200),
+        call(seller, &format!("POST /tickets/{ticket}/edit"), 400).form(&[]),
+        // Held by the buyer's own order already: refused, and shown so.
+        call(buyer, &format!("POST /tickets/{ticket}/purchase"), 400).form(&[]),
+        call(buyer, "GET /orders", 200),
+        call(buyer, &format!("GET /orders/{order}"), 200),
+        call(buyer, &format!("POST /orders/{unknown}/cancel"), 404).form(&[]),
+        call(buyer, &format!("POST /orders/{order}/pay"), 402)
+            .form(&[("token", "tok_chargeDeclined")]),
+        call(anyone, "GET /nothing-here", 404),
+    ];
+    for row in &table {
+        let route = &row.route;
+        // A caller's id (the pages pass theirs on to the services) comes back...
+        let ours = format!("e2e-{}", uuid::Uuid::new_v4().simple());
+        let response = row.send(Some(&ours)).await;
+        assert_eq!(response.status().as_u16(), row.status, "{route}");
+        assert_eq!(request_id_of(&response, route), ours, "{route}");
+
+        // ...and without one, the answer has a fresh one.
+        let response = row.send(None).await;
+        assert_eq!(response.status().as_u16(), row.status, "{route}");
+        let fresh = request_id_of(&response, route);
+        assert!(uuid::Uuid::parse_str(&fresh).is_ok(), "{route}: {fresh:?}");
     }
 }

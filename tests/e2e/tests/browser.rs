@@ -3,7 +3,10 @@
 //! Stack: api (see scripts/test.sh)
 
 use e2e::browser::{one_journey_at_a_time, Browser};
-use e2e::{base_url, eventually, unique_email, PASSWORD};
+use e2e::{base_url, eventually, unique_email, OrderId, TestClient, TestUser, PASSWORD};
+use fantoccini::Locator;
+use reqwest::{header, StatusCode};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
@@ -20,7 +23,7 @@ async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
     assert_eq!(browser.text("#email-error").await, "Email must be valid");
     let kept = browser
         .client
-        .find(fantoccini::Locator::Css("#email"))
+        .find(Locator::Css("#email"))
         .await
         .unwrap()
         .prop("value")
@@ -55,7 +58,7 @@ async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
 async fn input_value(browser: &Browser, css: &str) -> Option<String> {
     let field = browser
         .client
-        .find(fantoccini::Locator::Css(css))
+        .find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
     field.prop("value").await.expect("value")
@@ -169,6 +172,24 @@ async fn list_a_ticket(seller: &Browser, title: &str, price: &str) -> String {
     ticket_path
 }
 
+/// Whether the start page offers the ticket at `ticket_path`, on any of its
+/// pages: other tests list tickets too, so it may be past the first.
+async fn on_the_start_page(browser: &Browser, base: &str, ticket_path: &str) -> bool {
+    let mut page = format!("{base}/");
+    loop {
+        browser.goto(&page).await;
+        browser.text("#for-sale").await;
+        if browser.has(&format!("a[href='{ticket_path}']")).await {
+            return true;
+        }
+        let Ok(next) = browser.client.find(Locator::Css("a[rel=next]")).await else {
+            return false;
+        };
+        let href = next.attr("href").await.expect("href").expect("a link");
+        page = format!("{base}{href}");
+    }
+}
+
 #[tokio::test]
 async fn a_buyer_pays_and_the_ticket_is_sold() {
     let _journey = one_journey_at_a_time().await;
@@ -179,9 +200,17 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
     sign_up(&seller, &base).await;
     let ticket_path = list_a_ticket(&seller, &title, "20").await;
 
+    // For sale: on the start page (once the read model has it) and buyable.
     let buyer = Browser::launch().await;
     sign_up(&buyer, &base).await;
+    eventually("the new ticket on the start page", || async {
+        on_the_start_page(&buyer, &base, &ticket_path)
+            .await
+            .then_some(())
+    })
+    .await;
     buyer.goto(&format!("{base}{ticket_path}")).await;
+    assert_eq!(buyer.text("[data-testid=ticket-status]").await, "Available");
     assert_eq!(buyer.text("[data-testid=ticket-title]").await, title);
     buyer.click("[data-testid=purchase]").await;
     assert_eq!(buyer.text("[data-testid=pay]").await, "Pay $20.00");
@@ -223,8 +252,7 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
 
     // The start page stops offering it once the read model has caught up.
     eventually("the sold ticket to leave the start page", || async {
-        buyer.goto(&format!("{base}/")).await;
-        (!buyer.text("main").await.contains(&title)).then_some(())
+        (!on_the_start_page(&buyer, &base, &ticket_path).await).then_some(())
     })
     .await;
 
@@ -245,4 +273,104 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
 
     buyer.close().await;
     seller.close().await;
+}
+
+/// An API client holding the browser's session cookie: what the browser
+/// itself would send, for requests the test makes on its behalf.
+async fn with_browser_session(browser: &Browser) -> TestClient {
+    let session = browser
+        .client
+        .get_named_cookie("session")
+        .await
+        .expect("the browser's session cookie");
+    let mut headers = header::HeaderMap::new();
+    let cookie = format!("session={}", session.value());
+    headers.insert(header::COOKIE, cookie.parse().expect("a header value"));
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    TestClient {
+        http,
+        base: base_url(),
+    }
+}
+
+#[tokio::test]
+async fn one_pay_form_submitted_twice_is_one_payment() {
+    let _journey = one_journey_at_a_time().await;
+    let base = base_url();
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Double click", json!(30)).await;
+
+    let buyer = Browser::launch().await;
+    sign_up(&buyer, &base).await;
+    buyer.goto(&format!("{base}/tickets/{}", ticket.id)).await;
+    buyer.click("[data-testid=purchase]").await;
+    assert_eq!(buyer.text("[data-testid=pay]").await, "Pay $30.00");
+    let order_path = current_path(&buyer).await;
+    let order = OrderId(
+        order_path
+            .strip_prefix("/orders/")
+            .expect(&order_path)
+            .into(),
+    );
+    // The rendered form: its one attempt id, and the card it pays with.
+    let attempt = buyer
+        .client
+        .find(Locator::Css("form input[name=attempt]"))
+        .await
+        .expect("the pay form's attempt")
+        .attr("value")
+        .await
+        .expect("value")
+        .expect("an attempt id");
+    assert!(uuid::Uuid::parse_str(&attempt).is_ok(), "{attempt:?}");
+    let token = input_value(&buyer, "#token").await.expect("a token");
+
+    // Submitted once by the browser...
+    buyer.click("[data-testid=pay]").await;
+    let receipt = buyer.text("[data-testid=receipt]").await;
+    let as_buyer = with_browser_session(&buyer).await;
+    let payments = as_buyer.payments(&order).await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    let payment_id = payments[0]["id"]
+        .as_str()
+        .expect("a payment id")
+        .to_string();
+    assert!(receipt.ends_with(&payment_id), "receipt: {receipt}");
+
+    // ...and the same form posted again (a double click, a resent POST): taken
+    // as the same payment, back to the paid order, nothing charged twice.
+    let pay_path = format!("{order_path}/pay");
+    let resubmit = |attempt: String| {
+        as_buyer
+            .http
+            .post(as_buyer.url(&pay_path))
+            .header(header::ORIGIN, base.as_str())
+            .form(&[("attempt", attempt), ("token", token.clone())])
+            .send()
+    };
+    let again = resubmit(attempt.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(again.headers()[header::LOCATION], order_path.as_str());
+    assert_eq!(as_buyer.payments(&order).await, payments, "one payment");
+
+    // A form rendered anew is another attempt: refused, the order being paid.
+    let other = resubmit(uuid::Uuid::new_v4().to_string()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    let page = other.text().await.unwrap();
+    assert!(page.contains("This order has already been paid"), "{page}");
+    assert_eq!(
+        as_buyer.payments(&order).await,
+        payments,
+        "still one payment"
+    );
+    assert_eq!(
+        as_buyer.order(&order).await["paymentId"],
+        payment_id.as_str()
+    );
+
+    buyer.close().await;
 }

@@ -14,19 +14,23 @@ async fn ticket_for_sale() -> TicketId {
 
 #[tokio::test]
 async fn orders_need_a_signed_in_user() {
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Members only", json!(5)).await;
     let client = TestClient::anonymous();
-    assert_eq!(
-        client.place_order(&TicketId::unknown()).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        client.get("/api/orders").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        client.get_order(&OrderId::unknown()).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    for (what, response) in [
+        ("place", client.place_order(&ticket.id).await),
+        ("list", client.get("/api/orders").await),
+        ("show", client.get_order(&OrderId::unknown()).await),
+        ("cancel", client.cancel_order(&OrderId::unknown()).await),
+    ] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            errors(response).await,
+            [("Not authorized".into(), None)],
+            "{what}"
+        );
+    }
+    assert_eq!(seller.ticket(&ticket.id).await, ticket.json, "not held");
 }
 
 #[tokio::test]
@@ -46,19 +50,18 @@ async fn requires_a_ticket_id() {
 async fn returns_an_error_if_the_ticket_does_not_exist() {
     let buyer = TestUser::signed_up().await;
     for ticket_id in [TicketId::unknown(), TicketId("not-a-uuid".into())] {
-        assert_eq!(
-            buyer.place_order(&ticket_id).await.status(),
-            StatusCode::NOT_FOUND,
-            "{ticket_id}"
-        );
+        let response = buyer.place_order(&ticket_id).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{ticket_id}");
+        assert_eq!(errors(response).await, [("Not found".into(), None)]);
     }
+    assert_eq!(buyer.orders().await, Vec::<Value>::new(), "no order");
 }
 
 #[tokio::test]
 async fn returns_an_error_if_the_ticket_is_already_reserved() {
     let ticket_id = ticket_for_sale().await;
     let first = TestUser::signed_up().await;
-    first.reserve(&ticket_id).await;
+    let held = first.reserve(&ticket_id).await;
     let second = TestUser::signed_up().await;
     let response = second.place_order(&ticket_id).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -66,6 +69,9 @@ async fn returns_an_error_if_the_ticket_is_already_reserved() {
         errors(response).await,
         [("Ticket is already reserved".into(), None)]
     );
+    assert_eq!(second.orders().await, Vec::<Value>::new(), "no order");
+    assert_eq!(second.ticket(&ticket_id).await["orderId"], held.id);
+    assert_eq!(first.order(&held.id).await, held.json, "the hold untouched");
 }
 
 #[tokio::test]
@@ -106,6 +112,8 @@ async fn sellers_cannot_buy_their_own_ticket() {
         errors(response).await,
         [("You cannot buy your own ticket".into(), None)]
     );
+    assert_eq!(seller.orders().await, Vec::<Value>::new(), "no order");
+    assert_eq!(seller.ticket(&ticket.id).await, ticket.json, "not held");
 }
 
 #[tokio::test]
@@ -145,28 +153,22 @@ async fn another_users_order_is_401_and_an_unknown_one_404() {
     let buyer = TestUser::signed_up().await;
     let order = buyer.reserve(&ticket_for_sale().await).await;
     let intruder = TestUser::signed_up().await;
-    assert_eq!(
-        intruder.get_order(&order.id).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        intruder.cancel_order(&order.id).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        buyer.order(&order.id).await["status"],
-        "created",
-        "untouched"
-    );
+    for response in [
+        intruder.get_order(&order.id).await,
+        intruder.cancel_order(&order.id).await,
+    ] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(errors(response).await, [("Not authorized".into(), None)]);
+    }
+    assert_eq!(buyer.order(&order.id).await, order.json, "untouched");
     for unknown in [OrderId::unknown(), OrderId("nope".into())] {
-        assert_eq!(
-            buyer.get_order(&unknown).await.status(),
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            buyer.cancel_order(&unknown).await.status(),
-            StatusCode::NOT_FOUND
-        );
+        for response in [
+            buyer.get_order(&unknown).await,
+            buyer.cancel_order(&unknown).await,
+        ] {
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{unknown}");
+            assert_eq!(errors(response).await, [("Not found".into(), None)]);
+        }
     }
 }
 
@@ -230,15 +232,20 @@ async fn the_same_idempotency_key_returns_the_same_order() {
             .json(&json!({ "ticketId": ticket_id.as_str() }))
             .send()
     };
-    let first: Value = send().await.unwrap().json().await.unwrap();
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
     let retry = send().await.unwrap();
     assert_eq!(retry.status(), StatusCode::CREATED);
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
-    assert_eq!(buyer.orders().await.len(), 1);
+    assert_eq!(buyer.orders().await, std::slice::from_ref(&first));
+    assert_eq!(buyer.ticket(&ticket_id).await["orderId"], first["id"]);
     // Without the key, the same buyer is told the ticket is taken.
+    let without_key = buyer.place_order(&ticket_id).await;
+    assert_eq!(without_key.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        buyer.place_order(&ticket_id).await.status(),
-        StatusCode::BAD_REQUEST
+        errors(without_key).await,
+        [("Ticket is already reserved".into(), None)]
     );
 }
 
@@ -266,14 +273,26 @@ async fn concurrent_retries_with_one_idempotency_key_make_one_order() {
 
 #[tokio::test]
 async fn bad_idempotency_keys_are_400() {
+    let ticket_id = ticket_for_sale().await;
     let buyer = TestUser::signed_up().await;
-    let response = buyer
-        .http
-        .post(buyer.url("/api/orders"))
-        .header("idempotency-key", "x".repeat(300))
-        .json(&json!({ "ticketId": uuid::Uuid::new_v4() }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    for key in ["x".repeat(300), "with space".into()] {
+        let response = buyer
+            .http
+            .post(buyer.url("/api/orders"))
+            .header("idempotency-key", &key)
+            .json(&json!({ "ticketId": ticket_id.as_str() }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{key}");
+        assert_eq!(
+            errors(response).await,
+            [(
+                "Idempotency-Key must be 1 to 255 printable ASCII characters".into(),
+                None
+            )]
+        );
+    }
+    assert_eq!(buyer.orders().await, Vec::<Value>::new(), "no order");
+    assert_eq!(buyer.ticket(&ticket_id).await["orderId"], Value::Null);
 }

@@ -2,8 +2,9 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
+use domain::stripe::sign_webhook;
 use e2e::purchase::Purchase;
-use e2e::{errors, eventually, OrderId, PaymentId, TestClient, TestUser};
+use e2e::{errors, eventually, now_ms, OrderId, PaymentId, TestClient, TestUser};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -11,11 +12,9 @@ use serde_json::{json, Value};
 async fn returns_a_404_when_purchasing_an_order_that_does_not_exist() {
     let client = TestUser::signed_up().await;
     for order in [OrderId::unknown(), OrderId("garbage".into())] {
-        assert_eq!(
-            client.pay(&order, "tok_visa").await.status(),
-            StatusCode::NOT_FOUND,
-            "{order}"
-        );
+        let response = client.pay(&order, "tok_visa").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{order}");
+        assert_eq!(errors(response).await, [("Not found".into(), None)]);
     }
 }
 
@@ -23,18 +22,15 @@ async fn returns_a_404_when_purchasing_an_order_that_does_not_exist() {
 async fn returns_a_401_when_purchasing_an_order_that_doesnt_belong_to_the_user() {
     let p = Purchase::new(json!(10)).await;
     let intruder = TestUser::signed_up().await;
-    assert_eq!(
-        intruder.pay(&p.order.id, "tok_visa").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        TestClient::anonymous()
-            .pay(&p.order.id, "tok_visa")
-            .await
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(p.order_now().await["status"], "created");
+    for response in [
+        intruder.pay(&p.order.id, "tok_visa").await,
+        TestClient::anonymous().pay(&p.order.id, "tok_visa").await,
+    ] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(errors(response).await, [("Not authorized".into(), None)]);
+    }
+    assert_eq!(p.order_now().await, p.order.json, "not paid");
+    assert_eq!(p.payments().await, Vec::<Value>::new(), "no charge");
 }
 
 #[tokio::test]
@@ -44,12 +40,15 @@ async fn returns_a_400_when_purchasing_a_cancelled_order() {
         p.buyer.cancel_order(&p.order.id).await.status(),
         StatusCode::NO_CONTENT
     );
+    let cancelled = p.order_now().await;
     let response = p.pay("tok_visa").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         errors(response).await,
         [("Cannot pay for a cancelled order".into(), None)]
     );
+    assert_eq!(p.order_now().await, cancelled, "still cancelled");
+    assert_eq!(p.payments().await, Vec::<Value>::new(), "no charge");
 }
 
 #[tokio::test]
@@ -57,8 +56,13 @@ async fn requires_an_order_id_and_a_token() {
     let client = TestUser::signed_up().await;
     let response = client.post_json("/api/payments", json!({})).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let fields: Vec<_> = errors(response).await.into_iter().map(|(_, f)| f).collect();
-    assert_eq!(fields, [Some("orderId".into()), Some("token".into())]);
+    assert_eq!(
+        errors(response).await,
+        [
+            ("OrderId must be provided".into(), Some("orderId".into())),
+            ("A card token must be provided".into(), Some("token".into()))
+        ]
+    );
 }
 
 #[tokio::test]
@@ -145,7 +149,11 @@ async fn a_declined_card_is_402_and_the_order_stays_payable() {
     );
     assert_eq!(p.order_now().await["status"], "created");
     assert_eq!(p.payments().await, Vec::<Value>::new());
-    assert_eq!(p.pay("tok_visa").await.status(), StatusCode::CREATED);
+    let paid = p.pay("tok_visa").await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    let payment: Value = paid.json().await.unwrap();
+    assert_eq!(p.order_now().await["paymentId"], payment["id"]);
+    assert_eq!(p.payments().await, [payment]);
 }
 
 #[tokio::test]
@@ -159,13 +167,99 @@ async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
 }
 
 #[tokio::test]
-async fn the_webhook_is_not_open_without_its_secret() {
-    // The local-provider stack has no STRIPE_WEBHOOK_SECRET: every delivery is refused.
-    let response = TestClient::anonymous()
-        .post_json(
-            "/api/payments/webhook",
-            json!({"id": "evt_1", "type": "payment_intent.succeeded"}),
-        )
+async fn repeating_a_finished_payment_with_its_idempotency_key_returns_it_and_charges_once() {
+    let p = Purchase::new(json!(15)).await;
+    let first = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-1")
         .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let payment: Value = first.json().await.unwrap();
+    assert_eq!(
+        p.order_now().await["status"],
+        "complete",
+        "the first finished"
+    );
+
+    // The same checkout retried (a lost response, a reload): the same payment.
+    let retry = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-1")
+        .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.json::<Value>().await.unwrap(), payment);
+    assert_eq!(
+        p.payments().await,
+        std::slice::from_ref(&payment),
+        "one charge"
+    );
+
+    // Another checkout of the same order is not a retry: refused, nothing charged.
+    let other = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "checkout-2")
+        .await;
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(other).await,
+        [("This order has already been paid".into(), None)]
+    );
+    assert_eq!(p.order_now().await["paymentId"], payment["id"]);
+    assert_eq!(p.payments().await, [payment], "still one charge");
+}
+
+/// A `payment_intent.succeeded` event for the purchase's order, as Stripe sends it.
+fn succeeded_event(p: &Purchase) -> String {
+    json!({
+        "id": format!("evt_{}", uuid::Uuid::new_v4().simple()),
+        "type": "payment_intent.succeeded",
+        "data": { "object": {
+            "id": format!("pi_{}", uuid::Uuid::new_v4().simple()),
+            "amount": 1000,
+            "currency": "usd",
+            "metadata": {
+                "order_id": p.order.id.as_str(),
+                "ticket_id": p.ticket_id.as_str(),
+                "user_id": p.buyer.id.as_str(),
+            },
+        }},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_webhook_is_not_open_without_its_secret() {
+    // The local-provider stack has no STRIPE_WEBHOOK_SECRET: every delivery
+    // is refused, unsigned or signed with an empty secret (what a missing
+    // secret read as "" would accept), and completes nothing.
+    let p = Purchase::new(json!(10)).await;
+    let payload = succeeded_event(&p);
+    let empty_secret_signature = sign_webhook(&payload, "", now_ms() / 1000);
+    let client = TestClient::anonymous();
+    for signature in [Some(empty_secret_signature), None] {
+        let mut request = client
+            .http
+            .post(client.url("/api/payments/webhook"))
+            .header("content-type", "application/json")
+            .body(payload.clone());
+        if let Some(signature) = &signature {
+            request = request.header("stripe-signature", signature);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{signature:?}");
+        assert_eq!(
+            errors(response).await,
+            [(
+                "Webhooks are not configured (STRIPE_WEBHOOK_SECRET)".into(),
+                None
+            )]
+        );
+    }
+    assert_eq!(p.order_now().await, p.order.json, "not completed");
+    assert_eq!(
+        p.payments().await,
+        Vec::<Value>::new(),
+        "no payment recorded"
+    );
+    assert_eq!(p.ticket_now().await["sold"], false);
 }
