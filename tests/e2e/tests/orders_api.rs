@@ -116,8 +116,11 @@ async fn sellers_cannot_buy_their_own_ticket() {
     assert_eq!(seller.ticket(&ticket.id).await, ticket.json, "not held");
 }
 
+/// The synchronous write that makes a new order visible at once; the
+/// `order:created` event path on its own is tested in events.rs
+/// (`an_order_created_event_alone_puts_the_order_in_the_buyers_list`).
 #[tokio::test]
-async fn publishes_order_created_into_the_buyers_list() {
+async fn a_new_order_is_in_the_buyers_list_at_once() {
     let ticket_id = ticket_for_sale().await;
     let buyer = TestUser::signed_up().await;
     let order = buyer.reserve(&ticket_id).await;
