@@ -10,6 +10,8 @@ started=$(date +%s)
 # E2E_ONLY=1 (used by scripts/mutants-e2e.sh): only the black-box tests.
 if [ -z "${E2E_ONLY:-}" ]; then
   scripts/setup.sh --browser
+  log "deploy configs (scripts/check-configs.py)"
+  scripts/check-configs.py
   log "cargo fmt --check"
   cargo fmt --all --check
   log "cargo clippy -D warnings"
