@@ -60,8 +60,8 @@ declare -A tests_on
 for file in tests/e2e/tests/*.rs; do
   stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
   case $stack in
-    api|stripe|expiry|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
-    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|restart'"; exit 1 ;;
+    api|stripe|expiry|unconfigured|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|unconfigured|restart'"; exit 1 ;;
   esac
 done
 
@@ -93,6 +93,11 @@ with_stripe_stub() {
 # Subshells, so each stack's settings stay its own; each stops its stack.
 ( trap stop_stack EXIT; with_stripe_stub; export TEST_HOOKS=1; run_stack stripe )
 ( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; run_stack expiry )
+
+# unconfigured: what a deploy gets with the committed settings
+# (PAYMENT_PROVIDER=stripe) but no STRIPE_SECRET_KEY secret. The empty value
+# blanks a key the root .dev.vars may hold.
+( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=; run_stack unconfigured )
 
 # restart: alarms are persisted, so an order whose deadline passes while the
 # server is down expires when it comes back. Two phases around a restart on
