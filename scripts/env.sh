@@ -27,11 +27,14 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # `wrangler pages dev` for the whole product: the Pages config (root wrangler.toml)
 # first, then every service worker's config. `--binding` reaches the Pages worker
 # only: it tells the pay form which provider the payments worker runs, so that
-# it offers test cards with the local one only.
+# it offers test cards with the local one only, and passes on a
+# STRIPE_PUBLISHABLE_KEY from the environment (Stripe Elements; the root
+# .dev.vars, which the Pages worker reads itself, may hold one too).
 pages_dev_args() {
   local args=(pages dev -c wrangler.toml)
   for w in "${WORKERS[@]}"; do args+=(-c "workers/$w/wrangler.toml"); done
   args+=(--binding "PAYMENT_PROVIDER=$(local_payment_provider)")
+  [ -z "${STRIPE_PUBLISHABLE_KEY:-}" ] || args+=(--binding "STRIPE_PUBLISHABLE_KEY=$STRIPE_PUBLISHABLE_KEY")
   printf '%s\n' "${args[@]}"
 }
 

@@ -86,9 +86,12 @@ TEST_HOOKS=1 run_stack api
 # with the default window, expiry and the expiry/payment race with the short one.
 stub_port=$(free_ports 1)
 export AVOID_PORTS=$stub_port TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+# The pages get a publishable key, so they render Stripe Elements under the
+# content policy that lets Stripe.js in (no browser runs there: it is offline).
 with_stripe_stub() {
   export PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
-    STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET"
+    STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
+    STRIPE_PUBLISHABLE_KEY=pk_test_stub
 }
 # Subshells, so each stack's settings stay its own; each stops its stack.
 ( trap stop_stack EXIT; with_stripe_stub; export TEST_HOOKS=1; run_stack stripe )

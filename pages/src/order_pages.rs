@@ -2,6 +2,7 @@
 //! paying and cancelling, backed by the orders and payments services.
 
 use crate::forms::{query, read_form, value, FormErrors};
+use crate::hardening::STRIPE_PUBLISHABLE_KEY;
 use crate::services::{cursor_query, next_page_link, PageContext, Service};
 use crate::ticket_pages::SIGN_IN;
 use crate::views;
@@ -15,8 +16,6 @@ use serde_json::json;
 use worker::{Method, Request};
 
 const PAGE_SIZE: u32 = 20;
-/// The Pages var that turns on the Stripe Elements mount point of the pay form.
-const STRIPE_PUBLISHABLE_KEY: &str = "STRIPE_PUBLISHABLE_KEY";
 /// The Pages var naming the payments worker's provider; the pay form offers
 /// test cards only when it is `local` (set by the local runs, see scripts/env.sh).
 const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
