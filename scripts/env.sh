@@ -25,10 +25,16 @@ STATE_DIR=${STATE_DIR:-$ROOT/.state}
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # `wrangler pages dev` for the whole product: the Pages config (root wrangler.toml)
-# first, then every service worker's config.
+# first, then every service worker's config. `--binding` reaches the Pages worker
+# only: it tells the pay form which provider the payments worker runs, so that
+# it offers test cards with the local one only, and passes on a
+# STRIPE_PUBLISHABLE_KEY from the environment (Stripe Elements; the root
+# .dev.vars, which the Pages worker reads itself, may hold one too).
 pages_dev_args() {
   local args=(pages dev -c wrangler.toml)
   for w in "${WORKERS[@]}"; do args+=(-c "workers/$w/wrangler.toml"); done
+  args+=(--binding "PAYMENT_PROVIDER=$(local_payment_provider)")
+  [ -z "${STRIPE_PUBLISHABLE_KEY:-}" ] || args+=(--binding "STRIPE_PUBLISHABLE_KEY=$STRIPE_PUBLISHABLE_KEY")
   printf '%s\n' "${args[@]}"
 }
 
@@ -42,20 +48,33 @@ migrate_local() {
   done
 }
 
+# The payment provider of a local run: PAYMENT_PROVIDER from the environment,
+# else from the root .dev.vars, else `local` (offline; test cards approve). The
+# committed config says `stripe`: `local` exists only in local runs.
+local_payment_provider() {
+  local from_file
+  from_file=$( (sed -n 's/^PAYMENT_PROVIDER=//p' "$ROOT/.dev.vars" 2>/dev/null || true) | tail -1 | tr -d "\"' ")
+  echo "${PAYMENT_PROVIDER:-${from_file:-local}}"
+}
+
 # wrangler reads each worker's secrets from a .dev.vars beside its config:
 # write them from the root .dev.vars, plus the settings a run may override
-# (EXPIRATION_WINDOW_SECONDS=3 make dev).
+# (EXPIRATION_WINDOW_SECONDS=3 make dev). Later lines win.
 write_worker_dev_vars() {
-  local w name
+  local w name provider
+  provider=$(local_payment_provider)
   for w in "${WORKERS[@]}"; do
     local file="$ROOT/workers/$w/.dev.vars"
     rm -f "$file"
     { cat "$ROOT/.dev.vars"; echo
       [ -z "${EXPIRATION_WINDOW_SECONDS:-}" ] || echo "EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS"
       [ -z "${TEST_HOOKS:-}" ] || echo "TEST_HOOKS=$TEST_HOOKS"
-      # Payment provider overrides (the Stripe adapter's tests point it at a stub).
-      for name in PAYMENT_PROVIDER STRIPE_API_BASE STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET; do
-        [ -z "${!name:-}" ] || echo "$name=${!name}"
+      echo "PAYMENT_PROVIDER=$provider"
+      # Stripe overrides (the Stripe adapter's tests point it at a stub). Set
+      # but empty is written too: it blanks a key the root .dev.vars has
+      # (the `unconfigured` test stack runs with no secret key).
+      for name in STRIPE_API_BASE STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET; do
+        [ -z "${!name+set}" ] || echo "$name=${!name}"
       done
     } >"$file"
   done

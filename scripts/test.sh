@@ -10,6 +10,8 @@ started=$(date +%s)
 # E2E_ONLY=1 (used by scripts/mutants-e2e.sh): only the black-box tests.
 if [ -z "${E2E_ONLY:-}" ]; then
   scripts/setup.sh --browser
+  log "deploy configs (scripts/check-configs.py)"
+  scripts/check-configs.py
   log "cargo fmt --check"
   cargo fmt --all --check
   log "cargo clippy -D warnings"
@@ -58,8 +60,8 @@ declare -A tests_on
 for file in tests/e2e/tests/*.rs; do
   stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
   case $stack in
-    api|stripe|expiry|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
-    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|restart'"; exit 1 ;;
+    api|stripe|expiry|unconfigured|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|unconfigured|restart'"; exit 1 ;;
   esac
 done
 
@@ -84,13 +86,21 @@ TEST_HOOKS=1 run_stack api
 # with the default window, expiry and the expiry/payment race with the short one.
 stub_port=$(free_ports 1)
 export AVOID_PORTS=$stub_port TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+# The pages get a publishable key, so they render Stripe Elements under the
+# content policy that lets Stripe.js in (no browser runs there: it is offline).
 with_stripe_stub() {
   export PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
-    STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET"
+    STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
+    STRIPE_PUBLISHABLE_KEY=pk_test_stub
 }
 # Subshells, so each stack's settings stay its own; each stops its stack.
 ( trap stop_stack EXIT; with_stripe_stub; export TEST_HOOKS=1; run_stack stripe )
 ( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; run_stack expiry )
+
+# unconfigured: what a deploy gets with the committed settings
+# (PAYMENT_PROVIDER=stripe) but no STRIPE_SECRET_KEY secret. The empty value
+# blanks a key the root .dev.vars may hold.
+( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=; run_stack unconfigured )
 
 # restart: alarms are persisted, so an order whose deadline passes while the
 # server is down expires when it comes back. Two phases around a restart on

@@ -3,34 +3,38 @@
 
 mod auth_pages;
 mod forms;
+mod hardening;
 mod order_pages;
 mod services;
 mod ticket_pages;
 mod views;
 
 use edge::reply;
+use hardening::PagePolicy;
 use worker::{event, Context, Env, Method, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let path = req.path();
     if path.starts_with("/static/") || path == "/favicon.ico" || path == "/robots.txt" {
-        return env.assets("ASSETS")?.fetch_request(req).await;
+        return hardening::static_file(env.assets("ASSETS")?.fetch_request(req).await?);
     }
     let request_id = reply::request_id(&req);
     if path.starts_with("/api/") {
         return services::forward(req, &env, &request_id).await;
     }
-    let result = route(req, &env, &request_id).await;
-    match result {
+    let policy = PagePolicy::for_request(&req, &env);
+    let response = match route(req, &env, &request_id).await {
         Ok(response) => {
             response
                 .headers()
                 .set(reply::REQUEST_ID_HEADER, &request_id)?;
-            Ok(response)
+            response
         }
-        Err(err) => views::error_page(&err, &request_id),
-    }
+        Err(err) => views::error_page(&err, &request_id)?,
+    };
+    policy.apply(&response)?;
+    Ok(response)
 }
 
 async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult {

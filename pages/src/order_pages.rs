@@ -2,10 +2,11 @@
 //! paying and cancelling, backed by the orders and payments services.
 
 use crate::forms::{query, read_form, value, FormErrors};
+use crate::hardening::STRIPE_PUBLISHABLE_KEY;
 use crate::services::{cursor_query, next_page_link, PageContext, Service};
 use crate::ticket_pages::SIGN_IN;
 use crate::views;
-use crate::views::orders::{PaymentForm, DEFAULT_TOKEN};
+use crate::views::orders::PaymentForm;
 use domain::idempotency::IdempotencyKey;
 use domain::ids::OrderId;
 use domain::orders::{OrderStatus, OrderView};
@@ -15,8 +16,9 @@ use serde_json::json;
 use worker::{Method, Request};
 
 const PAGE_SIZE: u32 = 20;
-/// The Pages var that turns on the Stripe Elements mount point of the pay form.
-const STRIPE_PUBLISHABLE_KEY: &str = "STRIPE_PUBLISHABLE_KEY";
+/// The Pages var naming the payments worker's provider; the pay form offers
+/// test cards only when it is `local` (set by the local runs, see scripts/env.sh).
+const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
 
 pub async fn list(req: &Request, ctx: &PageContext) -> ApiResult {
     if ctx.user.is_none() {
@@ -45,7 +47,7 @@ pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {
         return views::redirect(SIGN_IN);
     }
     let order = load(ctx, &id).await?;
-    order_page(ctx, &order, 200, &[], DEFAULT_TOKEN, &FormErrors::default())
+    order_page(ctx, &order, 200, &[], None, &FormErrors::default())
 }
 
 /// Pays for the order with the card token typed, then shows it (with its
@@ -71,12 +73,13 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
         .await?;
     match reply.status {
         200 | 201 => views::redirect(&format!("/orders/{id}")),
-        // Refused (400), declined (402) or the provider is down (502): the
-        // order is shown as it now is, with the reason and the token kept.
-        400 | 402 | 502 => {
+        // Refused (400), declined (402), the provider is down (502) or not
+        // configured (503): the order is shown as it now is, with the reason
+        // and the token kept.
+        400 | 402 | 502 | 503 => {
             let errors = FormErrors::from_api(&reply.body);
             let order = load(ctx, &id).await?;
-            order_page(ctx, &order, reply.status, &[], token, &errors)
+            order_page(ctx, &order, reply.status, &[], Some(token), &errors)
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Payments)),
@@ -97,7 +100,7 @@ pub async fn cancel(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiRe
             let errors = FormErrors::from_api(&reply.body).all();
             let order = load(ctx, &id).await?;
             let no_errors = FormErrors::default();
-            order_page(ctx, &order, 400, &errors, DEFAULT_TOKEN, &no_errors)
+            order_page(ctx, &order, 400, &errors, None, &no_errors)
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Orders)),
@@ -110,7 +113,7 @@ fn order_page(
     order: &OrderView,
     status: u16,
     cancel_errors: &[String],
-    token: &str,
+    token: Option<&str>,
     payment_errors: &FormErrors,
 ) -> ApiResult {
     // Each rendering is a new attempt: after a decline, the next submission
@@ -123,6 +126,7 @@ fn order_page(
     let publishable_key = ctx.var(STRIPE_PUBLISHABLE_KEY);
     let payment = PaymentForm {
         token,
+        test_cards: ctx.var(PAYMENT_PROVIDER).as_deref() == Some("local"),
         attempt: &attempt,
         errors: payment_errors,
         publishable_key: publishable_key.as_deref(),

@@ -12,15 +12,11 @@ use edge::ApiResult;
 use maud::{html, Markup, DOCTYPE};
 use worker::Response;
 
+/// A page; `hardening` adds its headers (no caching, the content policy).
 pub fn html(status: u16, page: Markup) -> ApiResult {
-    let response = Response::from_html(page.into_string())
+    Ok(Response::from_html(page.into_string())
         .or_internal()?
-        .with_status(status);
-    response
-        .headers()
-        .set("cache-control", "no-store")
-        .or_internal()?;
-    Ok(response)
+        .with_status(status))
 }
 
 /// 303 so the browser follows with a GET (post/redirect/get).

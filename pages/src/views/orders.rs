@@ -48,13 +48,17 @@ pub fn list_page(ctx: &PageContext, orders: &[OrderView], next_page: Option<&str
     )
 }
 
-/// The card token the pay form starts with: the local provider's card that succeeds.
-pub const DEFAULT_TOKEN: &str = "tok_visa";
+/// The card token the pay form starts with when the local provider is on:
+/// its card that succeeds.
+pub const TEST_TOKEN: &str = "tok_visa";
 
 /// The pay form of an order that waits for payment.
 pub struct PaymentForm<'a> {
-    /// The card token, as typed.
-    pub token: &'a str,
+    /// The card token, as typed; `None` for a fresh form.
+    pub token: Option<&'a str>,
+    /// The local provider is on: offer its test cards and start with one.
+    /// Never with Stripe, where a test card only confuses a real buyer.
+    pub test_cards: bool,
     /// A fresh random id for this rendering of the form: submitting the same
     /// form twice is one payment (it becomes the `Idempotency-Key`).
     pub attempt: &'a str,
@@ -65,6 +69,16 @@ pub struct PaymentForm<'a> {
 }
 
 impl PaymentForm<'_> {
+    /// What the token field shows: what was typed, else a test card when
+    /// they are on, else nothing.
+    fn token_value(&self) -> &str {
+        match self.token {
+            Some(typed) => typed,
+            None if self.test_cards => TEST_TOKEN,
+            None => "",
+        }
+    }
+
     /// Messages for above the form: all but those shown next to the token field.
     fn general_messages(&self) -> Vec<String> {
         let near_field = self.errors.for_field("token");
@@ -175,10 +189,12 @@ fn detail_card(
 fn pay_form(order: &OrderView, payment: &PaymentForm, errors_above: Markup) -> Markup {
     let token_errors = payment.errors.for_field("token");
     let invalid = !token_errors.is_empty();
-    let described_by = if invalid {
-        "token-help token-error"
-    } else {
-        "token-help"
+    // The ids of what describes the field: the test cards' hint, the error.
+    let described_by = match (payment.test_cards, invalid) {
+        (true, true) => Some("token-help token-error"),
+        (true, false) => Some("token-help"),
+        (false, true) => Some("token-error"),
+        (false, false) => None,
     };
     html! {
         section.pay aria-label="Payment" {
@@ -195,13 +211,15 @@ fn pay_form(order: &OrderView, payment: &PaymentForm, errors_above: Markup) -> M
                 }
                 div.field.invalid[invalid] {
                     label for="token" { "Card token" }
-                    input #token name="token" type="text" value=(payment.token)
+                    input #token name="token" type="text" value=(payment.token_value())
                         autocomplete="off" spellcheck="false" autocapitalize="off"
                         aria-invalid=[invalid.then_some("true")]
-                        aria-describedby=(described_by);
-                    p.hint #token-help {
-                        "Test cards: " code { "tok_visa" } " succeeds, "
-                        code { "tok_chargeDeclined" } " is declined."
+                        aria-describedby=[described_by];
+                    @if payment.test_cards {
+                        p.hint #token-help {
+                            "Test cards: " code { (TEST_TOKEN) } " succeeds, "
+                            code { "tok_chargeDeclined" } " is declined."
+                        }
                     }
                     @if invalid {
                         p.field-error #token-error { (token_errors.join("; ")) }
@@ -261,9 +279,15 @@ mod tests {
         }
     }
 
-    fn form<'a>(errors: &'a FormErrors, token: &'a str, key: Option<&'a str>) -> PaymentForm<'a> {
+    /// The form as the local provider has it (test cards on).
+    fn form<'a>(
+        errors: &'a FormErrors,
+        token: Option<&'a str>,
+        key: Option<&'a str>,
+    ) -> PaymentForm<'a> {
         PaymentForm {
             token,
+            test_cards: true,
             attempt: "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11",
             errors,
             publishable_key: key,
@@ -278,7 +302,7 @@ mod tests {
     fn a_created_order_has_a_pay_form_with_a_test_token() {
         let errors = FormErrors::default();
         let order = order(OrderStatus::Created, None);
-        let html = card(&order, Some(90), &form(&errors, DEFAULT_TOKEN, None));
+        let html = card(&order, Some(90), &form(&errors, None, None));
         assert!(html.contains(r#"action="/orders/o1/pay""#), "{html}");
         assert!(html.contains(r#"<input id="token" name="token" type="text" value="tok_visa""#));
         assert!(html.contains(
@@ -294,14 +318,33 @@ mod tests {
     }
 
     #[test]
+    fn without_the_local_provider_no_test_card_is_offered() {
+        let errors = FormErrors::default();
+        let order = order(OrderStatus::Created, None);
+        let stripe = PaymentForm {
+            test_cards: false,
+            ..form(&errors, None, Some("pk_live_1"))
+        };
+        let html = card(&order, Some(90), &stripe);
+        assert!(
+            html.contains(r#"<input id="token" name="token" type="text" value="""#),
+            "{html}"
+        );
+        for absent in ["tok_visa", "tok_chargeDeclined", "Test cards", "token-help"] {
+            assert!(!html.contains(absent), "{absent} in {html}");
+        }
+        let typed = PaymentForm {
+            test_cards: false,
+            ..form(&errors, Some("pm_123"), None)
+        };
+        assert!(card(&order, Some(90), &typed).contains(r#"value="pm_123""#));
+    }
+
+    #[test]
     fn a_publishable_key_adds_the_stripe_elements_mount_point() {
         let errors = FormErrors::default();
         let order = order(OrderStatus::Created, None);
-        let html = card(
-            &order,
-            Some(90),
-            &form(&errors, DEFAULT_TOKEN, Some("pk_test_1")),
-        );
+        let html = card(&order, Some(90), &form(&errors, None, Some("pk_test_1")));
         assert!(html.contains(r#"<div id="card-element" data-publishable-key="pk_test_1"></div>"#));
         assert!(
             html.contains(r#"<script src="https://js.stripe.com/v3/">"#),
@@ -315,7 +358,11 @@ mod tests {
         let errors =
             FormErrors::from_api(&json!({"errors": [{"message": "Your card was declined."}]}));
         let order = order(OrderStatus::Created, None);
-        let html = card(&order, Some(90), &form(&errors, "tok_chargeDeclined", None));
+        let html = card(
+            &order,
+            Some(90),
+            &form(&errors, Some("tok_chargeDeclined"), None),
+        );
         let banner = html
             .find(r#"<p class="error-banner" role="alert" data-testid="payment-error">Your card was declined.</p>"#)
             .expect(&html);
@@ -329,7 +376,7 @@ mod tests {
             &json!({"errors": [{"field": "token", "message": "A card token must be provided"}]}),
         );
         let order = order(OrderStatus::Created, None);
-        let html = card(&order, Some(90), &form(&errors, "", None));
+        let html = card(&order, Some(90), &form(&errors, Some(""), None));
         assert!(html.contains(
             r#"<p class="field-error" id="token-error">A card token must be provided</p>"#
         ));
@@ -342,7 +389,7 @@ mod tests {
         let errors = FormErrors::default();
         let mut order = order(OrderStatus::Complete, None);
         order.payment_id = Some("pay_123".into());
-        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        let html = card(&order, None, &form(&errors, None, None));
         assert!(
             html.contains(r#"data-testid="receipt">Paid $5.00 — payment pay_123</p>"#),
             "{html}"
@@ -357,7 +404,7 @@ mod tests {
     fn a_payment_in_flight_reloads_every_two_seconds() {
         let errors = FormErrors::default();
         let order = order(OrderStatus::AwaitingPayment, None);
-        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        let html = card(&order, None, &form(&errors, None, None));
         assert!(html.contains(r#"data-testid="payment-pending">Payment in progress</p>"#));
         assert!(!html.contains("/pay") && !html.contains("cancel-order"));
         let head = detail_head(&order, None).into_string();
@@ -370,7 +417,7 @@ mod tests {
             &json!({"errors": [{"message": "Cannot pay for an expired order"}]}),
         );
         let order = order(OrderStatus::Cancelled, Some(CancelReason::Expired));
-        let html = card(&order, None, &form(&errors, DEFAULT_TOKEN, None));
+        let html = card(&order, None, &form(&errors, None, None));
         assert!(html.contains(r#"data-testid="payment-error">Cannot pay for an expired order</p>"#));
         assert!(!html.contains("/pay"));
     }

@@ -49,6 +49,9 @@ pub enum ApiError {
     Internal(String),
     /// 502: an upstream (the payment provider) failed; safe to retry.
     BadGateway(String),
+    /// 503: this service is not set up to do what was asked (payments with no
+    /// provider configured); nothing was changed.
+    ServiceUnavailable(String),
 }
 
 #[derive(Serialize)]
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal(_) => 500,
             ApiError::BadGateway(_) => 502,
+            ApiError::ServiceUnavailable(_) => 503,
         }
     }
 
@@ -91,7 +95,8 @@ impl ApiError {
             ApiError::Validation(errors) => errors.clone(),
             ApiError::BadRequest(message)
             | ApiError::PaymentRequired(message)
-            | ApiError::BadGateway(message) => general(message.clone()),
+            | ApiError::BadGateway(message)
+            | ApiError::ServiceUnavailable(message) => general(message.clone()),
             ApiError::NotAuthorized => general("Not authorized".into()),
             ApiError::Forbidden(why) => general((*why).into()),
             ApiError::NotFound => general("Not found".into()),
@@ -167,6 +172,7 @@ mod tests {
             (ApiError::NotAuthorized, 401),
             (ApiError::PaymentRequired("declined".into()), 402),
             (ApiError::BadGateway("down".into()), 502),
+            (ApiError::ServiceUnavailable("not set up".into()), 503),
             (ApiError::Forbidden("x"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed, 405),

@@ -75,6 +75,58 @@ pub enum ChargeOutcome {
     Declined { message: String },
 }
 
+/// Which provider the `PAYMENT_PROVIDER` setting selects. Nothing is
+/// assumed: an unset or unknown setting, or Stripe without its secret key,
+/// means payments are not configured, never the local provider (which approves
+/// test cards with no money moving).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderChoice {
+    /// The offline provider: local development and tests only.
+    Local,
+    Stripe {
+        secret_key: String,
+    },
+}
+
+/// Why payments cannot be taken: the message for the log (the client only
+/// learns that payments are not configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotConfigured(pub String);
+
+/// What every payment request answers while `NotConfigured`.
+pub const NOT_CONFIGURED: &str = "Payments are not configured";
+
+impl ProviderChoice {
+    /// From the settings `PAYMENT_PROVIDER` and `STRIPE_SECRET_KEY` (blank
+    /// counts as unset, as for every setting).
+    pub fn from_settings(
+        provider: Option<&str>,
+        stripe_secret_key: Option<&str>,
+    ) -> Result<Self, NotConfigured> {
+        match provider {
+            Some("local") => Ok(ProviderChoice::Local),
+            Some("stripe") => match stripe_secret_key {
+                Some(key) => Ok(ProviderChoice::Stripe {
+                    secret_key: key.to_string(),
+                }),
+                None => Err(NotConfigured(
+                    "PAYMENT_PROVIDER is stripe but the STRIPE_SECRET_KEY secret is not set".into(),
+                )),
+            },
+            Some(other) => Err(NotConfigured(format!(
+                "PAYMENT_PROVIDER {other:?} is neither stripe nor local"
+            ))),
+            None => Err(NotConfigured("PAYMENT_PROVIDER is not set".into())),
+        }
+    }
+}
+
+impl From<NotConfigured> for ApiError {
+    fn from(_: NotConfigured) -> Self {
+        ApiError::ServiceUnavailable(NOT_CONFIGURED.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +182,33 @@ mod tests {
             );
         }
         assert_eq!(parse_order_query(Some("nope")), Err(ApiError::NotFound));
+    }
+
+    #[test]
+    fn only_an_explicit_provider_with_its_secret_takes_payments() {
+        let choose = ProviderChoice::from_settings;
+        assert_eq!(choose(Some("local"), None), Ok(ProviderChoice::Local));
+        assert_eq!(
+            choose(Some("stripe"), Some("sk_test_1")),
+            Ok(ProviderChoice::Stripe {
+                secret_key: "sk_test_1".into()
+            })
+        );
+        for (provider, key) in [
+            (Some("stripe"), None),
+            (None, None),
+            (None, Some("sk_test_1")),
+            (Some("Stripe"), Some("sk_test_1")),
+            (Some("paypal"), Some("sk_test_1")),
+        ] {
+            let refused = choose(provider, key).expect_err(&format!("{provider:?} {key:?}"));
+            assert!(!refused.0.is_empty());
+            let err = ApiError::from(refused);
+            assert_eq!(err.status(), 503);
+            assert_eq!(
+                err.body(),
+                r#"{"errors":[{"message":"Payments are not configured"}]}"#
+            );
+        }
     }
 }

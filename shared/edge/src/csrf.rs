@@ -1,7 +1,14 @@
-//! CSRF guard: a state-changing request that carries cookies must come from
-//! our own origin. SameSite=Lax already keeps the session cookie off most
-//! cross-site requests; this check also covers same-site subdomains and older
-//! browsers. API clients that send no cookie (Bearer tokens) are not affected.
+//! CSRF guard: a state-changing request sent by a browser on behalf of
+//! another site is refused, whether or not it carries cookies. Checking only
+//! requests with cookies would let another site sign a visitor in to the
+//! attacker's account (login CSRF: the victim then lists tickets or types card
+//! details into it) or sign them out.
+//!
+//! Browsers name who sends a request: `Origin` on every POST, PUT, PATCH and
+//! DELETE (`null` from sandboxed frames, `data:` URLs and the like), and
+//! `Sec-Fetch-Site`. A request with neither comes from something that is not a
+//! browser acting for a visitor (curl, a server with a Bearer token): it
+//! passes, as there is no victim whose cookies or session it could ride.
 
 use domain::ApiError;
 use worker::{Method, Request};
@@ -9,14 +16,17 @@ use worker::{Method, Request};
 pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     let headers = req.headers();
     let header = |name| headers.get(name).ok().flatten();
+    // The service workers see the site's own URL: the Pages worker forwards
+    // /api/* with the browser's URL and headers, and calls the services for
+    // its forms with the site's origin.
     let own_origin = req
         .url()
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default();
     if is_cross_site_write(
         &req.method(),
-        header("cookie").as_deref(),
         header("origin").as_deref(),
+        header("sec-fetch-site").as_deref(),
         &own_origin,
     ) {
         return Err(ApiError::Forbidden("Cross-site request refused"));
@@ -24,22 +34,22 @@ pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The decision, from the request's method, `Cookie` and `Origin` headers.
+/// The decision, from the request's method and its `Origin` and
+/// `Sec-Fetch-Site` headers: an unsafe method with a foreign or `null`
+/// origin, or from a cross-site context.
 pub fn is_cross_site_write(
     method: &Method,
-    cookie: Option<&str>,
     origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
     own_origin: &str,
 ) -> bool {
     let safe = matches!(method, Method::Get | Method::Head | Method::Options);
-    let has_cookie = cookie.is_some_and(|c| !c.trim().is_empty());
-    match origin {
-        _ if safe || !has_cookie => false,
-        // Browsers send Origin on every cross-site POST; its absence means a
-        // same-origin navigation from an old browser or a non-browser client.
-        None => false,
-        Some(origin) => !origin.eq_ignore_ascii_case(own_origin),
-    }
+    // "null" is never our origin, so it is refused like any other.
+    let foreign_origin =
+        origin.is_some_and(|origin| !origin.trim().eq_ignore_ascii_case(own_origin));
+    let cross_site =
+        sec_fetch_site.is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site"));
+    !safe && (foreign_origin || cross_site)
 }
 
 #[cfg(test)]
@@ -47,54 +57,82 @@ mod tests {
     use super::*;
 
     const OWN: &str = "http://127.0.0.1:8788";
-    const COOKIE: Option<&str> = Some("session=abc");
+    const UNSAFE: [Method; 4] = [Method::Post, Method::Put, Method::Patch, Method::Delete];
 
     #[test]
-    fn refuses_a_foreign_origin_with_cookies() {
-        assert!(is_cross_site_write(
-            &Method::Post,
-            COOKIE,
-            Some("https://evil.example"),
-            OWN
-        ));
-        assert!(is_cross_site_write(
-            &Method::Delete,
-            COOKIE,
-            Some("null"),
-            OWN
-        ));
+    fn refuses_a_foreign_or_null_origin_on_every_unsafe_method() {
+        for method in &UNSAFE {
+            for origin in [
+                "https://evil.example",
+                "null",
+                "http://127.0.0.1:9999",
+                "https://127.0.0.1:8788",
+                "",
+            ] {
+                assert!(
+                    is_cross_site_write(method, Some(origin), None, OWN),
+                    "{method:?} from {origin:?}"
+                );
+            }
+        }
     }
 
     #[test]
-    fn allows_our_origin_safe_methods_and_cookieless_clients() {
-        assert!(!is_cross_site_write(&Method::Post, COOKIE, Some(OWN), OWN));
-        assert!(!is_cross_site_write(
-            &Method::Get,
-            COOKIE,
-            Some("https://evil.example"),
-            OWN
-        ));
-        assert!(!is_cross_site_write(
+    fn refuses_a_cross_site_fetch_whatever_the_origin_says() {
+        for method in &UNSAFE {
+            for origin in [None, Some(OWN)] {
+                assert!(is_cross_site_write(method, origin, Some("cross-site"), OWN));
+            }
+        }
+        assert!(is_cross_site_write(
             &Method::Post,
             None,
-            Some("https://evil.example"),
+            Some("Cross-Site"),
             OWN
         ));
-        assert!(!is_cross_site_write(&Method::Put, COOKIE, None, OWN));
     }
 
     #[test]
-    fn an_empty_cookie_header_counts_as_no_cookie() {
-        for empty in ["", "  "] {
+    fn allows_our_own_origin_and_clients_that_name_no_sender() {
+        for method in &UNSAFE {
+            assert!(!is_cross_site_write(method, Some(OWN), None, OWN));
             assert!(
-                !is_cross_site_write(
-                    &Method::Post,
-                    Some(empty),
-                    Some("https://evil.example"),
-                    OWN
-                ),
-                "{empty:?}"
+                !is_cross_site_write(method, None, None, OWN),
+                "curl, Bearer clients"
             );
+            for site in ["same-origin", "same-site", "none"] {
+                assert!(!is_cross_site_write(method, Some(OWN), Some(site), OWN));
+                assert!(!is_cross_site_write(method, None, Some(site), OWN));
+            }
+        }
+        assert!(!is_cross_site_write(
+            &Method::Post,
+            Some("HTTP://127.0.0.1:8788"),
+            None,
+            OWN
+        ));
+    }
+
+    #[test]
+    fn a_same_site_sibling_is_refused_by_its_origin() {
+        let own = "https://shop.example.com";
+        assert!(is_cross_site_write(
+            &Method::Post,
+            Some("https://blog.example.com"),
+            Some("same-site"),
+            own
+        ));
+    }
+
+    #[test]
+    fn safe_methods_always_pass() {
+        for method in [Method::Get, Method::Head, Method::Options] {
+            assert!(!is_cross_site_write(
+                &method,
+                Some("https://evil.example"),
+                Some("cross-site"),
+                OWN
+            ));
         }
     }
 }

@@ -36,8 +36,15 @@ pub fn error_response(err: &ApiError) -> worker::Result<Response> {
     Ok(response)
 }
 
+/// Headers of every API response: no content sniffing, and no caching
+/// anywhere (answers hold personal data: orders, payments, the current user).
+pub const API_HEADERS: [(&str, &str); 2] = [
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-store"),
+];
+
 /// Maps errors to the JSON error body, logs internal ones, and tags every
-/// response with the request id.
+/// response with the request id and the `API_HEADERS`.
 pub fn finish(result: ApiResult, request_id: &str) -> worker::Result<Response> {
     let response = match result {
         Ok(response) => response,
@@ -49,6 +56,9 @@ pub fn finish(result: ApiResult, request_id: &str) -> worker::Result<Response> {
         }
     };
     response.headers().set(REQUEST_ID_HEADER, request_id)?;
+    for (name, value) in API_HEADERS {
+        response.headers().set(name, value)?;
+    }
     Ok(response)
 }
 

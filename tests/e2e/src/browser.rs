@@ -127,6 +127,56 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// Checks the page against the site's Content-Security-Policy: it holds
+    /// no inline script or style and loads scripts and styles only from the
+    /// site, and the browser enforces the policy (an inline script and a
+    /// style attribute added now are blocked, each with a
+    /// `securitypolicyviolation` event), so a page that needed inline code
+    /// would be broken in these tests too.
+    pub async fn assert_content_policy_holds(&self) {
+        let url = self.client.current_url().await.expect("current URL");
+        let found = self
+            .client
+            .execute(
+                "const inline = document.querySelectorAll('script:not([src]), style, [style]');
+                 const foreign = [...document.querySelectorAll('script[src], link[href]')]
+                   .filter(e => new URL(e.src || e.href, location.href).origin !== location.origin);
+                 return [...inline, ...foreign].map(e => e.outerHTML);",
+                vec![],
+            )
+            .await
+            .expect("a script run");
+        assert_eq!(found, json!([]), "inline or foreign code on {url}");
+        let probe = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const seen = [];
+                 document.addEventListener('securitypolicyviolation', e => seen.push(e.effectiveDirective));
+                 const script = document.createElement('script');
+                 script.textContent = 'window.inlineScriptRan = true;';
+                 document.body.appendChild(script);
+                 const styled = document.createElement('span');
+                 styled.setAttribute('style', 'color: red');
+                 document.body.appendChild(styled);
+                 const started = Date.now();
+                 (function wait() {
+                   if (seen.length >= 2 || Date.now() - started > 5000) {
+                     script.remove(); styled.remove();
+                     done({ seen: seen.sort(), ran: window.inlineScriptRan === true });
+                   } else { setTimeout(wait, 20); }
+                 })();",
+                vec![],
+            )
+            .await
+            .expect("a script run");
+        assert_eq!(
+            probe,
+            json!({ "seen": ["script-src-elem", "style-src-attr"], "ran": false }),
+            "the content policy is not enforced on {url}"
+        );
+    }
+
     pub async fn screenshot(&self, path: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(path, png);

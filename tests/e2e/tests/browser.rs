@@ -21,6 +21,7 @@ async fn a_visitor_signs_up_signs_out_and_signs_in_again() {
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit].primary").await;
     assert_eq!(browser.text("#email-error").await, "Email must be valid");
+    browser.assert_content_policy_holds().await;
     let kept = browser
         .client
         .find(Locator::Css("#email"))
@@ -77,6 +78,7 @@ async fn current_path(browser: &Browser) -> String {
 async fn sign_up(browser: &Browser, base: &str) -> String {
     let email = unique_email();
     browser.goto(&format!("{base}/auth/signup")).await;
+    browser.assert_content_policy_holds().await;
     browser.fill("#email", &email).await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit].primary").await;
@@ -220,6 +222,17 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
     );
     let order_path = current_path(&buyer).await;
     assert!(order_path.starts_with("/orders/"), "landed on {order_path}");
+    // The order page runs its countdown script under the policy.
+    buyer.assert_content_policy_holds().await;
+    let seconds_left = || async {
+        let text = buyer.text("#seconds-left").await;
+        text.parse::<u32>().unwrap_or_else(|_| panic!("{text:?}"))
+    };
+    let served = seconds_left().await;
+    eventually("the countdown script to tick", || async {
+        (seconds_left().await < served).then_some(())
+    })
+    .await;
 
     // A declined card: the reason above the form, the token kept, the order still payable.
     buyer.fill("#token", "tok_chargeDeclined").await;

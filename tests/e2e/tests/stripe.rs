@@ -262,3 +262,38 @@ async fn a_repeated_payment_event_leaves_the_payment_as_it_is() {
         "the original row, unchanged: {after:?}"
     );
 }
+
+#[tokio::test]
+async fn the_pay_page_mounts_stripe_elements_under_a_policy_that_lets_only_stripe_in() {
+    let p = purchase(json!(8)).await;
+    let page = p.buyer.get(&format!("/orders/{}", p.order.id)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .expect("a content policy")
+        .to_string();
+    for directive in [
+        "default-src 'self';",
+        "script-src 'self' https://js.stripe.com https://*.js.stripe.com;",
+        "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;",
+        "connect-src 'self' https://api.stripe.com;",
+        "frame-ancestors 'none';",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<div id="card-element" data-publishable-key="pk_test_stub"></div>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<script src="https://js.stripe.com/v3/">"#));
+    for absent in ["tok_visa", "Test cards"] {
+        assert!(
+            !html.contains(absent),
+            "{absent} offered with Stripe: {html}"
+        );
+    }
+}

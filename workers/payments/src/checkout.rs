@@ -42,6 +42,9 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
         pay: PayRequest { order_id, token },
         idempotency_key,
     } = checkout;
+    // Before anything changes: with no provider configured the order stays
+    // `created` and its ticket reserved (503).
+    let config = PaymentsConfig::from_env(env, request_id)?;
     let order = fetch_order(req, env, &order_id, request_id).await?;
     let ticket_id = TicketId::parse(&order.ticket.id).context("order's ticket id")?;
     if order.status == OrderStatus::Complete {
@@ -68,7 +71,6 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
         Reply::Ticket(_) => return Err(ApiError::internal("expected an order")),
     };
 
-    let config = PaymentsConfig::from_env(env)?;
     let amount = Cents(order.ticket.price_cents);
     let charge = ChargeRequest {
         amount_cents: amount.0,

@@ -1,8 +1,10 @@
 //! Payment settings, read once per request.
 
 use crate::providers::{LocalProvider, Provider, StripeProvider};
+use domain::payments::{NotConfigured, ProviderChoice};
 use domain::ApiError;
 use edge::config::setting;
+use std::sync::atomic::{AtomicBool, Ordering};
 use worker::Env;
 
 pub struct PaymentsConfig {
@@ -11,25 +13,31 @@ pub struct PaymentsConfig {
     pub webhook_secret: Option<String>,
 }
 
+/// Set once this isolate has logged why payments are not configured: the
+/// reason is the same for every request, so it is logged once, not per request.
+static NOT_CONFIGURED_LOGGED: AtomicBool = AtomicBool::new(false);
+
 impl PaymentsConfig {
-    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
-        let provider = match setting(env, "PAYMENT_PROVIDER")
-            .as_deref()
-            .unwrap_or("local")
-        {
-            "local" => Provider::Local(LocalProvider),
-            "stripe" => Provider::Stripe(StripeProvider {
+    /// The settings, or 503 "Payments are not configured" when no provider
+    /// is (see `ProviderChoice`): a deployed copy never falls back to the
+    /// local provider.
+    pub fn from_env(env: &Env, request_id: &str) -> Result<Self, ApiError> {
+        let choice = ProviderChoice::from_settings(
+            setting(env, "PAYMENT_PROVIDER").as_deref(),
+            setting(env, "STRIPE_SECRET_KEY").as_deref(),
+        )
+        .inspect_err(|NotConfigured(reason)| {
+            if !NOT_CONFIGURED_LOGGED.swap(true, Ordering::Relaxed) {
+                edge::log::error(request_id, "payments_not_configured", reason);
+            }
+        })?;
+        let provider = match choice {
+            ProviderChoice::Local => Provider::Local(LocalProvider),
+            ProviderChoice::Stripe { secret_key } => Provider::Stripe(StripeProvider {
                 api_base: setting(env, "STRIPE_API_BASE")
                     .unwrap_or_else(|| "https://api.stripe.com".into()),
-                secret_key: setting(env, "STRIPE_SECRET_KEY").ok_or_else(|| {
-                    ApiError::internal("PAYMENT_PROVIDER=stripe needs the STRIPE_SECRET_KEY secret")
-                })?,
+                secret_key,
             }),
-            other => {
-                return Err(ApiError::internal(format!(
-                    "PAYMENT_PROVIDER {other:?} is neither local nor stripe"
-                )))
-            }
         };
         Ok(Self {
             provider,

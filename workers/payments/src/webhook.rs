@@ -21,7 +21,7 @@ const LIMIT: usize = 256 * 1024;
 
 pub async fn handle(mut cx: Ctx) -> ApiResult {
     let (req, env, request_id) = (&mut cx.req, &cx.env, cx.request_id.as_str());
-    let config = PaymentsConfig::from_env(env)?;
+    let config = PaymentsConfig::from_env(env, request_id)?;
     let secret = config.webhook_secret.as_deref().ok_or_else(|| {
         ApiError::BadRequest("Webhooks are not configured (STRIPE_WEBHOOK_SECRET)".into())
     })?;
