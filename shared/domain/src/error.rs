@@ -186,6 +186,18 @@ mod tests {
     }
 
     #[test]
+    fn log_lines_show_the_cause_or_the_answer() {
+        assert_eq!(
+            ApiError::internal("D1: locate").to_string(),
+            "internal error: D1: locate"
+        );
+        assert_eq!(
+            ApiError::NotFound.to_string(),
+            r#"404 {"errors":[{"message":"Not found"}]}"#
+        );
+    }
+
+    #[test]
     fn internal_errors_leak_nothing() {
         let body = ApiError::internal("D1_ERROR: secret table users").body();
         assert!(!body.contains("users"));

@@ -76,6 +76,15 @@ mod tests {
     }
 
     #[test]
+    fn a_key_crosses_json_unchanged() {
+        // The ticket object receives the key inside a JSON command.
+        let key = IdempotencyKey::parse("retry-7").unwrap();
+        let json = serde_json::to_string(&key).unwrap();
+        assert_eq!(json, r#""retry-7""#);
+        assert_eq!(serde_json::from_str::<IdempotencyKey>(&json).unwrap(), key);
+    }
+
+    #[test]
     fn a_key_read_back_from_json_keeps_the_rule() {
         let key: IdempotencyKey = serde_json::from_str(r#""abc""#).unwrap();
         assert_eq!(key.as_str(), "abc");

@@ -149,6 +149,18 @@ mod tests {
     }
 
     #[test]
+    fn a_title_crosses_json_unchanged() {
+        let title = Title::parse(Some(&json!("Opera"))).unwrap();
+        let json = serde_json::to_string(&title).unwrap();
+        assert_eq!(json, r#""Opera""#);
+        assert_eq!(serde_json::from_str::<Title>(&json).unwrap(), title);
+        assert!(
+            serde_json::from_str::<Title>(r#""  ""#).is_err(),
+            "the rule holds on the way in"
+        );
+    }
+
+    #[test]
     fn input_reports_both_fields() {
         let Err(ApiError::Validation(errors)) =
             TicketInput::parse(&json!({"title": "", "price": -10}))
