@@ -35,26 +35,32 @@ impl DeskClient {
     }
 
     pub async fn send(&self, command: &Command) -> Result<Reply, ApiError> {
-        let what = format!("ticket object {}", self.ticket_id);
+        // The context is built only when a call fails: this is every request's path.
+        let failed = |cause: &dyn std::fmt::Display| {
+            ApiError::internal(format!("ticket object {}: {cause}", self.ticket_id))
+        };
         let headers = Headers::new();
         headers
             .set(REQUEST_ID_HEADER, &self.request_id)
-            .context(&what)?;
+            .map_err(|e| failed(&e))?;
+        let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
-            .with_body(Some(serde_json::to_string(command).context(&what)?.into()));
-        let request =
-            Request::new_with_init("https://ticket-object/command", &init).context(&what)?;
-        let mut response = self.stub.fetch_with_request(request).await.context(&what)?;
+            .with_body(Some(body.into()));
+        let request = Request::new_with_init("https://ticket-object/command", &init)
+            .map_err(|e| failed(&e))?;
+        let mut response = self
+            .stub
+            .fetch_with_request(request)
+            .await
+            .map_err(|e| failed(&e))?;
         if response.status_code() != 200 {
             let body = response.text().await.unwrap_or_default();
-            return Err(ApiError::internal(format!(
-                "{what} answered {}: {body}",
-                response.status_code()
-            )));
+            let status = response.status_code();
+            return Err(failed(&format!("answered {status}: {body}")));
         }
-        response.json::<Reply>().await.context(&what)
+        response.json::<Reply>().await.map_err(|e| failed(&e))
     }
 
     pub async fn ticket(&self, command: &Command) -> Result<Ticket, ApiError> {
