@@ -5,7 +5,8 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 scripts/setup.sh
-scripts/build.sh
+# With the test-only routes (Cargo feature test-hooks), as `make test` builds.
+BUILD_FEATURES=test-hooks scripts/build.sh
 log "compiling the load generator"
 cargo build --profile loadgen -p e2e --bin bench --quiet
 

@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # Builds every worker whose sources changed since its last build (release wasm,
 # optimised with binaryen's wasm-opt), then lays out pages/dist for `pages dev`.
+#
+# BUILD_FEATURES=test-hooks (set by `make test` and `make bench` only) builds
+# the crates that declare that Cargo feature with it: the test-only routes.
+# Each build records its features in build/.features, so a build with other
+# features counts as stale and the release build never keeps test code.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
+BUILD_FEATURES=${BUILD_FEATURES:-}
 
-stale() { # stale <crate dir>: true when any input is newer than the built wasm
+features_of() { # features_of <crate dir>: the BUILD_FEATURES this crate declares
+  local feature wanted=()
+  for feature in $BUILD_FEATURES; do
+    grep -q "^$feature = " "$1/Cargo.toml" && wanted+=("$feature")
+  done
+  echo "${wanted[*]:-}"
+}
+
+stale() { # stale <crate dir>: true when built with other features, or any input is newer
   local out="$1/build/index_bg.wasm"
   [ -f "$out" ] || return 0
+  [ "$(cat "$1/build/.features" 2>/dev/null)" = "$(features_of "$1")" ] || return 0
   [ -n "$(find "$1/src" "$1/Cargo.toml" shared Cargo.lock Cargo.toml -newer "$out" -type f -print -quit)" ]
 }
 
@@ -21,9 +36,16 @@ strip_names() {
 
 for crate in "${WORKERS[@]/#/workers/}" pages; do
   if stale "$crate"; then
-    log "building $crate"
-    (cd "$crate" && worker-build --release)
+    features=$(features_of "$crate")
+    log "building $crate${features:+ with features: $features}"
+    rm -f "$crate/build/.features"
+    if [ -n "$features" ]; then
+      (cd "$crate" && worker-build --release --features "$features")
+    else
+      (cd "$crate" && worker-build --release)
+    fi
     strip_names "$crate/build/index_bg.wasm"
+    echo "$features" >"$crate/build/.features"
   fi
 done
 

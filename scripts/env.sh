@@ -57,6 +57,15 @@ local_payment_provider() {
   echo "${PAYMENT_PROVIDER:-${from_file:-local}}"
 }
 
+# Settings a local run may take from the environment instead of the configs'
+# [vars] (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment window and the
+# abuse limits (docs/security.md).
+LOCAL_OVERRIDES=(
+  EXPIRATION_WINDOW_SECONDS MAX_OPEN_ORDERS
+  SIGNIN_FAILURES_PER_EMAIL_AND_ADDRESS SIGNIN_FAILURES_PER_EMAIL
+  SIGNIN_FAILURE_WINDOW_SECONDS AUTH_REQUESTS_PER_ADDRESS_PER_MINUTE
+)
+
 # wrangler reads each worker's secrets from a .dev.vars beside its config:
 # write them from the root .dev.vars, plus the settings a run may override
 # (EXPIRATION_WINDOW_SECONDS=3 make dev). Later lines win.
@@ -67,12 +76,13 @@ write_worker_dev_vars() {
     local file="$ROOT/workers/$w/.dev.vars"
     rm -f "$file"
     { cat "$ROOT/.dev.vars"; echo
-      [ -z "${EXPIRATION_WINDOW_SECONDS:-}" ] || echo "EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS"
-      [ -z "${TEST_HOOKS:-}" ] || echo "TEST_HOOKS=$TEST_HOOKS"
+      for name in "${LOCAL_OVERRIDES[@]}"; do
+        [ -z "${!name:-}" ] || echo "$name=${!name}"
+      done
       echo "PAYMENT_PROVIDER=$provider"
       # Stripe overrides (the Stripe adapter's tests point it at a stub). Set
       # but empty is written too: it blanks a key the root .dev.vars has
-      # (the `unconfigured` test stack runs with no secret key).
+      # (the `release` test stack runs with no secret key).
       for name in STRIPE_API_BASE STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET; do
         [ -z "${!name+set}" ] || echo "$name=${!name}"
       done

@@ -53,8 +53,9 @@ async fn submit(req: &mut Request, ctx: &PageContext, form: AuthForm) -> ApiResu
         .await?;
     match reply.status {
         200 | 201 => redirect_home(reply.set_cookie.as_deref()),
-        400 => views::html(
-            400,
+        // Invalid input, or an abuse limit: the form again, with the message.
+        400 | 429 => views::html(
+            reply.status,
             views::auth::page(ctx, form, email, &FormErrors::from_api(&reply.body)),
         ),
         _ => Err(reply.unexpected(Service::Auth)),

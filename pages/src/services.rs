@@ -1,6 +1,7 @@
 //! Talking to the service workers over their service bindings.
 
 use crate::forms::FormErrors;
+use domain::limits::ClientAddress;
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
 use edge::reply::{self, REQUEST_ID_HEADER};
@@ -69,6 +70,9 @@ pub struct PageContext {
     pub origin: String,
     pub request_id: String,
     cookie: Option<String>,
+    /// The browser's address (`CF-Connecting-IP`), passed on so that the
+    /// services' abuse limits count the browser, not this worker.
+    client_address: Option<String>,
     env: Env,
 }
 
@@ -93,6 +97,8 @@ impl ApiReply {
             400 => ApiError::BadRequest(FormErrors::from_api(&self.body).all().join("; ")),
             401 => ApiError::NotAuthorized,
             404 => ApiError::NotFound,
+            // Not set up (payments, sessions): the service's own words.
+            503 => ApiError::ServiceUnavailable(FormErrors::from_api(&self.body).all().join("; ")),
             status => ApiError::internal(format!("{} answered {status}", service.binding())),
         }
     }
@@ -106,6 +112,7 @@ impl PageContext {
             origin: url.origin().ascii_serialization(),
             request_id: request_id.to_string(),
             cookie: req.headers().get("cookie").ok().flatten(),
+            client_address: req.headers().get(ClientAddress::HEADER).ok().flatten(),
             env: env.clone(),
         };
         // Anonymous visitors need no round trip.
@@ -165,6 +172,9 @@ impl PageContext {
         headers
             .set(REQUEST_ID_HEADER, &self.request_id)
             .or_internal()?;
+        if let Some(address) = &self.client_address {
+            headers.set(ClientAddress::HEADER, address).or_internal()?;
+        }
         if let Some(cookie) = &self.cookie {
             headers.set("cookie", cookie).or_internal()?;
             // Same-origin by construction: the browser already passed our CSRF check.

@@ -121,10 +121,11 @@ pub async fn purchase(req: &mut Request, ctx: &PageContext, raw_id: &str) -> Api
             let order: OrderView = reply.parse()?;
             views::redirect(&format!("/orders/{}", order.id))
         }
-        400 => {
+        // Not for sale now, or the buyer holds too many unpaid orders.
+        400 | 429 => {
             let errors = FormErrors::from_api(&reply.body).all();
             let ticket = load(ctx, &id).await?;
-            views::html(400, views::tickets::detail(ctx, &ticket, &errors))
+            views::html(reply.status, views::tickets::detail(ctx, &ticket, &errors))
         }
         401 => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Orders)),

@@ -45,6 +45,11 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// 415: the body is not JSON.
     UnsupportedMediaType,
+    /// 429: an abuse limit is reached; answered with `Retry-After`.
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: u64,
+    },
     /// 500: logged in full, answered with a message that leaks nothing.
     Internal(String),
     /// 502: an upstream (the payment provider) failed; safe to retry.
@@ -78,6 +83,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => 405,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::BadGateway(_) => 502,
             ApiError::ServiceUnavailable(_) => 503,
@@ -96,7 +102,8 @@ impl ApiError {
             ApiError::BadRequest(message)
             | ApiError::PaymentRequired(message)
             | ApiError::BadGateway(message)
-            | ApiError::ServiceUnavailable(message) => general(message.clone()),
+            | ApiError::ServiceUnavailable(message)
+            | ApiError::TooManyRequests { message, .. } => general(message.clone()),
             ApiError::NotAuthorized => general("Not authorized".into()),
             ApiError::Forbidden(why) => general((*why).into()),
             ApiError::NotFound => general("Not found".into()),
@@ -178,6 +185,13 @@ mod tests {
             (ApiError::MethodNotAllowed, 405),
             (ApiError::PayloadTooLarge { limit: 10 }, 413),
             (ApiError::UnsupportedMediaType, 415),
+            (
+                ApiError::TooManyRequests {
+                    message: "slow down".into(),
+                    retry_after_seconds: 3,
+                },
+                429,
+            ),
             (ApiError::internal("db down"), 500),
         ];
         for (err, status) in cases {

@@ -2,8 +2,9 @@
 //! (POST /api/orders, POST /api/payments).
 
 use crate::error::ApiError;
-use crate::ids::{is_uuid, OrderId};
+use crate::ids::{is_uuid, OrderId, TicketId};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -34,6 +35,34 @@ impl IdempotencyKey {
     pub fn for_pay_form(order_id: &OrderId, attempt: &str) -> Option<Self> {
         let attempt = attempt.trim();
         is_uuid(attempt).then(|| Self(format!("pages-{order_id}-{}", attempt.to_ascii_lowercase())))
+    }
+
+    /// The id of the order that `user_id` places on `ticket_id` with this
+    /// key: the same for every retry, so concurrent retries agree on one id
+    /// (and one slot of the buyer's open-order limit) before the ticket's
+    /// object keeps one of them. A UUID (version 8, name-based) from SHA-256.
+    pub fn order_id(&self, user_id: &str, ticket_id: &TicketId) -> OrderId {
+        let digest = Sha256::new()
+            .chain_update(user_id)
+            .chain_update([0])
+            .chain_update(ticket_id.as_str())
+            .chain_update([0])
+            .chain_update(&self.0)
+            .finalize();
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&digest[..16]);
+        b[6] = (b[6] & 0x0f) | 0x80; // version 8
+        b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+        let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        OrderId::from_uuid(uuid)
     }
 
     pub fn as_str(&self) -> &str {
@@ -117,5 +146,20 @@ mod tests {
         ] {
             assert_eq!(IdempotencyKey::for_pay_form(&order, bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_key_names_one_order_per_buyer_and_ticket() {
+        let key = IdempotencyKey::parse("checkout-42").unwrap();
+        let ticket = TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let other_ticket = TicketId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let id = key.order_id("user-1", &ticket);
+        assert_eq!(id, key.order_id("user-1", &ticket), "stable");
+        assert!(OrderId::parse(id.as_str()).is_ok(), "a UUID: {id}");
+        assert_eq!(&id.as_str()[14..15], "8", "version 8: {id}");
+        assert_ne!(id, key.order_id("user-2", &ticket));
+        assert_ne!(id, key.order_id("user-1", &other_ticket));
+        let other_key = IdempotencyKey::parse("checkout-43").unwrap();
+        assert_ne!(id, other_key.order_id("user-1", &ticket));
     }
 }

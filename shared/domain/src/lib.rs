@@ -11,6 +11,7 @@ pub mod events;
 pub mod fields;
 pub mod idempotency;
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod orders;
 pub mod paging;

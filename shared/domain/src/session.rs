@@ -19,6 +19,27 @@ pub const MIN_KEY_BYTES: usize = 32;
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
+/// The `JWT_KEY` of `.dev.vars.example`. It is public, so anyone could sign
+/// sessions with it: it is honoured only for requests to a loopback host.
+pub const EXAMPLE_KEY: &str = "local-dev-only-change-me-0123456789abcdef";
+
+/// Whether sessions signed with `secret` may be issued and read for a request
+/// to `host`: any key but the example one, which only local runs may use.
+pub fn key_allowed_for_host(secret: &str, host: Option<&str>) -> bool {
+    secret != EXAMPLE_KEY || host.is_some_and(is_loopback_host)
+}
+
+/// `localhost` (and its subdomains), 127.0.0.0/8 and `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The signed-in user as every service sees it (and as GET /currentuser shows it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
@@ -252,5 +273,38 @@ mod tests {
         );
         assert!(!session_cookie("t", 60, false).contains("Secure"));
         assert!(cleared_session_cookie(true).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_example_key_is_the_one_in_the_example_file() {
+        let example = include_str!("../../../.dev.vars.example");
+        let line = example
+            .lines()
+            .find_map(|l| l.strip_prefix("JWT_KEY="))
+            .expect("a JWT_KEY line");
+        assert_eq!(line.trim(), EXAMPLE_KEY);
+    }
+
+    #[test]
+    fn the_example_key_serves_loopback_hosts_only() {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.9.9.9",
+            "[::1]",
+            "app.localhost",
+        ] {
+            assert!(key_allowed_for_host(EXAMPLE_KEY, Some(host)), "{host}");
+        }
+        for host in [
+            Some("tickets.example.com"),
+            Some("localhost.example.com"),
+            Some("128.0.0.1"),
+            None,
+        ] {
+            assert!(!key_allowed_for_host(EXAMPLE_KEY, host), "{host:?}");
+        }
+        let own_key = "a-real-secret-of-at-least-32-bytes-long";
+        assert!(key_allowed_for_host(own_key, Some("tickets.example.com")));
     }
 }

@@ -1,13 +1,12 @@
 //! Talking to a ticket's Durable Object (the `TicketObject` class of the
 //! tickets worker), from any worker that binds it as `TICKET_OBJECTS`.
 
-use crate::reply::REQUEST_ID_HEADER;
 use domain::desk::{Command, Reply};
 use domain::ids::TicketId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
 use domain::{ApiError, OrInternal};
-use worker::{Env, Headers, Method, Request, RequestInit, Stub};
+use worker::{Env, Stub};
 
 pub const BINDING: &str = "TICKET_OBJECTS";
 
@@ -35,32 +34,10 @@ impl DeskClient {
     }
 
     pub async fn send(&self, command: &Command) -> Result<Reply, ApiError> {
-        // The context is built only when a call fails: this is every request's path.
-        let failed = |cause: &dyn std::fmt::Display| {
-            ApiError::internal(format!("ticket object {}: {cause}", self.ticket_id))
-        };
-        let headers = Headers::new();
-        headers
-            .set(REQUEST_ID_HEADER, &self.request_id)
-            .map_err(|e| failed(&e))?;
-        let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
-        let request = Request::new_with_init("https://ticket-object/command", &init)
-            .map_err(|e| failed(&e))?;
-        let mut response = self
-            .stub
-            .fetch_with_request(request)
-            .await
-            .map_err(|e| failed(&e))?;
-        if response.status_code() != 200 {
-            let body = response.text().await.unwrap_or_default();
-            let status = response.status_code();
-            return Err(failed(&format!("answered {status}: {body}")));
-        }
-        response.json::<Reply>().await.map_err(|e| failed(&e))
+        crate::object_call::call(&self.stub, &self.request_id, command, || {
+            format!("ticket object {}", self.ticket_id)
+        })
+        .await
     }
 
     pub async fn ticket(&self, command: &Command) -> Result<Ticket, ApiError> {

@@ -10,7 +10,10 @@ pub mod csrf;
 pub mod d1;
 pub mod desk_client;
 pub mod events;
+pub mod limits;
 pub mod log;
+pub mod object_call;
+pub mod open_orders;
 pub mod paging;
 pub mod reply;
 pub mod router;
@@ -24,4 +27,9 @@ pub type ApiResult<T = worker::Response> = Result<T, ApiError>;
 /// Unix time in seconds, as the domain wants it.
 pub fn now_seconds() -> i64 {
     (worker::Date::now().as_millis() / 1000) as i64
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
 }

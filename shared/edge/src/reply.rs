@@ -33,6 +33,15 @@ pub fn empty(status: u16) -> ApiResult {
 pub fn error_response(err: &ApiError) -> worker::Result<Response> {
     let response = Response::ok(err.body())?.with_status(err.status());
     response.headers().set("content-type", "application/json")?;
+    if let ApiError::TooManyRequests {
+        retry_after_seconds,
+        ..
+    } = err
+    {
+        response
+            .headers()
+            .set("retry-after", &retry_after_seconds.to_string())?;
+    }
     Ok(response)
 }
 

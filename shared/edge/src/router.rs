@@ -138,7 +138,8 @@ async fn dispatch(req: Request, env: Env, routes: &[Route], request_id: String) 
             }
             Handler::User(handler) => {
                 csrf::refuse_cross_site(&cx.req)?;
-                let user = SessionConfig::from_env(&cx.env)?.require_user(&cx.req)?;
+                let user = SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id)?
+                    .require_user(&cx.req)?;
                 handler(cx, user).await
             }
         };

@@ -1,8 +1,14 @@
 //! The current user of a request, read the same way by every worker.
 
-use domain::session::{session_token, CurrentUser, SessionKey, DEFAULT_SESSION_TTL_SECONDS};
+use domain::session::{
+    key_allowed_for_host, session_token, CurrentUser, SessionKey, DEFAULT_SESSION_TTL_SECONDS,
+};
 use domain::ApiError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use worker::{Env, Request, Url};
+
+/// Set once this isolate has logged that it refuses the example key.
+static EXAMPLE_KEY_LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// Session settings, read once per request from the worker's environment.
 pub struct SessionConfig {
@@ -11,10 +17,27 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
+    /// The settings for `req`: 503 "Sessions are not configured" when
+    /// `JWT_KEY` is the public example key and the request is not to a
+    /// loopback host (a deploy that forgot `wrangler secret put JWT_KEY`).
+    pub fn for_request(env: &Env, req: &Request, request_id: &str) -> Result<Self, ApiError> {
         let secret = env.secret("JWT_KEY").map(|s| s.to_string()).map_err(|_| {
             ApiError::internal("JWT_KEY is not set (copy .dev.vars.example to .dev.vars)")
         })?;
+        let url = req.url().ok();
+        if !key_allowed_for_host(&secret, url.as_ref().and_then(Url::host_str)) {
+            if !EXAMPLE_KEY_LOGGED.swap(true, Ordering::Relaxed) {
+                crate::log::error(
+                    request_id,
+                    "example_session_key_refused",
+                    "JWT_KEY is the public key of .dev.vars.example, honoured only on \
+                     loopback hosts: set a secret (wrangler secret put JWT_KEY)",
+                );
+            }
+            return Err(ApiError::ServiceUnavailable(
+                "Sessions are not configured".into(),
+            ));
+        }
         let key = SessionKey::new(secret.as_bytes())
             .map_err(|_| ApiError::internal("JWT_KEY must be at least 32 bytes"))?;
         let ttl_seconds =

@@ -42,6 +42,18 @@ pub fn expiration_window() -> Duration {
     Duration::from_secs(seconds.parse().expect("a whole number of seconds"))
 }
 
+/// A client address no other test uses (from TEST-NET-3 and the benchmark
+/// range), for the per-address limits.
+pub fn unique_address() -> String {
+    let n = uuid::Uuid::new_v4().as_u128();
+    format!(
+        "198.{}.{}.{}",
+        18 + (n % 2),
+        (n >> 8) % 256,
+        1 + (n >> 16) % 254
+    )
+}
+
 pub fn unique_email() -> String {
     format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
 }
@@ -163,7 +175,11 @@ pub struct TestUser {
 impl TestUser {
     /// A fresh user (unique email), signed up and holding the session cookie.
     pub async fn signed_up() -> Self {
-        let client = TestClient::anonymous();
+        Self::signed_up_with(TestClient::anonymous()).await
+    }
+
+    /// A fresh user signed up through `client` (e.g. one with an address).
+    pub async fn signed_up_with(client: TestClient) -> Self {
         let email = unique_email();
         let response = client.signup(&email, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
@@ -187,9 +203,28 @@ impl Deref for TestUser {
 
 impl TestClient {
     pub fn anonymous() -> Self {
+        Self::with_headers(header::HeaderMap::new())
+    }
+
+    /// A client whose requests come from `address`, as Cloudflare says in
+    /// `CF-Connecting-IP`. Local runs carry no real address, so only clients
+    /// made here meet the per-address limits.
+    pub fn from_address(address: &str) -> Self {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            "cf-connecting-ip",
+            address.parse().expect("an address is a valid header value"),
+        );
+        Self::with_headers(headers)
+    }
+
+    /// A client with its own cookie jar that follows no redirects and sends
+    /// `headers` with every request.
+    fn with_headers(headers: header::HeaderMap) -> Self {
         let http = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .expect("an HTTP client");
         Self {

@@ -94,24 +94,25 @@ async fn a_cancelled_order_does_not_expire_again() {
 #[tokio::test]
 async fn many_orders_expiring_together_all_expire_on_time() {
     let seller = TestUser::signed_up().await;
-    let buyer = TestUser::signed_up().await;
-    let mut orders: Vec<Order> = Vec::new();
+    // Two buyers, as one may hold only 5 unpaid orders (MAX_OPEN_ORDERS).
+    let buyers = [TestUser::signed_up().await, TestUser::signed_up().await];
+    let mut orders: Vec<(&TestUser, Order)> = Vec::new();
     for n in 0..10 {
         let ticket = seller.create_ticket(&format!("Batch {n}"), json!(1)).await;
-        orders.push(buyer.reserve(&ticket.id).await);
+        let buyer = &buyers[n % 2];
+        orders.push((buyer, buyer.reserve(&ticket.id).await));
     }
-    let last_deadline = orders.iter().map(Order::expires_at_ms).max().unwrap();
+    let last_deadline = orders.iter().map(|(_, o)| o.expires_at_ms()).max().unwrap();
     // When each order was first seen cancelled: all of them by the last
     // deadline plus the allowed lateness.
-    let seen_cancelled = join_all(orders.iter().map(|order| {
-        let buyer = &buyer;
+    let seen_cancelled = join_all(orders.iter().map(|(buyer, order)| {
         eventually("every order to expire", move || async move {
             let now = buyer.order(&order.id).await;
             (now["status"] == "cancelled").then(now_ms)
         })
     }))
     .await;
-    for (order, seen) in orders.iter().zip(seen_cancelled) {
+    for ((_, order), seen) in orders.iter().zip(seen_cancelled) {
         assert!(
             seen - last_deadline <= MAX_LATENESS_MS,
             "order {} seen cancelled {} ms after the last deadline",
@@ -119,4 +120,30 @@ async fn many_orders_expiring_together_all_expire_on_time() {
             seen - last_deadline
         );
     }
+}
+
+#[tokio::test]
+async fn expired_orders_free_their_buyers_open_order_slots() {
+    let seller = TestUser::signed_up().await;
+    let mut tickets = Vec::new();
+    for i in 0..6 {
+        tickets.push(
+            seller
+                .create_ticket(&format!("Slot {i}"), json!(5))
+                .await
+                .id,
+        );
+    }
+    let buyer = TestUser::signed_up().await;
+    for id in &tickets[..5] {
+        buyer.reserve(id).await;
+    }
+    let sixth = buyer.place_order(&tickets[5]).await;
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS, "five held");
+    // Once they expire (order:cancelled events), the buyer may reserve again.
+    eventually("a slot freed by expiry", || async {
+        let response = buyer.place_order(&tickets[5]).await;
+        (response.status() == StatusCode::CREATED).then_some(())
+    })
+    .await;
 }

@@ -75,7 +75,7 @@ async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_tickets_times_ten_buyers_make_exactly_ten_orders() {
+async fn ten_tickets_each_wanted_by_ten_buyers_make_exactly_ten_orders() {
     let seller = TestUser::signed_up().await;
     let mut tickets = Vec::new();
     for n in 0..10 {
@@ -86,10 +86,14 @@ async fn ten_tickets_times_ten_buyers_make_exactly_ten_orders() {
                 .id,
         );
     }
-    let crowd = buyers(10).await;
+    // 20 buyers, each firing at 5 of the tickets (a buyer may hold at most 5
+    // unpaid orders: MAX_OPEN_ORDERS), so that each ticket meets 10 buyers.
+    let crowd = buyers(20).await;
+    let tickets_ref = &tickets;
     let requests = crowd
         .iter()
-        .flat_map(|b| tickets.iter().map(move |t| (b.clone(), t.clone())))
+        .enumerate()
+        .flat_map(|(i, b)| (0..5).map(move |k| (b.clone(), tickets_ref[(i + k) % 10].clone())))
         .collect();
 
     let results = all_at_once(requests).await;

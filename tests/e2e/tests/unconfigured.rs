@@ -3,7 +3,8 @@
 //! and changes nothing; nothing falls back to the local provider, which would
 //! approve test cards with no money moving.
 //!
-//! Stack: unconfigured (see scripts/test.sh)
+//! Stack: release (see scripts/test.sh): the release build, with the
+//! committed settings and no Stripe secret.
 
 use e2e::errors;
 use e2e::purchase::Purchase;

@@ -1,5 +1,7 @@
 //! The auth worker: `/api/users/*`. Thin: parse, call the domain, persist, answer.
 
+mod abuse;
+mod limit_object;
 mod routes;
 mod users;
 

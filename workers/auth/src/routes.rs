@@ -1,5 +1,6 @@
 //! Routes of `/api/users`, with the original app's messages and status codes.
 
+use crate::abuse::AbuseLimits;
 use crate::users::{self, NewUser};
 use domain::password::{PasswordHash, PBKDF2_ITERATIONS};
 use domain::session::{cleared_session_cookie, session_cookie};
@@ -21,14 +22,15 @@ pub fn table() -> Vec<Route> {
 }
 
 async fn current_user(cx: Ctx) -> ApiResult {
-    let user = SessionConfig::from_env(&cx.env)?.current_user(&cx.req);
+    let user = SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id)?.current_user(&cx.req);
     reply::json(200, &json!({ "currentUser": user }))
 }
 
 async fn signup(mut cx: Ctx) -> ApiResult {
+    AbuseLimits::for_request(&cx).count_request().await?;
     let input = SignupRequest::parse(&cx.json_body().await?)?;
     let (req, env) = (&cx.req, &cx.env);
-    let session = SessionConfig::from_env(env)?;
+    let session = SessionConfig::for_request(env, req, &cx.request_id)?;
     let salt = crypto::random_salt()?;
     let derived = crypto::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
     let hash = PasswordHash {
@@ -49,9 +51,13 @@ async fn signup(mut cx: Ctx) -> ApiResult {
 }
 
 async fn signin(mut cx: Ctx) -> ApiResult {
+    // Both limits are checked before any hashing: that is what they protect.
+    let limits = AbuseLimits::for_request(&cx);
+    limits.count_request().await?;
     let input = SigninRequest::parse(&cx.json_body().await?)?;
+    let attempt = limits.start_attempt(&input.email).await?;
     let (req, env) = (&cx.req, &cx.env);
-    let session = SessionConfig::from_env(env)?;
+    let session = SessionConfig::for_request(env, req, &cx.request_id)?;
     let invalid = || ApiError::BadRequest("Invalid credentials".into());
     let Some(user) = users::find_by_email(env, &input.email).await? else {
         // Spend the same time as a real check so timing does not reveal which
@@ -65,6 +71,7 @@ async fn signin(mut cx: Ctx) -> ApiResult {
     if !stored.matches(&derived) {
         return Err(invalid());
     }
+    attempt.succeeded(&cx.request_id).await;
     signed_in(req, &session, 200, &user.id, &user.email)
 }
 

@@ -6,6 +6,7 @@ use domain::ids::{OrderId, TicketId};
 use domain::orders::{Order, PlaceOrderRequest};
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
+use edge::open_orders::OpenOrders;
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 use worker::Env;
@@ -33,13 +34,24 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     let idempotency_key = cx.idempotency_key()?;
     let PlaceOrderRequest { ticket_id } = PlaceOrderRequest::parse(&cx.json_body().await?)?;
     let env = &cx.env;
+    // Retries of one request (same key) name one order.
+    let order_id = match &idempotency_key {
+        Some(key) => key.order_id(&user.id, &ticket_id),
+        None => OrderId::from_uuid(uuid::Uuid::new_v4()),
+    };
+    let window_ms = expiration_window_ms(env);
+    let open_orders = OpenOrders::of_buyer(env, &user.id, &cx.request_id)?;
+    // The slot comes first: that is what keeps concurrent orders within the limit.
+    let claim = open_orders.claim(&order_id, window_ms).await?;
     let command = Command::PlaceOrder {
-        order_id: OrderId::from_uuid(uuid::Uuid::new_v4()),
+        order_id: order_id.clone(),
         user_id: user.id,
-        window_ms: expiration_window_ms(env),
+        window_ms,
         idempotency_key,
     };
-    let order = cx.desk(&ticket_id)?.order(&command).await?;
+    let placed = cx.desk(&ticket_id)?.order(&command).await;
+    open_orders.settle(claim, &order_id, &placed).await;
+    let order = placed?;
     record(env, &order, &cx.request_id).await;
     reply::json(201, &order.view())
 }
@@ -99,10 +111,15 @@ async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {
     // One round trip to the object: the cancel command checks the buyer itself.
     let ticket_id = locate_own_order(&id, env, &user).await?;
     let command = Command::CancelOrder {
-        order_id: id,
-        user_id: user.id,
+        order_id: id.clone(),
+        user_id: user.id.clone(),
     };
     let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
+    // Now, so the buyer may reserve again at once; the order:cancelled event
+    // frees it too, should this fail.
+    OpenOrders::of_buyer(env, &user.id, &cx.request_id)?
+        .free_or_log(&id)
+        .await;
     reply::empty(204)
 }

@@ -24,7 +24,10 @@ pub async fn fetch_order(
     headers.set(REQUEST_ID_HEADER, request_id).or_internal()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
-    let url = format!("https://orders.internal/api/orders/{order_id}");
+    // The caller's origin, as the Pages worker does: the orders service judges
+    // the session for the site's host (see `edge::session`).
+    let origin = req.url().or_internal()?.origin().ascii_serialization();
+    let url = format!("{origin}/api/orders/{order_id}");
     let request = Request::new_with_init(&url, &init).or_internal()?;
     let mut response = env
         .service("ORDERS")

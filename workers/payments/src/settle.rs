@@ -13,6 +13,7 @@ use domain::orders::OrderStatus;
 use domain::payments::{refund_idempotency_key, Payment};
 use domain::ApiError;
 use edge::desk_client::DeskClient;
+use edge::open_orders::OpenOrders;
 use worker::Env;
 
 pub struct Charge<'a> {
@@ -65,6 +66,11 @@ pub async fn settle_success(
             if order.status == OrderStatus::Complete
                 && order.payment_id.as_deref() == Some(row.id.as_str()) =>
         {
+            // Paid: the buyer's open-order slot is free now, not only once
+            // the order:completed event arrives.
+            OpenOrders::of_buyer(env, charge.user_id, request_id)?
+                .free_or_log(charge.order_id)
+                .await;
             Ok(Settled::Completed(row))
         }
         Reply::Order(_)

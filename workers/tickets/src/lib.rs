@@ -5,6 +5,8 @@
 mod consumer;
 mod read_model;
 mod routes;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod ticket_object;
 
 pub use ticket_object::TicketObject;
@@ -13,8 +15,7 @@ use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let routes = routes::table(&env);
-    edge::router::serve(req, env, &routes).await
+    edge::router::serve(req, env, &routes::table()).await
 }
 
 #[event(queue)]

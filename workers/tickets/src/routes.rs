@@ -2,26 +2,23 @@
 
 use crate::read_model;
 use domain::desk::Command;
-use domain::events::Envelope;
 use domain::ids::TicketId;
 use domain::session::CurrentUser;
 use domain::tickets::TicketInput;
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
-use edge::{body, reply, ApiResult};
-use worker::Env;
+use edge::{reply, ApiResult};
 
-pub fn table(env: &Env) -> Vec<Route> {
+pub fn table() -> Vec<Route> {
+    #[allow(unused_mut)] // only test builds add routes
     let mut routes = edge::routes![
         Post "/api/tickets"     user   => create,
         Get  "/api/tickets"     anyone => list,
         Get  "/api/tickets/:id" anyone => show,
         Put  "/api/tickets/:id" user   => update,
     ];
-    if test_hooks_enabled(env) {
-        routes
-            .extend(edge::routes![Post "/api/tickets/_test/events" anyone => publish_test_events]);
-    }
+    #[cfg(feature = "test-hooks")]
+    routes.extend(crate::test_hooks::routes());
     routes
 }
 
@@ -77,23 +74,4 @@ async fn list(cx: Ctx) -> ApiResult {
     let response = reply::json(200, &tickets)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
     Ok(response)
-}
-
-/// The black-box tests deliver duplicated and reordered events through the
-/// real queues with this route. It exists only when TEST_HOOKS=1, which
-/// scripts/test.sh sets for its own stack and nothing else does.
-fn test_hooks_enabled(env: &Env) -> bool {
-    edge::config::flag(env, "TEST_HOOKS")
-}
-
-async fn publish_test_events(mut cx: Ctx) -> ApiResult {
-    let body = body::read_json(&mut cx.req, 256 * 1024).await?;
-    let envelopes: Vec<Envelope> = serde_json::from_value(body)
-        .map_err(|e| ApiError::BadRequest(format!("not a list of envelopes: {e}")))?;
-    for envelope in &envelopes {
-        edge::events::publish(&cx.env, envelope)
-            .await
-            .or_internal()?;
-    }
-    reply::json(202, &serde_json::json!({ "published": envelopes.len() }))
 }

@@ -1,0 +1,62 @@
+//! Asking a limiter object (`LimitObject`, defined by the auth worker and
+//! bound as `LIMITERS`) whether one more request fits its limit. The limits
+//! themselves are pure (`domain::limits`).
+
+use domain::limits::{LimitCommand, Taken};
+use domain::{ApiError, OrInternal};
+use worker::{Env, Stub};
+
+pub const BINDING: &str = "LIMITERS";
+
+pub struct Limiter {
+    stub: Stub,
+    name: String,
+    request_id: String,
+}
+
+impl Limiter {
+    /// The one object that counts for `name` (e.g. `signin:<email>`).
+    pub fn named(env: &Env, name: String, request_id: &str) -> Result<Self, ApiError> {
+        let stub = env
+            .durable_object(BINDING)
+            .context(BINDING)?
+            .id_from_name(&name)
+            .and_then(|id| id.get_stub())
+            .context("limiter stub")?;
+        Ok(Self {
+            stub,
+            name,
+            request_id: request_id.to_string(),
+        })
+    }
+
+    /// Counts one entry (`Granted`, or `AlreadyHeld` for a retry), or
+    /// answers 429 saying `why`, with when there will be room.
+    pub async fn take(&self, command: &LimitCommand, why: &str) -> Result<Taken, ApiError> {
+        match self.send(command).await? {
+            Taken::Refused { retry_at_ms } => Err(ApiError::TooManyRequests {
+                message: why.to_string(),
+                retry_after_seconds: Taken::retry_after_seconds(retry_at_ms, crate::now_ms()),
+            }),
+            taken => Ok(taken),
+        }
+    }
+
+    /// Frees the entry under `key`, if there is one.
+    pub async fn give_back(&self, key: &str) -> Result<(), ApiError> {
+        let command = LimitCommand::GiveBack {
+            key: key.to_string(),
+        };
+        self.send::<Option<Taken>>(&command).await.map(drop)
+    }
+
+    async fn send<A: serde::de::DeserializeOwned>(
+        &self,
+        command: &LimitCommand,
+    ) -> Result<A, ApiError> {
+        crate::object_call::call(&self.stub, &self.request_id, command, || {
+            format!("limiter {}", self.name)
+        })
+        .await
+    }
+}

@@ -1,0 +1,42 @@
+//! Calling a Durable Object: POST a JSON command, read the JSON answer. One
+//! way for every object client (`desk_client`, `limits`).
+
+use crate::reply::REQUEST_ID_HEADER;
+use domain::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt::Display;
+use worker::{Headers, Method, Request, RequestInit, Stub};
+
+/// Sends `command` to the object behind `stub`, forwarding the request id so
+/// the object's log lines carry it. `object` names it in the error of a
+/// failed call, built only then (this is every request's path).
+pub async fn call<C: Serialize, A: DeserializeOwned>(
+    stub: &Stub,
+    request_id: &str,
+    command: &C,
+    object: impl Fn() -> String,
+) -> Result<A, ApiError> {
+    let failed = |cause: &dyn Display| ApiError::internal(format!("{}: {cause}", object()));
+    let headers = Headers::new();
+    headers
+        .set(REQUEST_ID_HEADER, request_id)
+        .map_err(|e| failed(&e))?;
+    let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let request =
+        Request::new_with_init("https://object/command", &init).map_err(|e| failed(&e))?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(|e| failed(&e))?;
+    if response.status_code() != 200 {
+        let body = response.text().await.unwrap_or_default();
+        let status = response.status_code();
+        return Err(failed(&format!("answered {status}: {body}")));
+    }
+    response.json::<A>().await.map_err(|e| failed(&e))
+}
