@@ -47,9 +47,10 @@ impl OpenOrders {
         let command = self
             .limit
             .slot(order_id.as_str(), window_ms, crate::now_ms());
+        let max = self.limit.max;
+        let orders = if max == 1 { "order" } else { "orders" };
         let why = format!(
-            "You already hold {} unpaid orders: pay for or cancel one before reserving another ticket",
-            self.limit.max
+            "You already hold {max} unpaid {orders}: pay for or cancel one before reserving another ticket"
         );
         match self.limiter.take(&command, &why).await? {
             Taken::AlreadyHeld => Ok(Claim::Retry),

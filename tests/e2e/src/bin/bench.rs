@@ -264,8 +264,12 @@ async fn main() {
         own.push(tickets);
     }
     let own = Arc::new(own);
+    // Buyers of their own: the crowd above may still hold MAX_OPEN_ORDERS
+    // unpaid orders each until they expire.
+    let cyclists: Vec<Arc<TestUser>> =
+        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await;
     let cycle = {
-        let buyers = buyers.clone();
+        let buyers = cyclists.clone();
         move |worker: usize, iteration: usize| {
             let (buyers, own) = (buyers.clone(), own.clone());
             async move {
