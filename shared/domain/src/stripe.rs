@@ -16,6 +16,9 @@ pub struct ChargeRequest<'a> {
     pub order_id: &'a str,
     pub ticket_id: &'a str,
     pub user_id: &'a str,
+    /// The payment attempt (the order's version when it started), so a
+    /// `payment_failed` webhook names the attempt it is about.
+    pub attempt: u64,
 }
 
 /// The form of `POST /v1/payment_intents`: created and confirmed at once,
@@ -29,6 +32,7 @@ pub fn payment_intent_form(request: &ChargeRequest) -> Vec<(String, String)> {
         ("metadata[order_id]".into(), request.order_id.to_string()),
         ("metadata[ticket_id]".into(), request.ticket_id.to_string()),
         ("metadata[user_id]".into(), request.user_id.to_string()),
+        ("metadata[attempt]".into(), request.attempt.to_string()),
     ];
     if request.token.starts_with("tok_") {
         form.push(("payment_method_data[type]".into(), "card".into()));
@@ -48,7 +52,11 @@ pub enum StripeAnswer {
     Charge(ChargeOutcome),
     /// 5xx or 429: safe to retry with the same idempotency key.
     Retryable(String),
-    /// Any other error: a bug or a configuration problem on our side.
+    /// 409: a request with this idempotency key is still running at Stripe;
+    /// its outcome is unknown yet (the webhook will tell).
+    InFlight(String),
+    /// Any other error: Stripe refused the request, nothing was charged (a
+    /// bug or a configuration problem on our side).
     Failed(String),
 }
 
@@ -70,6 +78,8 @@ pub fn read_payment_intent(status: u16, body: &Value) -> StripeAnswer {
             _ => StripeAnswer::Failed("a PaymentIntent without id or status".into()),
         },
         402 => StripeAnswer::Charge(ChargeOutcome::Declined { message: message() }),
+        // idempotency_key_in_use: a request with this key is still running.
+        409 => StripeAnswer::InFlight(format!("{status}: {}", message())),
         429 | 500..=599 => StripeAnswer::Retryable(format!("{status}: {}", message())),
         _ => StripeAnswer::Failed(format!("{status}: {}", message())),
     }
@@ -158,6 +168,7 @@ mod tests {
             order_id: "o1",
             ticket_id: "t1",
             user_id: "u1",
+            attempt: 3,
         }
     }
 
@@ -167,6 +178,7 @@ mod tests {
         assert!(pm.contains(&("payment_method".into(), "pm_card_visa".into())));
         assert!(pm.contains(&("amount".into(), "1999".into())));
         assert!(pm.contains(&("metadata[order_id]".into(), "o1".into())));
+        assert!(pm.contains(&("metadata[attempt]".into(), "3".into())));
         let tok = payment_intent_form(&request("tok_visa"));
         assert!(tok.contains(&("payment_method_data[card][token]".into(), "tok_visa".into())));
         assert!(!tok.iter().any(|(k, _)| k == "payment_method"));
@@ -190,6 +202,10 @@ mod tests {
         assert!(matches!(
             read_payment_intent(503, &json!({})),
             StripeAnswer::Retryable(_)
+        ));
+        assert!(matches!(
+            read_payment_intent(409, &json!({"error": {"code": "idempotency_key_in_use"}})),
+            StripeAnswer::InFlight(_)
         ));
         assert!(matches!(
             read_payment_intent(401, &json!({"error": {"message": "bad key"}})),

@@ -182,8 +182,10 @@ impl TestUser {
     pub async fn signed_up_with(client: TestClient) -> Self {
         let email = unique_email();
         let response = client.signup(&email, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
-        let body: Value = response.json().await.expect("the new user");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::CREATED, "sign-up of {email}: {text}");
+        let body: Value = serde_json::from_str(&text).expect("the new user");
         assert_eq!(body["email"], email.as_str(), "sign-up of {email}");
         TestUser {
             client,

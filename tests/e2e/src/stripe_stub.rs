@@ -7,7 +7,11 @@
 //! `pm_card_chargeDeclined` are declined (402 card_error); `tok_flaky`
 //! answers 503 once per idempotency key, then succeeds; `tok_down` always
 //! answers 503 (Stripe is unreachable); `tok_slow` succeeds after
-//! `SLOW_CHARGE`, so a test can act while a payment is in flight.
+//! `SLOW_CHARGE`, so a test can act while a payment is in flight;
+//! `tok_in_flight` charges but answers 409 `idempotency_key_in_use` (as
+//! while the request were still running), then replays the success.
+//! `fail_refunds_of` makes the refunds of one PaymentIntent answer 500 a
+//! number of times (Stripe in trouble), to show a refund owed is not lost.
 
 use crate::purchase::Purchase;
 use crate::TestClient;
@@ -36,8 +40,15 @@ pub fn webhook_secret() -> String {
         .expect("TICKETING_STRIPE_WEBHOOK_SECRET: run with `make test`")
 }
 
-/// A Stripe event about a PaymentIntent for the purchase's order, as Stripe sends it.
+/// A Stripe event about a PaymentIntent of the purchase's first payment
+/// attempt, as Stripe sends it.
 pub fn intent_event(kind: &str, p: &Purchase, intent_id: &str) -> String {
+    intent_event_of_attempt(kind, p, intent_id, 1)
+}
+
+/// [`intent_event`] for payment attempt `attempt` (the order's version when
+/// that attempt started: 1 for the first).
+pub fn intent_event_of_attempt(kind: &str, p: &Purchase, intent_id: &str, attempt: u64) -> String {
     json!({
         "id": format!("evt_{}", uuid::Uuid::new_v4().simple()),
         "object": "event",
@@ -45,7 +56,7 @@ pub fn intent_event(kind: &str, p: &Purchase, intent_id: &str) -> String {
         "data": {"object": {
             "id": intent_id, "object": "payment_intent", "amount": p.order["ticket"]["priceCents"], "currency": "usd",
             "status": if kind == "payment_intent.succeeded" { "succeeded" } else { "requires_payment_method" },
-            "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(), "user_id": p.buyer.id.as_str()},
+            "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(), "user_id": p.buyer.id.as_str(), "attempt": attempt.to_string()},
         }},
     })
     .to_string()
@@ -96,6 +107,8 @@ struct State {
     recorded: Vec<Recorded>,
     saved: HashMap<String, (u16, Value)>,
     flaked: HashSet<String>,
+    /// Refunds still to fail, per PaymentIntent.
+    failing_refunds: HashMap<String, usize>,
     intents: usize,
     refunds: usize,
     /// Charges actually made: (PaymentIntent id, order id). Replays of a
@@ -157,6 +170,12 @@ impl StripeStub {
                     .await;
             });
         }
+    }
+
+    /// The next `n` refunds of `intent_id` answer 500 (and refund nothing).
+    pub fn fail_refunds_of(&self, intent_id: &str, n: usize) {
+        let mut state = self.state.lock().unwrap();
+        state.failing_refunds.insert(intent_id.to_string(), n);
     }
 
     /// Requests whose form mentions `needle` (e.g. an order id in metadata, or a PaymentIntent id).
@@ -281,6 +300,18 @@ impl StripeStub {
                 let amount: i64 = field("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
                 let intent = |status: &str| json!({"id": id, "object": "payment_intent", "amount": amount, "currency": field("currency"), "status": status, "metadata": metadata});
                 match token {
+                    "tok_in_flight" => {
+                        state.charges.push((
+                            id.clone(),
+                            field("metadata[order_id]").unwrap_or_default().to_string(),
+                        ));
+                        state.saved.insert(cache_key, (200, intent("succeeded")));
+                        return error(
+                            409,
+                            "idempotency_error",
+                            "There is currently another in-progress request using this Idempotent Key",
+                        );
+                    }
                     "tok_visa" | "pm_card_visa" | "tok_flaky" | "tok_slow" => {
                         state.charges.push((
                             id.clone(),
@@ -297,6 +328,15 @@ impl StripeStub {
                 }
             }
             "/v1/refunds" => {
+                let intent = field("payment_intent").unwrap_or_default().to_string();
+                if let Some(left @ 1..) = state.failing_refunds.get_mut(&intent) {
+                    *left -= 1;
+                    return error(
+                        500,
+                        "api_error",
+                        "An error occurred with our connection to Stripe",
+                    );
+                }
                 state.refunds += 1;
                 let id = format!("re_stub_{}", state.refunds);
                 (

@@ -85,6 +85,37 @@ async fn a_payment_that_succeeds_after_expiry_is_refunded() {
     assert_eq!(p.ticket_now().await["sold"], false);
 }
 
+/// A refund that fails is owed, not forgotten: the charge's payment is
+/// recorded `refund_owed`, the webhook answers 5xx and is not recorded as
+/// handled, so Stripe's next delivery of the same event does the refund.
+#[tokio::test]
+async fn a_refund_that_fails_stays_owed_until_the_webhook_is_delivered_again() {
+    let p = purchase(json!(17)).await;
+    final_order(&p).await;
+    let intent_id = format!("pi_late_{}", uuid::Uuid::new_v4().simple());
+    // Every try of the first delivery (the adapter tries 3 times) fails.
+    StripeStub::shared().fail_refunds_of(&intent_id, 3);
+    let payload = intent_event("payment_intent.succeeded", &p, &intent_id);
+    let first = deliver_signed(&payload).await;
+    assert!(first.status().is_server_error(), "{}", first.status());
+    assert_eq!(refunds_of(&intent_id), 0);
+    let statuses = |payments: Vec<Value>| -> Vec<Value> {
+        payments.iter().map(|p| p["status"].clone()).collect()
+    };
+    assert_eq!(statuses(p.payments().await), [json!("refund_owed")]);
+
+    let again = deliver_signed(&payload).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap()["outcome"], "refunded");
+    assert_eq!(refunds_of(&intent_id), 1);
+    assert_eq!(statuses(p.payments().await), [json!("refunded")]);
+
+    let replay = deliver_signed(&payload).await;
+    assert_eq!(replay.json::<Value>().await.unwrap()["duplicate"], true);
+    assert_eq!(refunds_of(&intent_id), 1, "refunded once");
+    assert_eq!(p.order_now().await["cancelReason"], "expired");
+}
+
 /// A charge made through POST /api/payments that lands after the order was
 /// given up on. The payment's own attempt keeps expiry waiting, so the order
 /// is released here by a `payment_intent.payment_failed` webhook that

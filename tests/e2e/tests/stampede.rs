@@ -75,7 +75,7 @@ async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_tickets_each_wanted_by_ten_buyers_make_exactly_ten_orders() {
+async fn ten_tickets_each_wanted_by_five_buyers_make_exactly_ten_orders() {
     let seller = TestUser::signed_up().await;
     let mut tickets = Vec::new();
     for n in 0..10 {
@@ -86,9 +86,9 @@ async fn ten_tickets_each_wanted_by_ten_buyers_make_exactly_ten_orders() {
                 .id,
         );
     }
-    // 20 buyers, each firing at 5 of the tickets (a buyer may hold at most 5
-    // unpaid orders: MAX_OPEN_ORDERS), so that each ticket meets 10 buyers.
-    let crowd = buyers(20).await;
+    // 10 buyers, each firing at 5 of the tickets (a buyer may hold at most 5
+    // unpaid orders: MAX_OPEN_ORDERS), so that each ticket meets 5 buyers.
+    let crowd = buyers(10).await;
     let tickets_ref = &tickets;
     let requests = crowd
         .iter()

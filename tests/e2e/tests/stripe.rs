@@ -6,7 +6,10 @@
 //! Stack: stripe (see scripts/test.sh)
 
 use domain::stripe::sign_webhook;
-use e2e::stripe_stub::{deliver, intent_event, purchase, webhook_secret, StripeStub, SECRET_KEY};
+use e2e::stripe_stub::{
+    deliver, deliver_signed, intent_event, intent_event_of_attempt, purchase, webhook_secret,
+    StripeStub, SECRET_KEY,
+};
 use e2e::{errors, eventually, now_ms};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -88,32 +91,85 @@ async fn a_5xx_is_retried_with_the_same_idempotency_key_and_charges_once() {
     );
 }
 
+const NOT_CONFIRMED: &str =
+    "The payment provider has not confirmed the payment yet; check the order again in a minute";
+
+/// Stripe unreachable (503 on every try): the charge may or may not have
+/// happened, so the order stays in flight instead of payable (expiry waits,
+/// no second attempt can start). Retrying the same payment settles it with
+/// the same provider key: one charge at most.
 #[tokio::test]
-async fn an_unreachable_provider_is_a_502_and_the_order_stays_payable() {
+async fn an_unreachable_provider_is_a_502_and_the_payment_stays_in_flight_until_retried() {
     let p = purchase(json!(13)).await;
     let response = p.pay("tok_down").await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-    assert_eq!(
-        errors(response).await,
-        [(
-            "The payment provider is unavailable, please try again".to_string(),
-            None
-        )]
-    );
+    assert_eq!(errors(response).await, [(NOT_CONFIRMED.to_string(), None)]);
     let calls = StripeStub::shared().requests_about(p.order.id.as_str());
     assert!(
         !calls.is_empty() && calls.iter().all(|c| c.status == 503),
         "tried, and only refused: {calls:?}"
     );
-    assert!(StripeStub::shared()
-        .charges_for_order(p.order.id.as_str())
-        .is_empty());
-    assert_eq!(p.order_now().await["status"], "created", "still payable");
+    assert_eq!(p.order_now().await["status"], "awaiting:payment");
     assert_eq!(
         p.ticket_now().await["orderId"],
         p.order.id.as_str(),
         "still held"
     );
+    let keys: Vec<_> = calls.iter().map(|c| c.idempotency_key.clone()).collect();
+    assert_eq!(p.pay("tok_visa").await.status(), StatusCode::CREATED);
+    let retry = StripeStub::shared().requests_about(p.order.id.as_str());
+    assert_eq!(
+        retry.last().unwrap().idempotency_key,
+        keys[0],
+        "same attempt"
+    );
+    assert_eq!(
+        StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len(),
+        1
+    );
+    assert_eq!(p.order_now().await["status"], "complete");
+}
+
+/// Stripe's 409: a request with this idempotency key is still running (a
+/// double-submitted form). Not a decline: the order stays in flight, and
+/// the charge's webhook completes it.
+#[tokio::test]
+async fn a_409_in_flight_leaves_the_payment_in_flight_and_the_webhook_completes_it() {
+    let p = purchase(json!(19)).await;
+    let response = p.pay("tok_in_flight").await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(errors(response).await, [(NOT_CONFIRMED.to_string(), None)]);
+    assert_eq!(p.order_now().await["status"], "awaiting:payment");
+    let charges = StripeStub::shared().charges_for_order(p.order.id.as_str());
+    assert_eq!(charges.len(), 1, "Stripe did charge");
+
+    let event = intent_event("payment_intent.succeeded", &p, &charges[0]);
+    let delivered = deliver_signed(&event).await;
+    assert_eq!(delivered.status(), StatusCode::OK);
+    assert_eq!(
+        delivered.json::<Value>().await.unwrap()["outcome"],
+        "completed"
+    );
+    assert_eq!(p.order_now().await["status"], "complete");
+    let payments = p.payments().await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0]["status"], "succeeded");
+}
+
+/// With the outcome unknown, Stripe's `payment_failed` webhook for the
+/// attempt is what frees the order for another card.
+#[tokio::test]
+async fn a_payment_failed_webhook_for_the_attempt_in_flight_makes_the_order_payable() {
+    let p = purchase(json!(18)).await;
+    assert_eq!(p.pay("tok_down").await.status(), StatusCode::BAD_GATEWAY);
+    let in_flight = p.order_now().await;
+    assert_eq!(in_flight["status"], "awaiting:payment");
+    let attempt = in_flight["version"].as_u64().unwrap();
+    let failed = intent_event_of_attempt("payment_intent.payment_failed", &p, "pi_x", attempt);
+    assert_eq!(deliver_signed(&failed).await.status(), StatusCode::OK);
+    assert_eq!(p.order_now().await["status"], "created", "payable again");
     assert_eq!(p.pay("tok_visa").await.status(), StatusCode::CREATED);
 }
 
@@ -215,10 +271,41 @@ async fn a_payment_failed_webhook_leaves_the_order_payable() {
     assert_eq!(p.order_now().await["status"], "created");
 }
 
+/// A `payment_failed` webhook names the attempt it is about (the order's
+/// version when that attempt started, in the PaymentIntent's metadata). One
+/// about an earlier, declined attempt arrives late, while a second attempt is
+/// in flight: it must not knock the order back to `created`.
+#[tokio::test]
+async fn a_late_failure_of_an_earlier_attempt_leaves_the_attempt_in_flight_alone() {
+    let p = purchase(json!(13)).await;
+    let declined = p.pay("tok_chargeDeclined").await;
+    assert_eq!(declined.status(), StatusCode::PAYMENT_REQUIRED, "attempt 1");
+    let paying = p.start_paying("tok_slow").await;
+    let in_flight = p.order_now().await;
+    let attempt = in_flight["version"].as_u64().unwrap();
+    assert!(attempt > 1, "a second attempt: version {attempt}");
+
+    let stale = intent_event_of_attempt("payment_intent.payment_failed", &p, "pi_declined", 1);
+    assert_eq!(deliver_signed(&stale).await.status(), StatusCode::OK);
+    assert_eq!(
+        p.order_now().await,
+        in_flight,
+        "unchanged by the stale failure"
+    );
+
+    let response = paying.await.expect("the pay request");
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "attempt 2 completes"
+    );
+    assert_eq!(p.order_now().await["status"], "complete");
+}
+
 /// `payment:created` is consumed by payments (the record of a charge, written
 /// even if the request that charged died). A copy of the event under another
 /// payment id must not add a row or change the one there. The copy goes
-/// through the real queue (the stack has TEST_HOOKS=1), followed by a marker
+/// through the real queue (the test build's injection route), followed by a marker
 /// charge's event: once the marker is recorded, the copy has been consumed.
 #[tokio::test]
 async fn a_repeated_payment_event_leaves_the_payment_as_it_is() {

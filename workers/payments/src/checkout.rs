@@ -4,6 +4,7 @@
 //! expiry waits for the charge; then the provider charges once per attempt
 //! (its idempotency key is the attempt's order version); then `settle`
 //! completes the order, or refunds a charge the order can no longer take.
+//! When the provider's answer is lost, the order stays in flight.
 
 use crate::config::PaymentsConfig;
 use crate::orders::fetch_order;
@@ -79,6 +80,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
         order_id: order_id.as_str(),
         ticket_id: ticket_id.as_str(),
         user_id: &user.id,
+        attempt: paying.version,
     };
     let outcome = config
         .provider
@@ -115,14 +117,27 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
             }
         }
         Ok(ChargeOutcome::Declined { message }) => {
-            desk.order(&Command::FailPayment { order_id }).await?;
+            let attempt = paying.version;
+            desk.order(&Command::FailPayment { order_id, attempt })
+                .await?;
             Err(ApiError::PaymentRequired(message))
         }
+        Err(e) if e.outcome_unknown => {
+            // The charge may be running or done: the order stays
+            // `awaiting:payment`, so neither expiry nor a second card can
+            // undo it. The webhook settles it (completes, or frees it for
+            // another attempt), so does a retry of this request (same
+            // provider key) or, failing all, the lost-payment timeout.
+            edge::log::error(request_id, "payment_outcome_unknown", &e.to_string());
+            Err(ApiError::BadGateway(
+                "The payment provider has not confirmed the payment yet; check the order again in a minute".into(),
+            ))
+        }
         Err(e) => {
-            // Unknown outcome: return the order to `created` (or expire it);
-            // if the charge did happen, its webhook finds the order and
-            // completes it, or refunds it.
-            desk.order(&Command::FailPayment { order_id }).await?;
+            // Refused before anything was charged: payable again at once.
+            let attempt = paying.version;
+            desk.order(&Command::FailPayment { order_id, attempt })
+                .await?;
             edge::log::error(request_id, "payment_provider_failed", &e.to_string());
             Err(ApiError::BadGateway(
                 "The payment provider is unavailable, please try again".into(),

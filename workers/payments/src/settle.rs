@@ -77,6 +77,9 @@ pub async fn settle_success(
         | Reply::Refused(
             Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete,
         ) => {
+            // Owed before it is tried: a failed refund stays on record, and
+            // the next delivery of this charge's webhook tries it again.
+            store::mark_refund_owed(env, &row.provider_ref).await?;
             let refund = provider
                 .refund(
                     &row.provider_ref,

@@ -106,6 +106,19 @@ pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<Payment
     edge::d1::all(statement, "payments: list_for_order").await
 }
 
+/// A refund is owed for this charge (it landed on an order that cannot take
+/// it); recorded before the refund is tried.
+pub async fn mark_refund_owed(env: &Env, provider_ref: &str) -> Result<(), ApiError> {
+    let db = env.d1(DB).context("payments: mark_refund_owed")?;
+    db.prepare("UPDATE payments SET status = 'refund_owed' WHERE provider_ref = ?1 AND status = 'succeeded'")
+        .bind(&[provider_ref.into()])
+        .context("payments: mark_refund_owed")?
+        .run()
+        .await
+        .context("payments: mark_refund_owed")
+        .map(drop)
+}
+
 pub async fn mark_refunded(
     env: &Env,
     provider_ref: &str,
@@ -121,15 +134,30 @@ pub async fn mark_refunded(
         .map(drop)
 }
 
-/// True the first time a webhook event id is seen (Stripe retries deliveries).
-pub async fn first_delivery(env: &Env, event_id: &str, kind: &str) -> Result<bool, ApiError> {
-    let db = env.d1(DB).context("payments: first_delivery")?;
-    let result = db
-        .prepare("INSERT INTO webhook_events (id, type, received_at) VALUES (?1, ?2, strftime('%s','now') * 1000) ON CONFLICT (id) DO NOTHING")
+/// Whether a webhook event was already handled (Stripe retries deliveries
+/// and may replay them).
+pub async fn already_handled(env: &Env, event_id: &str) -> Result<bool, ApiError> {
+    let db = env.d1(DB).context("payments: already_handled")?;
+    let row = db
+        .prepare("SELECT id FROM webhook_events WHERE id = ?1")
+        .bind(&[event_id.into()])
+        .context("payments: already_handled")?
+        .first::<serde_json::Value>(None)
+        .await
+        .context("payments: already_handled")?;
+    Ok(row.is_some())
+}
+
+/// Records a webhook event as handled: only once its effect is stored, so
+/// that a delivery that failed half-way is done again by Stripe's retry.
+/// Handling is idempotent, so two deliveries racing here do no harm.
+pub async fn mark_handled(env: &Env, event_id: &str, kind: &str) -> Result<(), ApiError> {
+    let db = env.d1(DB).context("payments: mark_handled")?;
+    db.prepare("INSERT INTO webhook_events (id, type, received_at) VALUES (?1, ?2, strftime('%s','now') * 1000) ON CONFLICT (id) DO NOTHING")
         .bind(&[event_id.into(), kind.into()])
-        .context("payments: first_delivery")?
+        .context("payments: mark_handled")?
         .run()
         .await
-        .context("payments: first_delivery")?;
-    Ok(edge::d1::rows_changed(&result)? == 1)
+        .context("payments: mark_handled")
+        .map(drop)
 }

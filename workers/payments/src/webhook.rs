@@ -1,5 +1,6 @@
 //! POST /api/payments/webhook: Stripe's events, signature-checked and
-//! handled once each (Stripe retries deliveries and may replay them).
+//! handled once each (Stripe retries deliveries and may replay them). An
+//! event counts as handled only once its effect is stored.
 
 use crate::config::PaymentsConfig;
 use crate::settle::{settle_success, Charge, Settled};
@@ -53,15 +54,18 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
             "An event needs an id and a type".into(),
         ));
     };
-    if !store::first_delivery(env, event_id, kind).await? {
+    if store::already_handled(env, event_id).await? {
         return reply::json(200, &json!({ "received": true, "duplicate": true }));
     }
     let intent = &event["data"]["object"];
+    // A failure answers 5xx and records nothing: Stripe delivers the event
+    // again (with backoff, for days) and the retry does the work.
     let handled = match kind {
         "payment_intent.succeeded" => succeeded(env, &config, intent, request_id).await?,
         "payment_intent.payment_failed" => failed(env, intent, request_id).await?,
         _ => "ignored",
     };
+    store::mark_handled(env, event_id, kind).await?;
     edge::log::event(
         request_id,
         "stripe_webhook",
@@ -115,10 +119,18 @@ async fn succeeded(
     )
 }
 
+/// A failed charge frees the order for another attempt, if it is still the
+/// attempt in flight (its number is in the PaymentIntent's metadata).
 async fn failed(env: &Env, intent: &Value, request_id: &str) -> Result<&'static str, ApiError> {
     let (order_id, ticket_id, _) = ids(intent)?;
+    let Some(attempt) = intent["metadata"]["attempt"]
+        .as_str()
+        .and_then(|a| a.parse::<u64>().ok())
+    else {
+        return Ok("ignored: no attempt in the metadata");
+    };
     DeskClient::for_ticket(env, &ticket_id, request_id)?
-        .order(&Command::FailPayment { order_id })
+        .order(&Command::FailPayment { order_id, attempt })
         .await?;
     Ok("payment_failed")
 }

@@ -59,8 +59,11 @@ pub enum Command {
         order_id: OrderId,
         payment: Payment,
     },
+    /// The charge of payment attempt `attempt` (the order's version when
+    /// that attempt started) failed. An older attempt's failure changes nothing.
     FailPayment {
         order_id: OrderId,
+        attempt: u64,
     },
 }
 
@@ -89,7 +92,7 @@ impl Command {
             | Command::CancelOrder { order_id, .. }
             | Command::StartPayment { order_id, .. }
             | Command::CompletePayment { order_id, .. }
-            | Command::FailPayment { order_id } => Some(OrderLookup::ById(order_id)),
+            | Command::FailPayment { order_id, .. } => Some(OrderLookup::ById(order_id)),
             Command::CreateTicket { .. }
             | Command::UpdateTicket { .. }
             | Command::GetTicket
@@ -226,8 +229,8 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
         Command::CompletePayment { payment, .. } => on_order(ticket, order, |ticket, order| {
             complete_payment(ticket, order, payment, now)
         }),
-        Command::FailPayment { .. } => on_order(ticket, order, |ticket, order| {
-            Ok(fail_payment(ticket, order, now))
+        Command::FailPayment { attempt, .. } => on_order(ticket, order, |ticket, order| {
+            Ok(fail_payment(ticket, order, attempt, now))
         }),
     }
 }
@@ -346,6 +349,7 @@ mod tests {
             },
             Command::FailPayment {
                 order_id: order_id(1),
+                attempt: 1,
             },
         ];
         for command in commands {
@@ -479,7 +483,8 @@ mod tests {
         let id = order_id(3);
         assert_eq!(
             Command::FailPayment {
-                order_id: id.clone()
+                order_id: id.clone(),
+                attempt: 1,
             }
             .order_to_load(),
             Some(OrderLookup::ById(&id))

@@ -152,7 +152,7 @@ pub fn expire_order(ticket: &Ticket, order: &Order, now: i64) -> Option<OrderCha
     match order.status {
         _ if !due => None,
         OrderStatus::Created => Some(release(ticket, order, CancelReason::Expired)),
-        OrderStatus::AwaitingPayment => fail_payment(ticket, order, now),
+        OrderStatus::AwaitingPayment => fail_payment(ticket, order, order.version, now),
         OrderStatus::Complete | OrderStatus::Cancelled => None,
     }
 }
@@ -237,9 +237,12 @@ pub fn complete_payment(
     }
 }
 
-/// The charge failed: payable again until its deadline, expired after it.
-pub fn fail_payment(ticket: &Ticket, order: &Order, now: i64) -> Option<OrderChange> {
-    if order.status != OrderStatus::AwaitingPayment {
+/// The charge of payment attempt `attempt` failed: payable again until its
+/// deadline, expired after it. An attempt is named by the order's version
+/// when it started, so a late failure of an older attempt (a stale
+/// `payment_failed` webhook) cannot undo the attempt now in flight.
+pub fn fail_payment(ticket: &Ticket, order: &Order, attempt: u64, now: i64) -> Option<OrderChange> {
+    if order.status != OrderStatus::AwaitingPayment || order.version != attempt {
         return None;
     }
     if now >= order.expires_at {
@@ -683,7 +686,7 @@ mod tests {
     fn a_declined_charge_leaves_the_order_payable_until_its_deadline() {
         let outcome = paying();
         let order = outcome.order.clone();
-        let retry = fail_payment(&outcome.ticket, &order, NOW + 50).unwrap();
+        let retry = fail_payment(&outcome.ticket, &order, order.version, NOW + 50).unwrap();
         assert_eq!(
             (
                 retry.order.status,
@@ -698,7 +701,7 @@ mod tests {
             Some(NOW + WINDOW),
             "the alarm goes back to the order's own deadline"
         );
-        let too_late = fail_payment(&outcome.ticket, &order, NOW + WINDOW).unwrap();
+        let too_late = fail_payment(&outcome.ticket, &order, order.version, NOW + WINDOW).unwrap();
         assert_eq!(
             (
                 too_late.order.cancel_reason,
@@ -708,10 +711,23 @@ mod tests {
         );
         assert!(too_late.ticket.is_free());
         assert_eq!(
-            fail_payment(&outcome.ticket, &held().order, NOW),
+            fail_payment(&outcome.ticket, &held().order, held().order.version, NOW),
             None,
             "only a payment in flight can fail"
         );
+    }
+
+    #[test]
+    fn the_failure_of_an_older_attempt_changes_nothing() {
+        let outcome = paying();
+        let order = &outcome.order;
+        for stale in [order.version - 1, order.version + 1] {
+            assert_eq!(
+                fail_payment(&outcome.ticket, order, stale, NOW + 50),
+                None,
+                "attempt {stale}"
+            );
+        }
     }
 
     #[test]

@@ -10,14 +10,37 @@ pub use stripe::StripeProvider;
 use domain::payments::ChargeOutcome;
 use domain::stripe::ChargeRequest;
 
-/// A provider could not give an answer (network, 5xx after retries, bad
-/// configuration); the charge may or may not have happened.
+/// A provider gave no answer about the charge or refund.
 #[derive(Debug)]
-pub struct ProviderError(pub String);
+pub struct ProviderError {
+    pub message: String,
+    /// The request may have been carried out (network error, 5xx after
+    /// retries, Stripe's 409 for a request with this key still running):
+    /// only the webhook, a retry with the same key or the lost-payment
+    /// timeout can tell. False when the provider refused the request itself
+    /// (a 4xx), so that nothing happened.
+    pub outcome_unknown: bool,
+}
+
+impl ProviderError {
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            outcome_unknown: true,
+        }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            outcome_unknown: false,
+        }
+    }
+}
 
 impl std::fmt::Display for ProviderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

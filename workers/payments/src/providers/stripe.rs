@@ -29,7 +29,7 @@ impl StripeProvider {
         let set = |name: &str, value: &str| {
             headers
                 .set(name, value)
-                .map_err(|e| ProviderError(e.to_string()))
+                .map_err(|e| ProviderError::refused(e.to_string()))
         };
         set("authorization", &format!("Bearer {}", self.secret_key))?;
         set("content-type", "application/x-www-form-urlencoded")?;
@@ -39,12 +39,13 @@ impl StripeProvider {
             .with_headers(headers)
             .with_body(Some(body.into()));
         let url = format!("{}{path}", self.api_base.trim_end_matches('/'));
-        let request =
-            Request::new_with_init(&url, &init).map_err(|e| ProviderError(e.to_string()))?;
+        let request = Request::new_with_init(&url, &init)
+            .map_err(|e| ProviderError::refused(e.to_string()))?;
+        // The request may have reached Stripe before the connection failed.
         let mut response = Fetch::Request(request)
             .send()
             .await
-            .map_err(|e| ProviderError(format!("Stripe unreachable: {e}")))?;
+            .map_err(|e| ProviderError::unknown(format!("Stripe unreachable: {e}")))?;
         let status = response.status_code();
         let json = response.json::<Value>().await.unwrap_or(Value::Null);
         Ok((status, json))
@@ -71,18 +72,20 @@ impl PaymentProvider for StripeProvider {
                 .await
             {
                 Ok(answer) => answer,
-                Err(e) => {
-                    last = e.0;
+                Err(e) if e.outcome_unknown => {
+                    last = e.message;
                     continue;
                 }
+                Err(e) => return Err(e),
             };
             match read_payment_intent(status, &body) {
                 StripeAnswer::Charge(outcome) => return Ok(outcome),
                 StripeAnswer::Retryable(why) => last = why,
-                StripeAnswer::Failed(why) => return Err(ProviderError(why)),
+                StripeAnswer::InFlight(why) => return Err(ProviderError::unknown(why)),
+                StripeAnswer::Failed(why) => return Err(ProviderError::refused(why)),
             }
         }
-        Err(ProviderError(format!(
+        Err(ProviderError::unknown(format!(
             "Stripe failed {ATTEMPTS} times: {last}"
         )))
     }
@@ -100,18 +103,20 @@ impl PaymentProvider for StripeProvider {
                     return body["id"]
                         .as_str()
                         .map(String::from)
-                        .ok_or_else(|| ProviderError("a refund without id".into()));
+                        .ok_or_else(|| ProviderError::unknown("a refund without id"));
                 }
-                Ok((status, body)) if status == 429 || status >= 500 => {
+                Ok((status, body)) if status == 409 || status == 429 || status >= 500 => {
                     last = format!("{status}: {body}")
                 }
                 Ok((status, body)) => {
-                    return Err(ProviderError(format!("refund refused: {status}: {body}")))
+                    return Err(ProviderError::refused(format!(
+                        "refund refused: {status}: {body}"
+                    )))
                 }
-                Err(e) => last = e.0,
+                Err(e) => last = e.message,
             }
         }
-        Err(ProviderError(format!(
+        Err(ProviderError::unknown(format!(
             "refund failed {ATTEMPTS} times: {last}"
         )))
     }
