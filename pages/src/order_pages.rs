@@ -73,10 +73,11 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
         .await?;
     match reply.status {
         200 | 201 => views::redirect(&format!("/orders/{id}")),
-        // Refused (400), declined (402), the provider is down (502) or not
+        // Refused (400), declined (402), a double submit still running (409),
+        // the provider is down or has not confirmed yet (502) or not
         // configured (503): the order is shown as it now is, with the reason
         // and the token kept.
-        400 | 402 | 502 | 503 => {
+        400 | 402 | 409 | 502 | 503 => {
             let errors = FormErrors::from_api(&reply.body);
             let order = load(ctx, &id).await?;
             order_page(ctx, &order, reply.status, &[], Some(token), &errors)

@@ -41,6 +41,8 @@ pub enum ApiError {
     NotFound,
     /// 405: the path exists but not with this method.
     MethodNotAllowed,
+    /// 409: a request with the same Idempotency-Key is still running.
+    Conflict(&'static str),
     /// 413: the body is larger than the route accepts.
     PayloadTooLarge { limit: usize },
     /// 415: the body is not JSON.
@@ -81,6 +83,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
+            ApiError::Conflict(_) => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::TooManyRequests { .. } => 429,
@@ -105,7 +108,7 @@ impl ApiError {
             | ApiError::ServiceUnavailable(message)
             | ApiError::TooManyRequests { message, .. } => general(message.clone()),
             ApiError::NotAuthorized => general("Not authorized".into()),
-            ApiError::Forbidden(why) => general((*why).into()),
+            ApiError::Forbidden(why) | ApiError::Conflict(why) => general((*why).into()),
             ApiError::NotFound => general("Not found".into()),
             ApiError::MethodNotAllowed => general("Method not allowed".into()),
             ApiError::PayloadTooLarge { limit } => {
@@ -183,6 +186,7 @@ mod tests {
             (ApiError::Forbidden("x"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed, 405),
+            (ApiError::Conflict("busy"), 409),
             (ApiError::PayloadTooLarge { limit: 10 }, 413),
             (ApiError::UnsupportedMediaType, 415),
             (

@@ -70,6 +70,55 @@ impl IdempotencyKey {
     }
 }
 
+/// What a request with an `Idempotency-Key` left on record, as Stripe keeps
+/// it: which order it was for, when it started, and its answer once it has
+/// one (2xx and 4xx answers are final; a 5xx is not kept, so a retry runs
+/// again, which the payment workflow makes safe).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRequest {
+    pub order_id: String,
+    pub started_at: i64,
+    pub answer: Option<(u16, String)>,
+}
+
+/// How a request with a key already on record is treated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repeat {
+    /// The first request finished: the same answer again.
+    Replay { status: u16, body: String },
+    /// The first request is still running: 409.
+    InProgress,
+    /// The key was used for another order: 400.
+    OtherOrder,
+    /// The first request ended without a final answer (a 5xx, or it died
+    /// past the lease): run again, as a retry of that request.
+    RunAgain,
+}
+
+impl KeyedRequest {
+    /// A request that runs longer than this is taken for dead.
+    pub const LEASE_MS: i64 = 120_000;
+
+    pub fn repeat(&self, order_id: &str, now: i64) -> Repeat {
+        if self.order_id != order_id {
+            return Repeat::OtherOrder;
+        }
+        match &self.answer {
+            Some((status, body)) => Repeat::Replay {
+                status: *status,
+                body: body.clone(),
+            },
+            None if now < self.started_at + Self::LEASE_MS => Repeat::InProgress,
+            None => Repeat::RunAgain,
+        }
+    }
+
+    /// Whether an answer is final, so that a repeat gets it again.
+    pub fn is_final(status: u16) -> bool {
+        status < 500
+    }
+}
+
 impl TryFrom<String> for IdempotencyKey {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
@@ -161,5 +210,34 @@ mod tests {
         assert_ne!(id, key.order_id("user-1", &other_ticket));
         let other_key = IdempotencyKey::parse("checkout-43").unwrap();
         assert_ne!(id, other_key.order_id("user-1", &ticket));
+    }
+
+    #[test]
+    fn a_repeat_gets_the_first_answer_or_waits_or_runs_again() {
+        let running = KeyedRequest {
+            order_id: "o1".into(),
+            started_at: 1_000,
+            answer: None,
+        };
+        assert_eq!(running.repeat("o1", 1_001), Repeat::InProgress);
+        assert_eq!(
+            running.repeat("o1", 1_000 + KeyedRequest::LEASE_MS),
+            Repeat::RunAgain,
+            "taken for dead"
+        );
+        assert_eq!(running.repeat("o2", 1_001), Repeat::OtherOrder);
+        let done = KeyedRequest {
+            answer: Some((201, "{}".into())),
+            ..running
+        };
+        assert_eq!(
+            done.repeat("o1", 9_999_999),
+            Repeat::Replay {
+                status: 201,
+                body: "{}".into()
+            }
+        );
+        assert!(KeyedRequest::is_final(201) && KeyedRequest::is_final(402));
+        assert!(!KeyedRequest::is_final(502));
     }
 }

@@ -26,6 +26,16 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
     Ok(Response::from_json(body).or_internal()?.with_status(status))
 }
 
+/// A JSON body already serialized (a stored answer, replayed).
+pub fn json_text(status: u16, body: String) -> ApiResult {
+    let response = Response::ok(body).or_internal()?.with_status(status);
+    response
+        .headers()
+        .set("content-type", "application/json")
+        .or_internal()?;
+    Ok(response)
+}
+
 pub fn empty(status: u16) -> ApiResult {
     Ok(Response::empty().or_internal()?.with_status(status))
 }

@@ -164,6 +164,16 @@ async fn ten_concurrent_pay_requests_charge_once_and_return_the_same_payment() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     let payments = p.payments().await;
     assert_eq!(payments.len(), 1, "one charge: {payments:?}");
+    // Once it is done, the same click again gets that payment.
+    let again = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "pay-button")
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["id"],
+        ids[0].0.as_str()
+    );
 }
 
 #[tokio::test]

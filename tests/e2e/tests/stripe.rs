@@ -6,6 +6,7 @@
 //! Stack: stripe (see scripts/test.sh)
 
 use domain::stripe::sign_webhook;
+use e2e::purchase::IN_PROGRESS;
 use e2e::stripe_stub::{
     deliver, deliver_signed, intent_event, intent_event_of_attempt, purchase, webhook_secret,
     StripeStub, SECRET_KEY,
@@ -269,6 +270,93 @@ async fn a_payment_failed_webhook_leaves_the_order_payable() {
     .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(p.order_now().await["status"], "created");
+}
+
+/// Idempotency-Key as Stripe's: a repeat sent while the first request runs
+/// gets 409; once it finished, a repeat gets its very answer.
+#[tokio::test]
+async fn a_repeat_while_the_first_runs_is_409_and_after_it_gets_the_same_answer() {
+    let p = purchase(json!(22)).await;
+    let first = {
+        let (buyer, order) = (p.buyer.client.clone(), p.order.id.clone());
+        tokio::spawn(async move {
+            buyer
+                .pay_with_key(&order, "tok_slow", "slow-checkout")
+                .await
+        })
+    };
+    eventually("the first request in flight", || async {
+        (p.order_now().await["status"] == "awaiting:payment").then_some(())
+    })
+    .await;
+    let during = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_slow", "slow-checkout")
+        .await;
+    assert_eq!(during.status(), StatusCode::CONFLICT);
+    assert_eq!(errors(during).await, [(IN_PROGRESS.to_string(), None)]);
+
+    let first = first.await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let after = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_slow", "slow-checkout")
+        .await;
+    assert_eq!(after.status(), StatusCode::CREATED);
+    assert_eq!(after.json::<Value>().await.unwrap(), first);
+    assert_eq!(
+        StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len(),
+        1
+    );
+    // The key belongs to that order.
+    let other = purchase(json!(23)).await;
+    let reused = other
+        .buyer
+        .pay_with_key(&other.order.id, "tok_visa", "slow-checkout")
+        .await;
+    assert_eq!(reused.status(), StatusCode::CREATED, "keys are per buyer");
+    let same_buyer_other_order = p
+        .buyer
+        .pay_with_key(&other.order.id, "tok_visa", "slow-checkout")
+        .await;
+    assert!(same_buyer_other_order.status().is_client_error());
+}
+
+/// The first request's answer was lost (a 502: Stripe's 409), and the
+/// webhook recorded the payment first. A retry with the same key gets that
+/// payment, not "already paid".
+#[tokio::test]
+async fn a_retry_after_an_unconfirmed_payment_gets_the_payment_the_webhook_recorded() {
+    let p = purchase(json!(24)).await;
+    let first = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_in_flight", "lost-answer")
+        .await;
+    assert_eq!(first.status(), StatusCode::BAD_GATEWAY);
+    let charges = StripeStub::shared().charges_for_order(p.order.id.as_str());
+    let event = intent_event("payment_intent.succeeded", &p, &charges[0]);
+    assert_eq!(deliver_signed(&event).await.status(), StatusCode::OK);
+    let recorded = p.payments().await;
+    assert_eq!(recorded.len(), 1);
+
+    let retry = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_in_flight", "lost-answer")
+        .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.json::<Value>().await.unwrap(), recorded[0]);
+    let another_key = p
+        .buyer
+        .pay_with_key(&p.order.id, "tok_visa", "another-click")
+        .await;
+    assert_eq!(another_key.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(another_key).await,
+        [("This order has already been paid".to_string(), None)]
+    );
 }
 
 /// A `payment_failed` webhook names the attempt it is about (the order's

@@ -31,6 +31,9 @@ pub struct Checkout<'a> {
     pub user: &'a CurrentUser,
     pub pay: PayRequest,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The key's first request ended without a final answer: this retry
+    /// may find the order completed by that request's charge (its webhook).
+    pub retry_of_unfinished: bool,
 }
 
 /// The payment that completed the order, or why there is none.
@@ -42,6 +45,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
         user,
         pay: PayRequest { order_id, token },
         idempotency_key,
+        retry_of_unfinished,
     } = checkout;
     // Before anything changes: with no provider configured the order stays
     // `created` and its ticket reserved (503).
@@ -49,7 +53,13 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
     let order = fetch_order(req, env, &order_id, request_id).await?;
     let ticket_id = TicketId::parse(&order.ticket.id).context("order's ticket id")?;
     if order.status == OrderStatus::Complete {
-        return repeat_of_completed_payment(env, &order, idempotency_key.as_ref()).await;
+        return repeat_of_completed_payment(
+            env,
+            &order,
+            idempotency_key.as_ref(),
+            retry_of_unfinished,
+        )
+        .await;
     }
 
     // Serialize with expiry BEFORE any money moves: the order becomes
@@ -147,11 +157,14 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
 }
 
 /// A pay request for an order that is already complete: the same payment if
-/// it is a retry with the same Idempotency-Key, else 400.
+/// it is a retry with the same Idempotency-Key, else 400. A retry of a
+/// request that left no answer also gets the payment its charge made when
+/// the webhook recorded it (without the key).
 async fn repeat_of_completed_payment(
     env: &Env,
     order: &OrderView,
     idempotency_key: Option<&IdempotencyKey>,
+    retry_of_unfinished: bool,
 ) -> Result<PaymentRow, ApiError> {
     let paid = match &order.payment_id {
         Some(payment_id) => store::find(env, "id", payment_id).await?,
@@ -159,6 +172,7 @@ async fn repeat_of_completed_payment(
     };
     match (paid, idempotency_key) {
         (Some(row), Some(key)) if row.idempotency_key.as_deref() == Some(key.as_str()) => Ok(row),
+        (Some(row), Some(_)) if retry_of_unfinished && row.idempotency_key.is_none() => Ok(row),
         _ => Err(ApiError::BadRequest(
             "This order has already been paid".into(),
         )),

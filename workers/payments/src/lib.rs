@@ -4,6 +4,7 @@
 
 mod checkout;
 mod config;
+mod keyed_requests;
 mod orders;
 mod providers;
 mod routes;

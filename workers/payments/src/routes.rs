@@ -1,11 +1,14 @@
 //! Routes of `/api/payments`.
 
 use crate::checkout::{self, Checkout};
+use crate::keyed_requests::{self, Start};
 use crate::orders::fetch_order;
+use crate::store::PaymentRow;
 use crate::{store, webhook};
+use domain::idempotency::IdempotencyKey;
 use domain::payments::{parse_order_query, PayRequest};
 use domain::session::CurrentUser;
-use domain::OrInternal;
+use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 
@@ -17,20 +20,57 @@ pub fn table() -> Vec<Route> {
     ]
 }
 
-/// Pays for one of the caller's orders: 201 with the payment.
+/// Pays for one of the caller's orders: 201 with the payment. With an
+/// `Idempotency-Key`, a repeat gets the first answer again, and one sent
+/// while the first still runs gets 409 (`keyed_requests`).
 async fn pay(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     let idempotency_key = cx.idempotency_key()?;
     let pay = PayRequest::parse(&cx.json_body().await?)?;
-    let payment = checkout::pay(Checkout {
+    let Some(key) = idempotency_key else {
+        let (status, body) = answer(checkout(&cx, &user, pay, None, false).await)?;
+        return reply::json_text(status, body);
+    };
+    let (env, now) = (&cx.env, edge::now_ms());
+    let retry = match keyed_requests::start(env, &user.id, &key, &pay.order_id, now).await? {
+        Start::Replay { status, body } => return reply::json_text(status, body),
+        Start::First => false,
+        Start::Retry => true,
+    };
+    let result = answer(checkout(&cx, &user, pay, Some(key.clone()), retry).await);
+    let (status, body) = match &result {
+        Ok((status, body)) => (*status, body.clone()),
+        Err(e) => (e.status(), e.body()),
+    };
+    if let Err(e) = keyed_requests::finish(env, &user.id, &key, status, &body).await {
+        // The payment stands; only a repeat's answer is not on record.
+        edge::log::error(&cx.request_id, "keyed_request_not_recorded", &e.to_string());
+    }
+    let (status, body) = result?;
+    reply::json_text(status, body)
+}
+
+async fn checkout(
+    cx: &Ctx,
+    user: &CurrentUser,
+    pay: PayRequest,
+    idempotency_key: Option<IdempotencyKey>,
+    retry_of_unfinished: bool,
+) -> Result<PaymentRow, ApiError> {
+    checkout::pay(Checkout {
         req: &cx.req,
         env: &cx.env,
         request_id: &cx.request_id,
-        user: &user,
+        user,
         pay,
         idempotency_key,
+        retry_of_unfinished,
     })
-    .await?;
-    reply::json(201, &payment.view())
+    .await
+}
+
+/// The 201 with the payment, as the text a repeat is answered with too.
+fn answer(paid: Result<PaymentRow, ApiError>) -> Result<(u16, String), ApiError> {
+    Ok((201, paid?.view().to_string()))
 }
 
 /// GET /api/payments?orderId=: the charges made for one of the caller's
