@@ -110,6 +110,16 @@ pub fn subscribers(event: &Event) -> &'static [Queue] {
     }
 }
 
+/// How long a ticket's object waits before sending its unsent events again,
+/// after `failures` failed rounds in a row: 1 s, doubling, at most a minute,
+/// so a queue that is down for an hour costs about 70 tries, not 3,600.
+pub fn outbox_retry_delay_ms(failures: u32) -> i64 {
+    const FIRST_MS: i64 = 1_000;
+    const MAX_MS: i64 = 60_000;
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_MS << doublings).min(MAX_MS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +180,15 @@ mod tests {
             subscribers(&Event::TicketCreated(ticket(0))),
             [Queue::TicketEvents]
         );
+    }
+
+    #[test]
+    fn unsent_events_are_retried_with_capped_exponential_backoff() {
+        let delays: Vec<i64> = (0..9).map(outbox_retry_delay_ms).collect();
+        assert_eq!(
+            delays,
+            [1_000, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]
+        );
+        assert_eq!(outbox_retry_delay_ms(u32::MAX), 60_000);
     }
 }

@@ -9,18 +9,20 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
-async fn the_release_build_has_no_event_injection_route() {
+async fn the_release_build_has_no_test_routes() {
     let client = TestClient::anonymous();
-    for method in [Method::POST, Method::GET] {
-        let response = client
-            .http
-            .request(method.clone(), client.url("/api/tickets/_test/events"))
-            .json(&json!([]))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method}");
-        assert_eq!(errors(response).await, [("Not found".into(), None)]);
+    for path in ["/api/tickets/_test/events", "/api/tickets/_test/faults"] {
+        for method in [Method::POST, Method::GET] {
+            let response = client
+                .http
+                .request(method.clone(), client.url(path))
+                .json(&json!([]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+            assert_eq!(errors(response).await, [("Not found".into(), None)]);
+        }
     }
 }
 

@@ -1,15 +1,50 @@
 //! Test-only routes, compiled only with the `test-hooks` Cargo feature (which
 //! only `make test` and `make bench` turn on): a release build answers 404.
+//! - `POST /api/tickets/_test/events`: publish envelopes through the real queues.
+//! - `POST /api/tickets/_test/faults` `{ticketId, failNextSends}`: the ticket's
+//!   object fails its next N event sends (a queue in trouble).
 
 use domain::events::Envelope;
+use domain::ids::TicketId;
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::{body, reply, ApiResult};
+use worker::{Method, Request, RequestInit};
+
+/// The path of the object's fault switch (its own fetch handles it).
+pub const FAIL_SENDS_PATH: &str = "/_test/fail-sends";
 
 pub fn routes() -> Vec<Route> {
     edge::routes![
         Post "/api/tickets/_test/events" anyone => publish_test_events,
+        Post "/api/tickets/_test/faults" anyone => inject_faults,
     ]
+}
+
+async fn inject_faults(mut cx: Ctx) -> ApiResult {
+    let body = cx.json_body().await?;
+    let ticket_id = TicketId::parse(body["ticketId"].as_str().unwrap_or_default())?;
+    let n = body["failNextSends"]
+        .as_u64()
+        .ok_or_else(|| ApiError::field("failNextSends", "A whole number is needed"))?;
+    let namespace = cx
+        .env
+        .durable_object(edge::desk_client::BINDING)
+        .or_internal()?;
+    let stub = namespace
+        .id_from_name(ticket_id.as_str())
+        .and_then(|id| id.get_stub())
+        .or_internal()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(n.to_string().into()));
+    let url = format!("https://object{FAIL_SENDS_PATH}");
+    let request = Request::new_with_init(&url, &init).or_internal()?;
+    let response = stub.fetch_with_request(request).await.or_internal()?;
+    if response.status_code() != 200 {
+        return Err(ApiError::internal("the object refused the fault switch"));
+    }
+    reply::json(202, &serde_json::json!({ "failNextSends": n }))
 }
 
 /// The black-box tests deliver duplicated and reordered events through the

@@ -42,6 +42,12 @@ impl DurableObject for TicketObject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The caller's request id (see `edge::desk_client`), for our log lines.
         let request_id = edge::reply::request_id(&req);
+        #[cfg(feature = "test-hooks")]
+        if req.path() == crate::test_hooks::FAIL_SENDS_PATH {
+            let n: u32 = req.json().await?;
+            self.store().inject_send_failures(n).await?;
+            return Response::ok("");
+        }
         let command: Command = match req.json().await {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),

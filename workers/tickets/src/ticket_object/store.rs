@@ -3,6 +3,8 @@
 //! - `order:<id>`: each order ever placed on it
 //! - `idem:<user>:<key>`: order id per Idempotency-Key
 //! - `outbox:<ms>:<event id>`: events written with the change, deleted once sent
+//! - `send_failures`: failed delivery rounds in a row (the retry backoff)
+//! - `test:fail_sends`: injected send failures still to come (test builds only)
 //!
 //! Values are JSON text: plain to inspect, and free of the JS Map/Object
 //! ambiguity of structured clone.
@@ -19,6 +21,9 @@ use worker::{ListOptions, Result, Storage};
 
 const TICKET: &str = "ticket";
 const OUTBOX: &str = "outbox:";
+const SEND_FAILURES: &str = "send_failures";
+#[cfg(feature = "test-hooks")]
+const INJECTED_SEND_FAILURES: &str = "test:fail_sends";
 
 pub struct Store {
     storage: Storage,
@@ -135,6 +140,39 @@ impl Store {
         });
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(pending)
+    }
+
+    /// Failed delivery rounds in a row.
+    pub async fn send_failures(&self) -> Result<u32> {
+        Ok(self.get::<u32>(SEND_FAILURES).await?.unwrap_or(0))
+    }
+
+    pub async fn set_send_failures(&self, failures: u32) -> Result<()> {
+        if failures == 0 {
+            self.delete(SEND_FAILURES).await
+        } else {
+            self.storage.put(SEND_FAILURES, failures.to_string()).await
+        }
+    }
+
+    /// Test builds: the next `n` event sends fail (a queue in trouble).
+    #[cfg(feature = "test-hooks")]
+    pub async fn inject_send_failures(&self, n: u32) -> Result<()> {
+        self.storage
+            .put(INJECTED_SEND_FAILURES, n.to_string())
+            .await
+    }
+
+    /// Test builds: whether this send must fail, counting it down.
+    #[cfg(feature = "test-hooks")]
+    pub async fn take_injected_send_failure(&self) -> Result<bool> {
+        let left = self.get::<u32>(INJECTED_SEND_FAILURES).await?.unwrap_or(0);
+        if left > 0 {
+            self.storage
+                .put(INJECTED_SEND_FAILURES, (left - 1).to_string())
+                .await?;
+        }
+        Ok(left > 0)
     }
 
     pub async fn delete(&self, key: &str) -> Result<()> {
