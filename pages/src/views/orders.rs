@@ -117,12 +117,15 @@ fn detail_head(order: &OrderView, seconds_left: Option<i64>) -> Markup {
     // Without JavaScript the page reloads once the time is up (or soon, when
     // the expiry is due but not yet applied), to show the order's new state;
     // while a payment is in flight it reloads every 2 s until it has an outcome.
+    // It names the order's URL: this page is also the answer to a pay or
+    // cancel form post, whose own URL is not a page.
+    let url = format!("/orders/{}", order.id);
     html! {
         @if let Some(seconds) = seconds_left {
-            meta http-equiv="refresh" content=(if seconds > 0 { seconds + 1 } else { 2 });
+            meta http-equiv="refresh" content=(format!("{}; url={url}", if seconds > 0 { seconds + 1 } else { 2 }));
             script src="/static/countdown.js" defer {}
         } @else if order.status == OrderStatus::AwaitingPayment {
-            meta http-equiv="refresh" content="2";
+            meta http-equiv="refresh" content=(format!("2; url={url}"));
         }
     }
 }
@@ -408,7 +411,13 @@ mod tests {
         assert!(html.contains(r#"data-testid="payment-pending">Payment in progress</p>"#));
         assert!(!html.contains("/pay") && !html.contains("cancel-order"));
         let head = detail_head(&order, None).into_string();
-        assert_eq!(head, r#"<meta http-equiv="refresh" content="2">"#);
+        assert_eq!(
+            head,
+            format!(
+                r#"<meta http-equiv="refresh" content="2; url=/orders/{}">"#,
+                order.id
+            )
+        );
     }
 
     #[test]
@@ -426,7 +435,10 @@ mod tests {
     fn a_waiting_order_counts_down_with_a_refresh_fallback() {
         let order = order(OrderStatus::Created, None);
         let head = detail_head(&order, Some(90)).into_string();
-        assert!(head.contains(r#"content="91""#), "{head}");
+        assert!(
+            head.contains(&format!(r#"content="91; url=/orders/{}""#, order.id)),
+            "{head}"
+        );
         assert!(head.contains("/static/countdown.js"));
     }
 }
