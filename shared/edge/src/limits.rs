@@ -31,11 +31,15 @@ impl Limiter {
     }
 
     /// Counts one entry (`Granted`, or `AlreadyHeld` for a retry), or
-    /// answers 429 saying `why`, with when there will be room.
-    pub async fn take(&self, command: &LimitCommand, why: &str) -> Result<Taken, ApiError> {
+    /// answers 429 saying `why` (built only then), with when there will be room.
+    pub async fn take(
+        &self,
+        command: &LimitCommand,
+        why: impl FnOnce() -> String,
+    ) -> Result<Taken, ApiError> {
         match self.send(command).await? {
             Taken::Refused { retry_at_ms } => Err(ApiError::TooManyRequests {
-                message: why.to_string(),
+                message: why(),
                 retry_after_seconds: Taken::retry_after_seconds(retry_at_ms, crate::now_ms()),
             }),
             taken => Ok(taken),

@@ -17,6 +17,17 @@ pub async fn call<C: Serialize, A: DeserializeOwned>(
     command: &C,
     object: impl Fn() -> String,
 ) -> Result<A, ApiError> {
+    call_at(stub, "/command", request_id, command, object).await
+}
+
+/// [`call`] to another path of the object (its test-only switches).
+pub async fn call_at<C: Serialize, A: DeserializeOwned>(
+    stub: &Stub,
+    path: &str,
+    request_id: &str,
+    command: &C,
+    object: impl Fn() -> String,
+) -> Result<A, ApiError> {
     let failed = |cause: &dyn Display| ApiError::internal(format!("{}: {cause}", object()));
     let headers = Headers::new();
     headers
@@ -28,7 +39,7 @@ pub async fn call<C: Serialize, A: DeserializeOwned>(
         .with_headers(headers)
         .with_body(Some(body.into()));
     let request =
-        Request::new_with_init("https://object/command", &init).map_err(|e| failed(&e))?;
+        Request::new_with_init(&format!("https://object{path}"), &init).map_err(|e| failed(&e))?;
     let mut response = stub
         .fetch_with_request(request)
         .await

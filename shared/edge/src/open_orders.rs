@@ -47,12 +47,12 @@ impl OpenOrders {
         let command = self
             .limit
             .slot(order_id.as_str(), window_ms, crate::now_ms());
-        let max = self.limit.max;
-        let orders = if max == 1 { "order" } else { "orders" };
-        let why = format!(
-            "You already hold {max} unpaid {orders}: pay for or cancel one before reserving another ticket"
-        );
-        match self.limiter.take(&command, &why).await? {
+        let why = || {
+            let max = self.limit.max;
+            let orders = if max == 1 { "order" } else { "orders" };
+            format!("You already hold {max} unpaid {orders}: pay for or cancel one before reserving another ticket")
+        };
+        match self.limiter.take(&command, why).await? {
             Taken::AlreadyHeld => Ok(Claim::Retry),
             _ => Ok(Claim::New),
         }

@@ -68,7 +68,7 @@ impl AbuseLimits {
         let name = SigninLimits::address_object(address);
         let command = self.limits.request(&new_key(), edge::now_ms());
         self.limiter(name)?
-            .take(&command, TOO_MANY_REQUESTS)
+            .take(&command, || TOO_MANY_REQUESTS.into())
             .await
             .map(drop)
     }
@@ -81,7 +81,7 @@ impl AbuseLimits {
         let command = self
             .limits
             .attempt(&key, self.address.as_ref(), edge::now_ms());
-        limiter.take(&command, TOO_MANY_FAILURES).await?;
+        limiter.take(&command, || TOO_MANY_FAILURES.into()).await?;
         Ok(Attempt { limiter, key })
     }
 

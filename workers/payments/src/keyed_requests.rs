@@ -3,13 +3,12 @@
 //! still runs gets 409. The rule is `domain::idempotency::KeyedRequest`; this
 //! is its table (`payment_requests`).
 
+use crate::store::DB;
 use domain::idempotency::{IdempotencyKey, KeyedRequest, Repeat};
 use domain::ids::OrderId;
 use domain::{ApiError, OrInternal};
 use serde::Deserialize;
 use worker::Env;
-
-const DB: &str = "PAYMENTS_DB";
 
 /// What to do with a keyed request.
 pub enum Start {

@@ -8,7 +8,7 @@ use domain::{ApiError, OrInternal};
 use serde::{Deserialize, Serialize};
 use worker::{wasm_bindgen::JsValue, Env};
 
-const DB: &str = "PAYMENTS_DB";
+pub const DB: &str = "PAYMENTS_DB";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PaymentRow {

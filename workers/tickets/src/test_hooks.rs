@@ -9,7 +9,6 @@ use domain::ids::TicketId;
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::{body, reply, ApiResult};
-use worker::{Method, Request, RequestInit};
 
 /// The path of the object's fault switch (its own fetch handles it).
 pub const FAIL_SENDS_PATH: &str = "/_test/fail-sends";
@@ -35,16 +34,11 @@ async fn inject_faults(mut cx: Ctx) -> ApiResult {
         .id_from_name(ticket_id.as_str())
         .and_then(|id| id.get_stub())
         .or_internal()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(n.to_string().into()));
-    let url = format!("https://object{FAIL_SENDS_PATH}");
-    let request = Request::new_with_init(&url, &init).or_internal()?;
-    let response = stub.fetch_with_request(request).await.or_internal()?;
-    if response.status_code() != 200 {
-        return Err(ApiError::internal("the object refused the fault switch"));
-    }
-    reply::json(202, &serde_json::json!({ "failNextSends": n }))
+    let armed: u64 = edge::object_call::call_at(&stub, FAIL_SENDS_PATH, &cx.request_id, &n, || {
+        format!("ticket object {ticket_id}")
+    })
+    .await?;
+    reply::json(202, &serde_json::json!({ "failNextSends": armed }))
 }
 
 /// The black-box tests deliver duplicated and reordered events through the

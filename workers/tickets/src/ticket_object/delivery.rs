@@ -4,9 +4,10 @@
 //! (`domain::events::outbox_retry_delay_ms`); one that cannot be sent does
 //! not hold back the others (consumers keep the newest version they see).
 
-use super::{now_ms, store::Store};
+use super::store::Store;
 use domain::desk;
 use domain::events::{outbox_retry_delay_ms, Envelope};
+use edge::now_ms;
 use worker::Env;
 
 /// How soon events written by a commit are retried if the send right after

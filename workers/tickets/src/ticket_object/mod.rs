@@ -18,10 +18,6 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 use delivery::OUTBOX_RETRY_MS;
 
-fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
-
 #[durable_object]
 pub struct TicketObject {
     state: State,
@@ -46,7 +42,7 @@ impl DurableObject for TicketObject {
         if req.path() == crate::test_hooks::FAIL_SENDS_PATH {
             let n: u32 = req.json().await?;
             self.store().inject_send_failures(n).await?;
-            return Response::ok("");
+            return Response::from_json(&n);
         }
         let command: Command = match req.json().await {
             Ok(command) => command,
@@ -86,7 +82,7 @@ impl TicketObject {
     /// Load → decide → commit → reply.
     async fn execute(&self, command: Command) -> Result<Reply> {
         let store = self.store();
-        let now = now_ms();
+        let now = edge::now_ms();
         let loaded = store.load(&command).await?;
         match desk::decide(loaded, command, now) {
             Ok(Decision::Unchanged(reply)) => Ok(reply),
@@ -117,7 +113,7 @@ impl TicketObject {
     /// Expires the held order, or gives up on its lost payment, if its
     /// deadline has passed (idempotent).
     async fn expire_due_order(&self) -> Result<()> {
-        let now = now_ms();
+        let now = edge::now_ms();
         let Loaded {
             ticket: Some(ticket),
             order: Some(order),
