@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$ROOT"
 started=$(date +%s)
 
+# The crates with test-only routes, for the lints of the test build.
+TEST_HOOKS=tickets/test-hooks,orders/test-hooks,payments/test-hooks
+# The operator's token of every test stack (the release stack blanks it).
+export ADMIN_TOKEN="admin-$RANDOM$RANDOM$RANDOM"
+
 # E2E_ONLY=1 (used by scripts/mutants-e2e.sh): only the black-box tests.
 if [ -z "${E2E_ONLY:-}" ]; then
   scripts/setup.sh --browser
@@ -16,7 +21,7 @@ if [ -z "${E2E_ONLY:-}" ]; then
   cargo fmt --all --check
   log "cargo clippy -D warnings (release and test-hooks builds)"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
-  cargo clippy --workspace --all-targets --quiet --features tickets/test-hooks -- -D warnings
+  cargo clippy --workspace --all-targets --quiet --features "$TEST_HOOKS" -- -D warnings
   log "native unit tests"
   cargo test --workspace --exclude e2e --quiet
 fi
@@ -44,6 +49,7 @@ run_e2e() {
   output=$(mktemp)
   if ! TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_JWT_KEY="$(jwt_key)" \
        TICKETING_EXPIRATION_WINDOW_SECONDS="${EXPIRATION_WINDOW_SECONDS:-900}" \
+       TICKETING_ADMIN_TOKEN="$ADMIN_TOKEN" TICKETING_DEAD_LETTER_AFTER_SECONDS="${DEAD_LETTER_AFTER_SECONDS:-1200}" \
        cargo test -p e2e --quiet "$@" 2>&1 | tee "$output"; then
     log "tests failed; the stack's log is $stack_log (last lines below)"
     tail -30 "$stack_log" >&2
@@ -81,8 +87,9 @@ run_stack() {
 }
 
 # api: the local provider; the test build's route injects events into the
-# real queues.
-run_stack api
+# real queues. Its consumers give up on an event after seconds, not 20
+# minutes, so the dead-letter tests can see one die.
+( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack api )
 
 # stripe and expiry: the Stripe provider pointed at a stub of Stripe's API,
 # which the tests run on this port. Its own stack each: the adapter's tests
@@ -133,6 +140,6 @@ restart_check
 # STRIPE_SECRET_KEY secret, as a deploy that forgot it. The empty value blanks
 # a key the root .dev.vars may hold.
 scripts/build.sh
-( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=; run_stack release )
+( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY= ADMIN_TOKEN=; run_stack release )
 
 log "all tests passed in $(( $(date +%s) - started )) s"

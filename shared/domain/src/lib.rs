@@ -5,6 +5,8 @@
 //! Nothing here knows about `worker`; time and randomness are passed in, so all
 //! of it unit-tests natively with `cargo test`.
 
+pub mod admin;
+pub mod dead_letters;
 pub mod desk;
 pub mod error;
 pub mod events;

@@ -5,10 +5,13 @@
 //! `JSON.parse` because serde's flattened envelope would otherwise reach JS
 //! as a `Map`, which JSON-serializes to `{}`.
 
-use domain::events::{subscribers, Envelope};
+use domain::dead_letters::{after_failure, AfterFailure, DeadLetter, GIVE_UP_AFTER_SECONDS};
+use domain::events::{subscribers, Envelope, Queue};
 use std::future::Future;
 use worker::js_sys::JSON;
-use worker::{Env, MessageBatch, MessageExt, QueueContentType, RawMessageBuilder};
+use worker::{
+    Env, MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder,
+};
 
 /// Sends one envelope to every queue that subscribes to its subject.
 pub async fn publish(env: &Env, envelope: &Envelope) -> worker::Result<()> {
@@ -21,11 +24,15 @@ pub async fn publish(env: &Env, envelope: &Envelope) -> worker::Result<()> {
     Ok(())
 }
 
-/// Runs `apply` on each envelope of a batch: ack on success, retry on
-/// failure. An unreadable message is retried too and so ends in the
-/// queue's dead-letter queue after `max_retries`, where a person can see it.
+/// Runs `apply` on each envelope of a batch of `queue`: ack on success;
+/// on failure, retry after a delay that doubles, and after
+/// `DEAD_LETTER_AFTER_SECONDS` (20 minutes by default) forward the message with its error to the queue's
+/// dead-letter queue (`crate::dead_letters` keeps it there for an
+/// operator). An unreadable message will never read: it goes there at once.
 pub async fn consume<F, Fut>(
     batch: MessageBatch<worker::wasm_bindgen::JsValue>,
+    env: &Env,
+    queue: Queue,
     apply: F,
 ) -> worker::Result<()>
 where
@@ -33,26 +40,75 @@ where
     Fut: Future<Output = Result<(), domain::ApiError>>,
 {
     for message in batch.raw_iter() {
-        let text = JSON::stringify(&message.body())
+        let body = message.body();
+        let text = JSON::stringify(&body)
             .ok()
             .and_then(|s| s.as_string())
             .unwrap_or_default();
-        let envelope = match serde_json::from_str::<Envelope>(&text) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                crate::log::error("-", "unreadable_event", &format!("{e}: {text}"));
-                message.retry();
-                continue;
-            }
+        let first_sent_ms = message.timestamp().as_millis() as i64;
+        let (error, after) = match serde_json::from_str::<Envelope>(&text) {
+            Err(e) => (format!("unreadable event: {e}"), AfterFailure::GiveUp),
+            Ok(envelope) => match apply_once(&apply, envelope).await {
+                Ok(()) => {
+                    message.ack();
+                    continue;
+                }
+                Err(e) => (
+                    e.to_string(),
+                    after_failure(first_sent_ms, crate::now_ms(), give_up_after_ms(env)),
+                ),
+            },
         };
-        let id = envelope.id.clone();
-        match apply(envelope).await {
-            Ok(()) => message.ack(),
-            Err(e) => {
-                crate::log::error(&id, "event_not_applied", &e.to_string());
-                message.retry();
+        let event_id = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| message.id());
+        crate::log::error(&event_id, "event_not_applied", &error);
+        match after {
+            AfterFailure::RetryIn { seconds } => message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(seconds)
+                    .build(),
+            ),
+            AfterFailure::GiveUp => {
+                let dead = DeadLetter {
+                    queue: queue.name().to_string(),
+                    error,
+                    first_sent_ms,
+                    message: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+                };
+                match forward_to_dead_letters(env, queue, &dead).await {
+                    Ok(()) => message.ack(),
+                    Err(e) => {
+                        // The platform moves it after max_retries (without its error).
+                        crate::log::error(&event_id, "dead_letter_not_sent", &e.to_string());
+                        message.retry();
+                    }
+                }
             }
         }
     }
     Ok(())
+}
+
+fn give_up_after_ms(env: &Env) -> i64 {
+    crate::config::positive_number(env, "DEAD_LETTER_AFTER_SECONDS", GIVE_UP_AFTER_SECONDS) * 1000
+}
+
+async fn apply_once<F, Fut>(apply: &F, envelope: Envelope) -> Result<(), domain::ApiError>
+where
+    F: Fn(Envelope) -> Fut,
+    Fut: Future<Output = Result<(), domain::ApiError>>,
+{
+    #[cfg(feature = "test-hooks")]
+    crate::faults::check(crate::faults::Fault::ConsumerWrite)?;
+    apply(envelope).await
+}
+
+async fn forward_to_dead_letters(env: &Env, queue: Queue, dead: &DeadLetter) -> worker::Result<()> {
+    let body = JSON::parse(&serde_json::to_string(dead)?)?;
+    let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
+    env.queue(queue.dead_letter_binding())?
+        .send_raw(message)
+        .await
 }

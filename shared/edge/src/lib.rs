@@ -8,8 +8,11 @@ pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod d1;
+pub mod dead_letters;
 pub mod desk_client;
 pub mod events;
+#[cfg(feature = "test-hooks")]
+pub mod faults;
 pub mod limits;
 pub mod log;
 pub mod object_call;

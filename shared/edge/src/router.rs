@@ -30,6 +30,10 @@ pub enum Handler {
     /// A machine that signs its requests (Stripe): no session and no CSRF
     /// check, the handler verifies the signature.
     Signed(fn(Ctx) -> HandlerFuture),
+    /// The operator, with `Authorization: Bearer <ADMIN_TOKEN>` (else 401;
+    /// 503 when no token is configured). No cookie is involved, so no CSRF
+    /// check is needed.
+    Admin(fn(Ctx) -> HandlerFuture),
 }
 
 pub struct Route {
@@ -82,7 +86,7 @@ impl Ctx {
 ///     Get  "/api/orders/:id" user => show,
 /// ]
 /// ```
-/// Access is `anyone`, `user` or `signed` (see `Handler`).
+/// Access is `anyone`, `user`, `signed` or `admin` (see `Handler`).
 #[macro_export]
 macro_rules! routes {
     ($($method:ident $pattern:literal $access:ident => $handler:path),* $(,)?) => {
@@ -100,6 +104,9 @@ macro_rules! routes {
     };
     (@handler signed $handler:path) => {
         $crate::router::Handler::Signed(|cx| Box::pin($handler(cx)))
+    };
+    (@handler admin $handler:path) => {
+        $crate::router::Handler::Admin(|cx| Box::pin($handler(cx)))
     };
 }
 
@@ -132,6 +139,14 @@ async fn dispatch(req: Request, env: Env, routes: &[Route], request_id: String) 
         };
         return match route.handler {
             Handler::Signed(handler) => handler(cx).await,
+            Handler::Admin(handler) => {
+                let authorization = cx.req.headers().get("authorization").ok().flatten();
+                domain::admin::authorize(
+                    crate::config::setting(&cx.env, "ADMIN_TOKEN").as_deref(),
+                    authorization.as_deref(),
+                )?;
+                handler(cx).await
+            }
             Handler::Anyone(handler) => {
                 csrf::refuse_cross_site(&cx.req)?;
                 handler(cx).await

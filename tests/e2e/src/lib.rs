@@ -220,6 +220,19 @@ impl TestClient {
         Self::with_headers(headers)
     }
 
+    /// The operator: every request carries the stack's `ADMIN_TOKEN` (the
+    /// admin routes: dead letters, read-model repair).
+    pub fn admin() -> Self {
+        let token = std::env::var("TICKETING_ADMIN_TOKEN")
+            .expect("TICKETING_ADMIN_TOKEN is not set: run with `make test`");
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("a header value"),
+        );
+        Self::with_headers(headers)
+    }
+
     /// A client with its own cookie jar that follows no redirects and sends
     /// `headers` with every request.
     fn with_headers(headers: header::HeaderMap) -> Self {

@@ -3,16 +3,58 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
-use e2e::{eventually, TestUser};
+use e2e::{eventually, TestClient, TestUser};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Instant;
+use tokio::sync::Mutex;
+
+/// A worker's fault switches count down on any event or call, not only this
+/// test's: the tests of this file run one at a time.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+/// Arms `service`'s fault switches (`edge::faults`); answers what is armed.
+async fn fail_next(service: &str, faults: Value) -> Value {
+    let response = TestClient::anonymous()
+        .post_json(&format!("/api/{service}/_test/fail-next"), faults)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "arming {service}");
+    response.json().await.expect("JSON")
+}
+
+async fn faults_left(service: &str) -> Value {
+    TestClient::anonymous()
+        .get_json(&format!("/api/{service}/_test/fail-next"))
+        .await
+}
+
+/// Waits for the dead letter of `subject` about `aggregate_id` in `service`.
+async fn dead_letter(service: &str, subject: &str, aggregate_id: &str) -> Value {
+    let admin = TestClient::admin();
+    eventually(
+        &format!("the {subject} event to become a dead letter"),
+        || async {
+            let listed = admin
+                .get_json(&format!("/api/{service}/admin/dead-letters"))
+                .await;
+            listed["deadLetters"]
+                .as_array()?
+                .iter()
+                .find(|d| {
+                    d["message"]["subject"] == subject && d["message"]["data"]["id"] == aggregate_id
+                })
+                .cloned()
+        },
+    )
+    .await
+}
 
 /// A queue in trouble: the ticket's object fails its next 3 event sends.
 /// The events stay in its outbox and go again with backoff (1 s, 2 s, 4 s),
 /// so the list ends up exact; the object itself answers right all along.
 #[tokio::test]
 async fn events_that_fail_to_send_are_sent_again_until_the_list_is_exact() {
+    let _serial = SERIAL.lock().await;
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Flaky queue", json!(40)).await;
     eventually("the new ticket listed", || {
@@ -53,4 +95,217 @@ async fn events_that_fail_to_send_are_sent_again_until_the_list_is_exact() {
         seller.listed_ticket("&available=true", &ticket.id)
     })
     .await;
+}
+
+/// D1 in trouble: each consumer fails its next 2 writes. They are retried
+/// after a delay (1 s, then 2 s), so the lists, "my orders" and the payments
+/// end exact, each fault having fired.
+#[tokio::test]
+async fn consumer_writes_that_fail_are_retried_until_every_read_model_is_exact() {
+    let _serial = SERIAL.lock().await;
+    for service in ["tickets", "orders", "payments"] {
+        fail_next(service, json!({ "consumerWrites": 2 })).await;
+    }
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Flaky database", json!(25)).await;
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+
+    eventually("the list to show the ticket sold", || async {
+        let listed = seller.listed_ticket("", &ticket.id).await?;
+        (listed["sold"] == true).then_some(())
+    })
+    .await;
+    eventually("my orders to show it paid", || async {
+        let mine = buyer.orders().await;
+        let listed = mine.iter().find(|o| o["id"] == order.id)?;
+        (listed["status"] == "complete").then_some(())
+    })
+    .await;
+    assert_eq!(buyer.payments(&order.id).await.len(), 1, "one charge");
+    // Payments wrote its row when it charged; its consumer's retried write
+    // of payment:created (the backstop) comes when the event does.
+    for service in ["tickets", "orders", "payments"] {
+        eventually(
+            &format!("every injected fault of {service} to fire"),
+            || async { (faults_left(service).await["consumerWrites"] == 0).then_some(()) },
+        )
+        .await;
+    }
+    assert_eq!(buyer.payments(&order.id).await.len(), 1, "still one");
+}
+
+/// A consumer that keeps failing gives the event up (after seconds in this
+/// stack, DEAD_LETTER_AFTER_SECONDS) to its dead-letter queue, whose consumer
+/// keeps it with its error. Meanwhile "my orders" is wrong (the paid order
+/// shows as still held: its order:completed never landed); the operator redrives the event once the fault has
+/// cleared, and the list is exact. A second redrive sends nothing.
+#[tokio::test]
+async fn an_event_that_keeps_failing_becomes_a_dead_letter_that_can_be_redriven() {
+    let _serial = SERIAL.lock().await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Dead letter", json!(30)).await;
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    let status_in_my_orders = || async {
+        let mine = buyer.orders().await;
+        mine.iter()
+            .find(|o| o["id"] == order.id)
+            .map(|o| o["status"].clone())
+    };
+    eventually("my orders to show the hold", || async {
+        (status_in_my_orders().await? == "created").then_some(())
+    })
+    .await;
+
+    fail_next("orders", json!({ "consumerWrites": 1_000_000 })).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+    let dead = dead_letter("orders", "order:completed", order.id.as_str()).await;
+    fail_next("orders", json!({ "consumerWrites": 0 })).await;
+    assert_eq!(dead["queue"], "order-events");
+    assert!(
+        dead["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("injected fault"),
+        "the consumer's error is kept: {dead}"
+    );
+    assert_eq!(dead["redrivenAt"], Value::Null);
+    assert_eq!(
+        status_in_my_orders().await,
+        Some(json!("created")),
+        "drifted"
+    );
+
+    let admin = TestClient::admin();
+    let redrive = |ids: Value| {
+        let admin = &admin;
+        async move {
+            let response = admin
+                .post_json(
+                    "/api/orders/admin/dead-letters/redrive",
+                    json!({ "ids": ids }),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.expect("JSON")["redriven"].clone()
+        }
+    };
+    assert_eq!(redrive(json!([dead["id"]])).await, 1);
+    eventually("my orders to show the order paid", || async {
+        (status_in_my_orders().await? == "complete").then_some(())
+    })
+    .await;
+    assert_eq!(redrive(json!([dead["id"]])).await, 0, "sent once");
+    let listed = admin.get_json("/api/orders/admin/dead-letters").await;
+    let kept = listed["deadLetters"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|d| d["id"] == dead["id"])
+        .expect("still listed");
+    assert_ne!(kept["redrivenAt"], Value::Null, "marked redriven");
+}
+
+/// The admin routes are the operator's: no token or a wrong one is refused
+/// and changes nothing.
+#[tokio::test]
+async fn the_admin_routes_want_the_admin_token() {
+    let stranger = TestUser::signed_up().await;
+    for service in ["tickets", "orders", "payments"] {
+        let path = format!("/api/{service}/admin/dead-letters");
+        assert_eq!(stranger.get(&path).await.status(), StatusCode::UNAUTHORIZED);
+        let redrive = stranger
+            .post_json(&format!("{path}/redrive"), json!({}))
+            .await;
+        assert_eq!(redrive.status(), StatusCode::UNAUTHORIZED);
+    }
+    let republish = stranger
+        .post_json("/api/tickets/admin/republish", json!({ "all": true }))
+        .await;
+    assert_eq!(republish.status(), StatusCode::UNAUTHORIZED);
+    let bad = TestClient::admin()
+        .post_json("/api/tickets/admin/republish", json!({ "ticketId": 7 }))
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A list that drifted (its ticket:created died) is made exact from the
+/// ticket's object: republishing sends the current state as ordinary
+/// versioned events. Republishing what a list already has changes nothing.
+#[tokio::test]
+async fn republishing_repairs_a_list_from_the_ticket_objects() {
+    let _serial = SERIAL.lock().await;
+    fail_next("tickets", json!({ "consumerWrites": 1_000_000 })).await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Lost to the list", json!(45)).await;
+    dead_letter("tickets", "ticket:created", ticket.id.as_str()).await;
+    fail_next("tickets", json!({ "consumerWrites": 0 })).await;
+    assert_eq!(seller.listed_ticket("", &ticket.id).await, None, "drifted");
+
+    let admin = TestClient::admin();
+    let republish = |body: Value| {
+        let admin = &admin;
+        async move {
+            let response = admin.post_json("/api/tickets/admin/republish", body).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let answer = republish(json!({ "ticketId": ticket.id.as_str() })).await;
+    assert_eq!(answer["tickets"], 1);
+    assert_eq!(answer["events"], 1, "the ticket; no orders yet");
+    let listed = eventually("the list to have the ticket again", || {
+        seller.listed_ticket("", &ticket.id)
+    })
+    .await;
+    assert_eq!(listed["title"], "Lost to the list");
+
+    // The walk over every known ticket, a page at a time.
+    let mut after = Value::Null;
+    let mut tickets = 0;
+    loop {
+        let page = republish(json!({ "all": true, "after": after })).await;
+        tickets += page["tickets"].as_u64().expect("a count");
+        if page["next"].is_null() {
+            break;
+        }
+        after = page["next"].clone();
+    }
+    assert!(tickets >= 1);
+    let again = seller.listed_ticket("", &ticket.id).await.expect("listed");
+    assert_eq!(again["version"], listed["version"], "nothing changed");
+}
+
+/// The call that records a charge in the ticket's object fails after the
+/// money moved: the order stays `awaiting:payment` (nothing can expire it
+/// from under the charge), and a retry with the same Idempotency-Key
+/// completes it with the one charge.
+#[tokio::test]
+async fn a_charge_whose_order_could_not_be_completed_is_completed_by_the_retry() {
+    let _serial = SERIAL.lock().await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Flaky object call", json!(55)).await;
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    fail_next("payments", json!({ "settleCalls": 1 })).await;
+    let key = uuid::Uuid::new_v4().to_string();
+
+    let failed = buyer.pay_with_key(&order.id, "tok_visa", &key).await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(faults_left("payments").await["settleCalls"], 0);
+    assert_eq!(buyer.order(&order.id).await["status"], "awaiting:payment");
+
+    let retried = buyer.pay_with_key(&order.id, "tok_visa", &key).await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    assert_eq!(buyer.order(&order.id).await["status"], "complete");
+    let payments = buyer.payments(&order.id).await;
+    assert_eq!(payments.len(), 1, "one charge: {payments:?}");
 }

@@ -11,7 +11,14 @@ use serde_json::json;
 #[tokio::test]
 async fn the_release_build_has_no_test_routes() {
     let client = TestClient::anonymous();
-    for path in ["/api/tickets/_test/events", "/api/tickets/_test/faults"] {
+    let test_routes = [
+        "/api/tickets/_test/events",
+        "/api/tickets/_test/faults",
+        "/api/tickets/_test/fail-next",
+        "/api/orders/_test/fail-next",
+        "/api/payments/_test/fail-next",
+    ];
+    for path in test_routes {
         for method in [Method::POST, Method::GET] {
             let response = client
                 .http
@@ -22,6 +29,43 @@ async fn the_release_build_has_no_test_routes() {
                 .unwrap();
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
             assert_eq!(errors(response).await, [("Not found".into(), None)]);
+        }
+    }
+}
+
+/// This stack has no ADMIN_TOKEN: the operator's routes are closed to
+/// everyone (503), whatever token is presented, and not open.
+#[tokio::test]
+async fn without_an_admin_token_the_admin_routes_are_closed() {
+    let client = TestClient::anonymous();
+    let routes = [
+        (Method::GET, "/api/tickets/admin/dead-letters"),
+        (Method::POST, "/api/orders/admin/dead-letters/redrive"),
+        (Method::POST, "/api/payments/admin/dead-letters/redrive"),
+        (Method::POST, "/api/tickets/admin/republish"),
+    ];
+    for (method, path) in routes {
+        for token in ["", "Bearer ", "Bearer guess"] {
+            let response = client
+                .http
+                .request(method.clone(), client.url(path))
+                .header("authorization", token)
+                .json(&json!({ "all": true }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{method} {path}"
+            );
+            assert_eq!(
+                errors(response).await,
+                [(
+                    "Admin routes are not configured (no ADMIN_TOKEN secret)".into(),
+                    None
+                )]
+            );
         }
     }
 }

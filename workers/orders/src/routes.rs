@@ -14,12 +14,16 @@ use worker::Env;
 const DEFAULT_EXPIRATION_WINDOW_SECONDS: i64 = 900;
 
 pub fn table() -> Vec<Route> {
-    edge::routes![
+    let mut routes = edge::routes![
         Post   "/api/orders"     user => place,
         Get    "/api/orders"     user => list,
         Get    "/api/orders/:id" user => show,
         Delete "/api/orders/:id" user => cancel,
-    ]
+    ];
+    routes.extend(crate::admin::routes());
+    #[cfg(feature = "test-hooks")]
+    routes.extend(crate::test_hooks::routes());
+    routes
 }
 
 fn expiration_window_ms(env: &Env) -> i64 {

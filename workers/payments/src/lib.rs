@@ -2,6 +2,7 @@
 //! `/api/payments/webhook` (Stripe's events), plus the consumer of the
 //! `payment-events` queue.
 
+mod admin;
 mod checkout;
 mod config;
 mod keyed_requests;
@@ -10,8 +11,11 @@ mod providers;
 mod routes;
 mod settle;
 mod store;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod webhook;
 
+use domain::events::Queue;
 use worker::{event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
@@ -25,7 +29,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(queue)]
 async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
     let env = &env;
-    edge::events::consume(batch, |envelope| async move {
+    if edge::dead_letters::is_dead_letter_queue(&batch.queue()) {
+        edge::dead_letters::keep(batch, env, admin::DB).await;
+        return Ok(());
+    }
+    edge::events::consume(batch, env, Queue::PaymentEvents, |envelope| async move {
         match &envelope.event {
             domain::events::Event::PaymentCreated(payment) => {
                 store::record(env, payment, None).await.map(drop)

@@ -13,11 +13,15 @@ use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 
 pub fn table() -> Vec<Route> {
-    edge::routes![
+    let mut routes = edge::routes![
         Post "/api/payments"         user   => pay,
         Get  "/api/payments"         user   => list_for_order,
         Post "/api/payments/webhook" signed => webhook::handle,
-    ]
+    ];
+    routes.extend(crate::admin::routes());
+    #[cfg(feature = "test-hooks")]
+    routes.extend(crate::test_hooks::routes());
+    routes
 }
 
 /// Pays for one of the caller's orders: 201 with the payment. With an

@@ -54,6 +54,8 @@ pub async fn settle_success(
         charge.idempotency_key.map(IdempotencyKey::as_str),
     )
     .await?;
+    #[cfg(feature = "test-hooks")]
+    edge::faults::check(edge::faults::Fault::SettleCall)?;
     let command = Command::CompletePayment {
         order_id: charge.order_id.clone(),
         payment: row.payment()?,

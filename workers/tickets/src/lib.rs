@@ -2,8 +2,10 @@
 //! class (the source of truth for tickets and their orders), and the consumer
 //! of the `ticket-events` queue that keeps the `tickets` read model in D1.
 
+mod admin;
 mod consumer;
 mod read_model;
+mod republish;
 mod routes;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -24,5 +26,9 @@ async fn queue(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
+    if edge::dead_letters::is_dead_letter_queue(&batch.queue()) {
+        edge::dead_letters::keep(batch, &env, admin::DB).await;
+        return Ok(());
+    }
     consumer::handle(batch, &env).await
 }

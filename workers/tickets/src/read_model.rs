@@ -100,3 +100,25 @@ pub async fn list(
         .collect::<Result<Vec<_>, _>>()?;
     Ok((views, next))
 }
+
+/// Ticket ids in id order after `after`: the repair's walk over every
+/// ticket the read model knows (`crate::republish`).
+pub async fn ids_after(
+    env: &Env,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let db = env.d1(DB).context("tickets read model: ids")?;
+    let statement = db
+        .prepare("SELECT id FROM tickets WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2")
+        .bind(&[
+            after.map_or(JsValue::NULL, JsValue::from),
+            number(limit.into()),
+        ]);
+    let rows: Vec<IdRow> = edge::d1::all(statement, "tickets read model: ids").await?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}

@@ -10,13 +10,13 @@ use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 
 pub fn table() -> Vec<Route> {
-    #[allow(unused_mut)] // only test builds add routes
     let mut routes = edge::routes![
         Post "/api/tickets"     user   => create,
         Get  "/api/tickets"     anyone => list,
         Get  "/api/tickets/:id" anyone => show,
         Put  "/api/tickets/:id" user   => update,
     ];
+    routes.extend(crate::admin::routes());
     #[cfg(feature = "test-hooks")]
     routes.extend(crate::test_hooks::routes());
     routes

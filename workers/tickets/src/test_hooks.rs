@@ -3,6 +3,8 @@
 //! - `POST /api/tickets/_test/events`: publish envelopes through the real queues.
 //! - `POST /api/tickets/_test/faults` `{ticketId, failNextSends}`: the ticket's
 //!   object fails its next N event sends (a queue in trouble).
+//! - `POST`/`GET /api/tickets/_test/fail-next`: arm or read this worker's
+//!   fault switches (`edge::faults`).
 
 use domain::events::Envelope;
 use domain::ids::TicketId;
@@ -17,6 +19,8 @@ pub fn routes() -> Vec<Route> {
     edge::routes![
         Post "/api/tickets/_test/events" anyone => publish_test_events,
         Post "/api/tickets/_test/faults" anyone => inject_faults,
+        Post "/api/tickets/_test/fail-next" anyone => edge::faults::arm_route,
+        Get  "/api/tickets/_test/fail-next" anyone => edge::faults::armed_route,
     ]
 }
 

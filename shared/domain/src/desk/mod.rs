@@ -11,8 +11,9 @@ mod rules;
 
 pub use refusal::Refusal;
 pub use rules::{
-    cancel_order, complete_payment, create_ticket, expire_order, fail_payment, next_deadline,
-    place_order, start_payment, update_ticket, OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
+    cancel_order, complete_payment, create_ticket, expire_order, fail_payment, next_alarm,
+    next_deadline, place_order, republish, start_payment, update_ticket, OrderChange, TicketChange,
+    PAYMENT_TIMEOUT_MS,
 };
 
 use crate::events::Event;

@@ -143,6 +143,41 @@ pub fn next_deadline(order: &Order) -> Option<i64> {
     }
 }
 
+/// The events that state the ticket and its orders as they are now, for
+/// repairing read models: ordinary versioned events, so a consumer that has
+/// them already changes nothing. Each order's subject follows its status.
+pub fn republish(ticket: &Ticket, orders: &[Order]) -> Vec<Event> {
+    let mut events = vec![Event::TicketUpdated(ticket.clone())];
+    events.extend(orders.iter().map(|order| match order.status {
+        OrderStatus::Created | OrderStatus::AwaitingPayment => Event::OrderCreated(order.clone()),
+        OrderStatus::Cancelled => Event::OrderCancelled(order.clone()),
+        OrderStatus::Complete => Event::OrderCompleted(order.clone()),
+    }));
+    events
+}
+
+/// How soon an overdue order's expiry is tried again when it just failed:
+/// soon, but not at once, so a failing storage call cannot spin the alarm.
+pub const OVERDUE_RETRY_MS: i64 = 1_000;
+
+/// When the object's alarm must fire next: the earlier of the retry of its
+/// unsent events and the held order's deadline; none if neither. A held
+/// order always gets one, at or before its deadline; a deadline already past
+/// (its expiry failed just now) is tried again `OVERDUE_RETRY_MS` from now.
+pub fn next_alarm(held: Option<&Order>, retry_at: Option<i64>, now: i64) -> Option<i64> {
+    let deadline = held.and_then(next_deadline).map(|at| {
+        if at <= now {
+            now + OVERDUE_RETRY_MS
+        } else {
+            at
+        }
+    });
+    match (deadline, retry_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The alarm's question: is this order due at `now`? Idempotent. An unpaid
 /// order expires at its deadline; a payment still in flight after
 /// `PAYMENT_TIMEOUT_MS` is given up on (back to `created`, or expired if its
@@ -753,5 +788,56 @@ mod tests {
             ..paying().order
         };
         assert_eq!(next_deadline(&order), Some(NOW + WINDOW));
+    }
+
+    #[test]
+    fn the_alarm_comes_at_the_held_orders_deadline_or_the_event_retry_whichever_is_first() {
+        let order = held().order;
+        let deadline = order.expires_at;
+        assert_eq!(next_alarm(Some(&order), None, NOW), Some(deadline));
+        assert_eq!(next_alarm(Some(&order), Some(NOW + 5), NOW), Some(NOW + 5));
+        assert_eq!(
+            next_alarm(Some(&order), Some(deadline + 5), NOW),
+            Some(deadline)
+        );
+        assert_eq!(next_alarm(None, Some(NOW + 5), NOW), Some(NOW + 5));
+        assert_eq!(next_alarm(None, None, NOW), None);
+    }
+
+    #[test]
+    fn an_overdue_order_whose_expiry_failed_is_tried_again_soon_not_at_once() {
+        let order = held().order;
+        let late = order.expires_at + 10;
+        assert_eq!(
+            next_alarm(Some(&order), None, late),
+            Some(late + OVERDUE_RETRY_MS)
+        );
+        let mut paid = order.clone();
+        paid.status = OrderStatus::Complete;
+        assert_eq!(
+            next_alarm(Some(&paid), None, late),
+            None,
+            "nothing to expire"
+        );
+    }
+
+    #[test]
+    fn republishing_states_the_ticket_and_each_order_by_its_status() {
+        let held = held();
+        let mut cancelled = held.order.clone();
+        cancelled.status = OrderStatus::Cancelled;
+        let mut paid = held.order.clone();
+        paid.status = OrderStatus::Complete;
+        let events = republish(&held.ticket, &[held.order.clone(), cancelled, paid]);
+        assert_eq!(
+            subjects(&events),
+            [
+                "ticket:updated",
+                "order:created",
+                "order:cancelled",
+                "order:completed"
+            ]
+        );
+        assert_eq!(events[0], Event::TicketUpdated(held.ticket));
     }
 }

@@ -14,7 +14,9 @@ use worker::Env;
 /// the response does not happen (the isolate died).
 pub const OUTBOX_RETRY_MS: i64 = 1_000;
 
-pub async fn deliver(store: Store, env: Env) {
+/// Sends the outbox and sets the next alarm. An error means the next alarm
+/// may not be set: the alarm handler returns it, so the platform retries.
+pub async fn deliver(store: Store, env: Env) -> worker::Result<()> {
     let all_sent = send_outbox(&store, &env).await;
     let retry_at = match next_retry(&store, all_sent).await {
         Ok(at) => at,
@@ -23,9 +25,11 @@ pub async fn deliver(store: Store, env: Env) {
             (!all_sent).then(|| now_ms() + OUTBOX_RETRY_MS)
         }
     };
-    if let Err(e) = schedule_next_alarm(&store, retry_at).await {
-        edge::log::error("-", "alarm_schedule_failed", &e.to_string());
-    }
+    schedule_next_alarm(&store, retry_at)
+        .await
+        .inspect_err(|e| {
+            edge::log::error("-", "alarm_schedule_failed", &e.to_string());
+        })
 }
 
 /// Sends every unsent event, deleting each once every subscriber has it;
@@ -79,15 +83,11 @@ async fn next_retry(store: &Store, all_sent: bool) -> worker::Result<Option<i64>
     Ok(Some(now_ms() + outbox_retry_delay_ms(failures)))
 }
 
-/// The next alarm: the retry of unsent events or the held order's deadline
-/// (its expiry, or its payment's timeout), whichever comes first; else none.
+/// The next alarm (`desk::next_alarm`): the retry of unsent events or the
+/// held order's deadline, whichever comes first; else none.
 async fn schedule_next_alarm(store: &Store, retry_at: Option<i64>) -> worker::Result<()> {
-    let mut next = retry_at;
     let held = store.load_held_order().await?.order;
-    if let Some(deadline) = held.as_ref().and_then(desk::next_deadline) {
-        next = Some(next.map_or(deadline, |n| n.min(deadline)));
-    }
-    match next {
+    match desk::next_alarm(held.as_ref(), retry_at, now_ms()) {
         Some(at) => store.set_alarm_at(at).await,
         None => store.clear_alarm().await,
     }

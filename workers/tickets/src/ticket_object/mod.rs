@@ -44,17 +44,23 @@ impl DurableObject for TicketObject {
             self.store().inject_send_failures(n).await?;
             return Response::from_json(&n);
         }
+        if req.path() == REPUBLISH_PATH {
+            let result = self.republish().await;
+            self.deliver_after_response();
+            return match result {
+                Ok(events) => Response::from_json(&events),
+                Err(e) => {
+                    edge::log::error(&request_id, "republish_failed", &e.to_string());
+                    Response::error("ticket object failed", 500)
+                }
+            };
+        }
         let command: Command = match req.json().await {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };
         let result = self.execute(command).await;
-        if self.events_written.replace(false) {
-            // Answer first; send the events and re-arm the alarm after the
-            // response. The alarm armed by the commit covers a failure here.
-            let (store, env) = (self.store(), self.env.clone());
-            self.state.wait_until(delivery::deliver(store, env));
-        }
+        self.deliver_after_response();
         match result {
             Ok(reply) => Response::from_json(&reply),
             Err(e) => {
@@ -64,19 +70,55 @@ impl DurableObject for TicketObject {
         }
     }
 
+    /// Errors propagate, so the platform retries the alarm; before that,
+    /// `deliver` has set the next alarm if it could (`desk::next_alarm`), so
+    /// a held order keeps one at or before its deadline whatever failed.
     async fn alarm(&self) -> Result<Response> {
-        if let Err(e) = self.expire_due_order().await {
+        let expired = self.expire_due_order().await;
+        if let Err(e) = &expired {
             edge::log::error("-", "expiry_failed", &e.to_string());
         }
         self.events_written.set(false);
-        delivery::deliver(self.store(), self.env.clone()).await;
+        let delivered = delivery::deliver(self.store(), self.env.clone()).await;
+        expired?;
+        delivered?;
         Response::ok("")
     }
 }
 
+/// The object's path for `crate::republish`: publish its state again.
+pub const REPUBLISH_PATH: &str = "/admin/republish";
+
 impl TicketObject {
     fn store(&self) -> Store {
         Store::new(self.state.storage())
+    }
+
+    /// If a commit wrote events: answer first, then send them and re-arm the
+    /// alarm. The alarm armed by the commit covers a failure here.
+    fn deliver_after_response(&self) {
+        if self.events_written.replace(false) {
+            let (store, env) = (self.store(), self.env.clone());
+            self.state.wait_until(async move {
+                let _ = delivery::deliver(store, env).await; // logged there
+            });
+        }
+    }
+
+    /// Puts the ticket and every order, as they are, in the outbox again
+    /// (`desk::republish`); answers how many events. Nothing else changes.
+    async fn republish(&self) -> Result<usize> {
+        let store = self.store();
+        let Some(ticket) = store.ticket().await? else {
+            return Ok(0);
+        };
+        let events = desk::republish(&ticket, &store.orders().await?);
+        let now = edge::now_ms();
+        let envelopes = envelopes_of(&events, now);
+        store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
+        store.write_outbox(&envelopes, now).await?;
+        self.events_written.set(true);
+        Ok(envelopes.len())
     }
 
     /// Load → decide → commit → reply.
@@ -97,11 +139,7 @@ impl TicketObject {
     /// Stores a change with its events; they are sent after the response.
     async fn commit(&self, change: &Change, now: i64) -> Result<()> {
         let store = self.store();
-        let envelopes: Vec<Envelope> = change
-            .events()
-            .iter()
-            .map(|event| Envelope::new(uuid::Uuid::new_v4().to_string(), event.clone(), now))
-            .collect();
+        let envelopes = envelopes_of(change.events(), now);
         // Arm the alarm BEFORE writing: if the isolate dies right after the
         // write, the alarm still comes to send the events and expire the hold.
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
@@ -126,4 +164,12 @@ impl TicketObject {
         }
         Ok(())
     }
+}
+
+/// Each event in its envelope, with a fresh id.
+fn envelopes_of(events: &[domain::events::Event], now: i64) -> Vec<Envelope> {
+    events
+        .iter()
+        .map(|event| Envelope::new(uuid::Uuid::new_v4().to_string(), event.clone(), now))
+        .collect()
 }

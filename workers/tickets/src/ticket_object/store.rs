@@ -29,8 +29,15 @@ pub struct Store {
     storage: Storage,
 }
 
+const ORDER: &str = "order:";
+
 fn order_key(id: &OrderId) -> String {
-    format!("order:{id}")
+    format!("{ORDER}{id}")
+}
+
+/// Sorts by time, then by place in its commit.
+fn outbox_key(now: i64, index: usize, envelope: &Envelope) -> String {
+    format!("{OUTBOX}{now:015}:{index:04}:{}", envelope.id)
 }
 
 fn idempotency_key(user_id: &str, key: &IdempotencyKey) -> String {
@@ -116,8 +123,43 @@ impl Store {
         }
         for (index, envelope) in envelopes.iter().enumerate() {
             put(
-                &format!("{OUTBOX}{now:015}:{index:02}:{}", envelope.id),
+                &outbox_key(now, index, envelope),
                 serde_json::to_string(envelope)?,
+            )?;
+        }
+        self.storage.put_multiple_raw(entries).await
+    }
+
+    /// Every order ever placed on this ticket.
+    pub async fn orders(&self) -> Result<Vec<Order>> {
+        let listed = self
+            .storage
+            .list_with_options(ListOptions::new().prefix(ORDER))
+            .await?;
+        let mut orders = Vec::new();
+        let mut unreadable = None;
+        listed.for_each(&mut |value, _key| match value
+            .as_string()
+            .map(|json| serde_json::from_str::<Order>(&json))
+        {
+            Some(Ok(order)) => orders.push(order),
+            Some(Err(e)) => unreadable = Some(e.to_string()),
+            None => unreadable = Some("not text".into()),
+        });
+        match unreadable {
+            Some(e) => Err(format!("unreadable order in storage: {e}").into()),
+            None => Ok(orders),
+        }
+    }
+
+    /// Adds events to the outbox alone (no state change: a republish).
+    pub async fn write_outbox(&self, envelopes: &[Envelope], now: i64) -> Result<()> {
+        let entries = Object::new();
+        for (index, envelope) in envelopes.iter().enumerate() {
+            Reflect::set(
+                &entries,
+                &outbox_key(now, index, envelope).into(),
+                &serde_json::to_string(envelope)?.into(),
             )?;
         }
         self.storage.put_multiple_raw(entries).await
