@@ -105,7 +105,7 @@ with_stripe_stub() {
 }
 # Subshells, so each stack's settings stay its own; each stops its stack.
 ( trap stop_stack EXIT; with_stripe_stub; run_stack stripe )
-( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; run_stack expiry )
+( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window AUTHENTICATION_WINDOW_SECONDS=5; run_stack expiry )
 
 # restart: alarms are persisted, so an order whose deadline passes while the
 # server is down expires when it comes back. Two phases around a restart on

@@ -47,7 +47,7 @@ pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {
         return views::redirect(SIGN_IN);
     }
     let order = load(ctx, &id).await?;
-    order_page(ctx, &order, 200, &[], None, &FormErrors::default())
+    order_page(ctx, &order, 200, &[], None, &FormErrors::default(), None)
 }
 
 /// Pays for the order with the card token typed, then shows it (with its
@@ -73,6 +73,14 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
         .await?;
     match reply.status {
         200 | 201 => views::redirect(&format!("/orders/{id}")),
+        // 3-D Secure: the order page, with what Stripe.js needs to open the
+        // bank's check here (or why it cannot be done here).
+        202 => {
+            let secret = reply.body["clientSecret"].as_str().unwrap_or_default();
+            let order = load(ctx, &id).await?;
+            let no_errors = FormErrors::default();
+            order_page(ctx, &order, 200, &[], None, &no_errors, Some(secret))
+        }
         // Refused (400), declined (402), a double submit still running (409),
         // the provider is down or has not confirmed yet (502) or not
         // configured (503): the order is shown as it now is, with the reason
@@ -80,7 +88,7 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
         400 | 402 | 409 | 502 | 503 => {
             let errors = FormErrors::from_api(&reply.body);
             let order = load(ctx, &id).await?;
-            order_page(ctx, &order, reply.status, &[], Some(token), &errors)
+            order_page(ctx, &order, reply.status, &[], Some(token), &errors, None)
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Payments)),
@@ -101,7 +109,7 @@ pub async fn cancel(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiRe
             let errors = FormErrors::from_api(&reply.body).all();
             let order = load(ctx, &id).await?;
             let no_errors = FormErrors::default();
-            order_page(ctx, &order, 400, &errors, None, &no_errors)
+            order_page(ctx, &order, 400, &errors, None, &no_errors, None)
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Orders)),
@@ -116,6 +124,7 @@ fn order_page(
     cancel_errors: &[String],
     token: Option<&str>,
     payment_errors: &FormErrors,
+    authenticate: Option<&str>,
 ) -> ApiResult {
     // Each rendering is a new attempt: after a decline, the next submission
     // must not be taken for a repeat of the declined one.
@@ -131,6 +140,7 @@ fn order_page(
         attempt: &attempt,
         errors: payment_errors,
         publishable_key: publishable_key.as_deref(),
+        authenticate,
     };
     let page = views::orders::detail_page(ctx, order, countdown(order)?, cancel_errors, &payment);
     views::html(status, page)

@@ -66,6 +66,9 @@ pub struct PaymentForm<'a> {
     pub errors: &'a FormErrors,
     /// Set when Stripe Elements may mount into `#card-element`.
     pub publishable_key: Option<&'a str>,
+    /// The PaymentIntent's client secret when the card's issuer wants the
+    /// buyer to authenticate (3-D Secure): Stripe.js finishes it in the page.
+    pub authenticate: Option<&'a str>,
 }
 
 impl PaymentForm<'_> {
@@ -124,6 +127,10 @@ fn detail_head(order: &OrderView, seconds_left: Option<i64>) -> Markup {
         @if let Some(seconds) = seconds_left {
             meta http-equiv="refresh" content=(format!("{}; url={url}", if seconds > 0 { seconds + 1 } else { 2 }));
             script src="/static/countdown.js" defer {}
+        } @else if order.status == OrderStatus::AwaitingPayment && order.authentication_until.is_some() {
+            // The buyer is with their bank (3-D Secure), perhaps in Stripe's
+            // window on this very page: look again slowly, not every 2 s.
+            meta http-equiv="refresh" content=(format!("15; url={url}"));
         } @else if order.status == OrderStatus::AwaitingPayment {
             meta http-equiv="refresh" content=(format!("2; url={url}"));
         }
@@ -165,6 +172,9 @@ fn detail_card(
                     }
                 }
                 (OrderStatus::Created, _, _) => p.countdown data-testid="countdown" { "Order expired" },
+                (OrderStatus::AwaitingPayment, _, _) if order.authentication_until.is_some() => {
+                    (authentication_notice(payment))
+                }
                 (OrderStatus::AwaitingPayment, _, _) => p.notice data-testid="payment-pending" { "Payment in progress" },
                 (OrderStatus::Complete, _, _) => p.receipt data-testid="receipt" {
                     "Paid " (dollars(ticket.price_cents))
@@ -184,6 +194,32 @@ fn detail_card(
                 " · "
                 a href="/orders" { "All my orders" }
             }
+        }
+    }
+}
+
+/// A payment that waits for the buyer's 3-D Secure authentication. Right
+/// after the pay form's post, with Stripe Elements on, Stripe.js opens the
+/// bank's check in the page (`stripe-elements.js`) and comes back here;
+/// without Elements there is no way to do it here, and the page says so.
+fn authentication_notice(payment: &PaymentForm) -> Markup {
+    html! {
+        @match (payment.authenticate, payment.publishable_key) {
+            (Some(secret), Some(key)) => {
+                p.notice data-testid="payment-authentication" {
+                    "Your bank wants to confirm this payment. Follow the steps in the window that opens."
+                }
+                div #authenticate data-client-secret=(secret) data-publishable-key=(key) {}
+                script src="https://js.stripe.com/v3/" {}
+                script src="/static/stripe-elements.js" defer {}
+            }
+            (Some(_), None) => p.error-banner role="alert" data-testid="payment-authentication" {
+                "This card needs authentication (3-D Secure) that this site cannot perform. "
+                "The order becomes payable again with another card when the authentication time is up."
+            },
+            (None, _) => p.notice data-testid="payment-authentication" {
+                "Waiting for your bank to confirm the payment (3-D Secure)."
+            },
         }
     }
 }
@@ -250,6 +286,7 @@ mod tests {
             created_at: "2026-11-25T20:44:49.033Z".into(),
             version: 0,
             payment_id: None,
+            authentication_until: None,
             ticket: TicketSnapshotView {
                 id: "t1".into(),
                 title: "Concert".into(),
@@ -294,6 +331,7 @@ mod tests {
             attempt: "6f1c1b8e-8d0a-4a39-9b1e-3c1f0f0e2a11",
             errors,
             publishable_key: key,
+            authenticate: None,
         }
     }
 
@@ -440,5 +478,41 @@ mod tests {
             "{head}"
         );
         assert!(head.contains("/static/countdown.js"));
+    }
+
+    #[test]
+    fn a_payment_awaiting_authentication_is_finished_with_stripe_js_or_explained() {
+        let mut waiting = order(OrderStatus::AwaitingPayment, None);
+        waiting.authentication_until = Some("2026-11-25T20:54:49.033Z".into());
+        let errors = FormErrors::default();
+        let with_elements = PaymentForm {
+            authenticate: Some("pi_1_secret_2"),
+            ..form(&errors, None, Some("pk_test_1"))
+        };
+        let html = card(&waiting, None, &with_elements);
+        assert!(
+            html.contains(r#"data-client-secret="pi_1_secret_2""#),
+            "{html}"
+        );
+        assert!(html.contains("/static/stripe-elements.js"));
+        let head = detail_head(&waiting, None).into_string();
+        assert!(
+            head.contains(r#"content="15; url=/orders/o1""#),
+            "no 2 s reload: {head}"
+        );
+
+        let without = PaymentForm {
+            authenticate: Some("pi_1_secret_2"),
+            ..form(&errors, None, None)
+        };
+        let html = card(&waiting, None, &without);
+        assert!(html.contains("needs authentication (3-D Secure) that this site cannot perform"));
+        assert!(
+            !html.contains("pi_1_secret_2"),
+            "no secret without a use for it"
+        );
+
+        let later = card(&waiting, None, &form(&errors, None, None));
+        assert!(later.contains("Waiting for your bank"), "{later}");
     }
 }

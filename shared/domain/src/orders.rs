@@ -77,6 +77,10 @@ pub struct Order {
     /// When the current payment attempt began (only while `awaiting:payment`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_started_at: Option<i64>,
+    /// While the card's issuer authenticates the buyer (3-D Secure): the
+    /// payment attempt's deadline, instead of the lost-payment timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_until: Option<i64>,
     /// The payment that completed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
@@ -110,6 +114,7 @@ impl Order {
             created_at: iso8601(self.created_at),
             version: self.version,
             payment_id: self.payment_id.clone(),
+            authentication_until: self.authentication_until.map(iso8601),
             ticket: TicketSnapshotView {
                 id: self.ticket.id.to_string(),
                 title: self.ticket.title.clone(),
@@ -134,6 +139,10 @@ pub struct OrderView {
     pub version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
+    /// While the payment waits for the buyer's 3-D Secure authentication:
+    /// until when (then the order is payable again, or expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_until: Option<String>,
     pub ticket: TicketSnapshotView,
 }
 

@@ -71,8 +71,19 @@ pub fn refund_idempotency_key(provider_ref: &str) -> String {
 /// What a provider says about a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
-    Succeeded { provider_ref: String },
-    Declined { message: String },
+    Succeeded {
+        provider_ref: String,
+    },
+    Declined {
+        message: String,
+    },
+    /// 3-D Secure: the buyer must authenticate with their card's issuer,
+    /// in the browser, with Stripe.js and this secret. Nothing is charged
+    /// until they do; the webhook tells how it ended.
+    RequiresAction {
+        provider_ref: String,
+        client_secret: String,
+    },
 }
 
 /// Which provider the `PAYMENT_PROVIDER` setting selects. Nothing is

@@ -72,6 +72,13 @@ pub fn read_payment_intent(status: u16, body: &Value) -> StripeAnswer {
             (Some(id), Some("succeeded")) => StripeAnswer::Charge(ChargeOutcome::Succeeded {
                 provider_ref: id.into(),
             }),
+            (Some(id), Some("requires_action")) => match body["client_secret"].as_str() {
+                Some(secret) => StripeAnswer::Charge(ChargeOutcome::RequiresAction {
+                    provider_ref: id.into(),
+                    client_secret: secret.into(),
+                }),
+                None => StripeAnswer::Failed("requires_action without a client_secret".into()),
+            },
             (_, Some(other)) => StripeAnswer::Charge(ChargeOutcome::Declined {
                 message: format!("The payment was not completed ({other})"),
             }),
@@ -211,8 +218,25 @@ mod tests {
             read_payment_intent(401, &json!({"error": {"message": "bad key"}})),
             StripeAnswer::Failed(_)
         ));
+        assert_eq!(
+            read_payment_intent(
+                200,
+                &json!({"id": "pi_1", "status": "requires_action", "client_secret": "pi_1_secret_2"})
+            ),
+            StripeAnswer::Charge(ChargeOutcome::RequiresAction {
+                provider_ref: "pi_1".into(),
+                client_secret: "pi_1_secret_2".into()
+            })
+        );
         assert!(matches!(
             read_payment_intent(200, &json!({"id": "pi_1", "status": "requires_action"})),
+            StripeAnswer::Failed(_)
+        ));
+        assert!(matches!(
+            read_payment_intent(
+                200,
+                &json!({"id": "pi_1", "status": "requires_payment_method"})
+            ),
             StripeAnswer::Charge(ChargeOutcome::Declined { .. })
         ));
     }

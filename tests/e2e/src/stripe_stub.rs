@@ -9,7 +9,11 @@
 //! answers 503 (Stripe is unreachable); `tok_slow` succeeds after
 //! `SLOW_CHARGE`, so a test can act while a payment is in flight;
 //! `tok_in_flight` charges but answers 409 `idempotency_key_in_use` (as
-//! while the request were still running), then replays the success.
+//! while the request were still running), then replays the success;
+//! `tok_lost_answer` charges, then drops the connection without an answer
+//! (a timeout after Stripe charged), and replays the success to a retry.
+//! `tok_threeDSecure2Required`/`pm_card_threeDSecure2Required` need 3-D
+//! Secure: `requires_action` with a `client_secret`, nothing charged.
 //! `fail_refunds_of` makes the refunds of one PaymentIntent answer 500 a
 //! number of times (Stripe in trouble), to show a refund owed is not lost.
 
@@ -163,7 +167,12 @@ impl StripeStub {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let stub = stub.clone();
-                    async move { Ok::<_, std::convert::Infallible>(stub.answer(req).await) }
+                    async move {
+                        // No answer: the connection is dropped, as by a timeout.
+                        stub.answer(req)
+                            .await
+                            .ok_or_else(|| std::io::Error::other("answer lost"))
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -200,7 +209,7 @@ impl StripeStub {
             .collect()
     }
 
-    async fn answer(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn answer(&self, req: Request<Incoming>) -> Option<Response<Full<Bytes>>> {
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -223,6 +232,12 @@ impl StripeStub {
         if form.iter().any(|(_, v)| v == "tok_slow") {
             tokio::time::sleep(SLOW_CHARGE).await;
         }
+        let lose_answer = path == "/v1/payment_intents"
+            && form.iter().any(|(_, v)| v == "tok_lost_answer")
+            && idempotency_key.as_ref().is_some_and(|key| {
+                let state = self.state.lock().unwrap();
+                !state.saved.contains_key(&format!("{path} {key}"))
+            });
         let (status, json) = self.decide(
             &path,
             authorization.as_deref(),
@@ -237,11 +252,16 @@ impl StripeStub {
             form,
             status,
         });
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(json.to_string())))
-            .expect("a response")
+        if lose_answer {
+            return None;
+        }
+        Some(
+            Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(json.to_string())))
+                .expect("a response"),
+        )
     }
 
     fn decide(
@@ -312,7 +332,13 @@ impl StripeStub {
                             "There is currently another in-progress request using this Idempotent Key",
                         );
                     }
-                    "tok_visa" | "pm_card_visa" | "tok_flaky" | "tok_slow" => {
+                    "tok_threeDSecure2Required" | "pm_card_threeDSecure2Required" => {
+                        let mut waiting = intent("requires_action");
+                        waiting["client_secret"] = json!(format!("{id}_secret_stub"));
+                        waiting["next_action"] = json!({"type": "use_stripe_sdk"});
+                        (200, waiting)
+                    }
+                    "tok_visa" | "pm_card_visa" | "tok_flaky" | "tok_slow" | "tok_lost_answer" => {
                         state.charges.push((
                             id.clone(),
                             field("metadata[order_id]").unwrap_or_default().to_string(),

@@ -199,3 +199,44 @@ async fn expiry_and_payment_never_both_win() {
         "both sides must win somewhere: {paid} paid, {expired} expired"
     );
 }
+
+/// The buyer never finishes the bank's 3-D Secure check. The order waits
+/// past its own payment window (3 s here) for the authentication window
+/// (AUTHENTICATION_WINDOW_SECONDS, 5 s here), then is released like any
+/// unpaid one: expired, the ticket free. An authentication that still
+/// succeeds afterwards is refunded.
+#[tokio::test]
+async fn a_3d_secure_check_never_finished_releases_the_order_when_its_window_ends() {
+    let p = purchase(json!(26)).await;
+    let response = p.pay("tok_threeDSecure2Required").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    let secret = body["clientSecret"].as_str().expect("a client secret");
+    let intent_id = secret.split("_secret_").next().unwrap().to_string();
+
+    wait_until(p.order.expires_at_ms() + 500).await;
+    let waiting = p.order_now().await;
+    assert_eq!(
+        waiting["status"], "awaiting:payment",
+        "past its payment window"
+    );
+    let window_end = e2e::iso_to_unix_ms(waiting["authenticationUntil"].as_str().unwrap());
+    let order = final_order(&p).await;
+    assert!(
+        e2e::now_ms() >= window_end,
+        "released only when the window ended"
+    );
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    assert_eq!(p.ticket_now().await["orderId"], Value::Null, "free again");
+
+    let late = intent_event("payment_intent.succeeded", &p, &intent_id);
+    let response = deliver_signed(&late).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["outcome"],
+        "refunded"
+    );
+    assert_eq!(refunds_of(&intent_id), 1);
+}

@@ -472,3 +472,115 @@ async fn the_pay_page_mounts_stripe_elements_under_a_policy_that_lets_only_strip
         );
     }
 }
+
+/// Stripe charged, then the connection dropped before its answer (a
+/// timeout): the adapter retries with the same idempotency key, Stripe
+/// replays the charge, and the order completes with one charge.
+#[tokio::test]
+async fn a_charge_whose_answer_was_lost_is_recovered_by_the_retry_with_the_same_key() {
+    let p = purchase(json!(21)).await;
+    assert_eq!(p.pay("tok_lost_answer").await.status(), StatusCode::CREATED);
+    let calls = StripeStub::shared().requests_about(p.order.id.as_str());
+    assert!(
+        calls.len() >= 2,
+        "the lost answer was asked again: {calls:?}"
+    );
+    assert!(calls
+        .windows(2)
+        .all(|w| w[0].idempotency_key == w[1].idempotency_key));
+    assert_eq!(
+        StripeStub::shared()
+            .charges_for_order(p.order.id.as_str())
+            .len(),
+        1
+    );
+    assert_eq!(p.order_now().await["status"], "complete");
+    assert_eq!(p.payments().await.len(), 1);
+}
+
+/// 3-D Secure: Stripe answers `requires_action`. The API answers 202 with
+/// the client secret Stripe.js needs; the order stays in flight for the
+/// authentication window (ten minutes, not the 60 s lost-payment timeout),
+/// and the webhook of the authenticated charge completes it.
+#[tokio::test]
+async fn a_card_that_needs_3d_secure_gets_202_and_the_webhook_completes_the_order() {
+    let p = purchase(json!(22)).await;
+    let asked_at = now_ms();
+    let response = p.pay("tok_threeDSecure2Required").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "requires_action");
+    assert_eq!(body["orderId"], p.order.id.as_str());
+    let secret = body["clientSecret"].as_str().expect("a client secret");
+    let intent = secret.split("_secret_").next().unwrap().to_string();
+    assert!(intent.starts_with("pi_stub_"), "{secret}");
+
+    let waiting = p.order_now().await;
+    assert_eq!(waiting["status"], "awaiting:payment");
+    let until = e2e::iso_to_unix_ms(waiting["authenticationUntil"].as_str().expect("a window"));
+    let window = until - asked_at;
+    assert!(
+        (590_000..=610_000).contains(&window),
+        "ten minutes to authenticate: {window} ms"
+    );
+    assert!(StripeStub::shared()
+        .charges_for_order(p.order.id.as_str())
+        .is_empty());
+
+    let attempt = waiting["version"].as_u64().unwrap();
+    let succeeded = intent_event_of_attempt("payment_intent.succeeded", &p, &intent, attempt);
+    assert_eq!(deliver_signed(&succeeded).await.status(), StatusCode::OK);
+    let paid = p.order_now().await;
+    assert_eq!(paid["status"], "complete");
+    assert_eq!(paid["authenticationUntil"], Value::Null);
+    assert_eq!(p.payments().await.len(), 1);
+}
+
+/// The buyer failed the bank's check: Stripe's `payment_failed` for the
+/// attempt makes the order payable again with another card.
+#[tokio::test]
+async fn a_failed_authentication_makes_the_order_payable_again() {
+    let p = purchase(json!(23)).await;
+    let response = p.pay("tok_threeDSecure2Required").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let waiting = p.order_now().await;
+    let attempt = waiting["version"].as_u64().unwrap();
+    let failed = intent_event_of_attempt("payment_intent.payment_failed", &p, "pi_x", attempt);
+    assert_eq!(deliver_signed(&failed).await.status(), StatusCode::OK);
+    assert_eq!(p.order_now().await["status"], "created");
+    assert_eq!(p.pay("tok_visa").await.status(), StatusCode::CREATED);
+    assert_eq!(p.order_now().await["status"], "complete");
+}
+
+/// The pay form's post: with Stripe Elements on, the page carries the
+/// client secret for Stripe.js to open the bank's check, and does not
+/// reload itself every 2 s under it.
+#[tokio::test]
+async fn the_pay_page_hands_a_3d_secure_payment_to_stripe_js() {
+    let p = purchase(json!(24)).await;
+    let attempt = uuid::Uuid::new_v4().to_string();
+    let page = p
+        .buyer
+        .http
+        .post(p.buyer.url(&format!("/orders/{}/pay", p.order.id)))
+        .form(&[
+            ("token", "pm_card_threeDSecure2Required"),
+            ("attempt", attempt.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-testid="payment-authentication""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-client-secret="pi_stub_"#), "{html}");
+    assert!(html.contains("/static/stripe-elements.js"));
+    assert!(
+        !html.contains(r#"content="2; url="#),
+        "no 2 s reload: {html}"
+    );
+    assert_eq!(p.order_now().await["status"], "awaiting:payment");
+}

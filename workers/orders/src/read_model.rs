@@ -101,6 +101,7 @@ impl Row {
                 price: Cents(self.ticket_price_cents),
             },
             payment_started_at: None,
+            authentication_until: None,
             payment_id: self.payment_id,
         };
         Ok(order.view())

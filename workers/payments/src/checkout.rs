@@ -13,7 +13,7 @@ use crate::settle::{settle_success, Charge, Settled};
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal, Reply};
 use domain::idempotency::IdempotencyKey;
-use domain::ids::TicketId;
+use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::orders::{OrderStatus, OrderView};
 use domain::payments::{charge_idempotency_key, ChargeOutcome, PayRequest};
@@ -36,8 +36,21 @@ pub struct Checkout<'a> {
     pub retry_of_unfinished: bool,
 }
 
-/// The payment that completed the order, or why there is none.
-pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
+/// How a pay request ended, short of an error.
+pub enum Paid {
+    /// The order is complete, paid by this row.
+    Completed(PaymentRow),
+    /// 3-D Secure: the buyer must authenticate in the browser (Stripe.js,
+    /// with this secret); the webhook settles the order afterwards.
+    NeedsAuthentication {
+        order_id: OrderId,
+        client_secret: String,
+    },
+}
+
+/// The payment that completed the order, or what it waits for, or why
+/// there is none.
+pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
     let Checkout {
         req,
         env,
@@ -59,7 +72,8 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
             idempotency_key.as_ref(),
             retry_of_unfinished,
         )
-        .await;
+        .await
+        .map(Paid::Completed);
     }
 
     // Serialize with expiry BEFORE any money moves: the order becomes
@@ -76,7 +90,9 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
         // part of the same purchase, so it gets the same payment.
         Reply::Refused(Refusal::OrderComplete) => {
             let completed = desk.order(&Command::GetOrder { order_id }).await?;
-            return completing_payment(env, completed.payment_id.as_deref()).await;
+            return completing_payment(env, completed.payment_id.as_deref())
+                .await
+                .map(Paid::Completed);
         }
         Reply::Refused(refusal) => return Err(refusal.into()),
         Reply::Ticket(_) => return Err(ApiError::internal("expected an order")),
@@ -114,7 +130,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
                         "payment_succeeded",
                         serde_json::json!({"orderId": row.order_id, "paymentId": row.id}),
                     );
-                    Ok(row)
+                    Ok(Paid::Completed(row))
                 }
                 Settled::Refunded(row) => {
                     edge::log::event(
@@ -125,6 +141,31 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<PaymentRow, ApiError> {
                     Err(ApiError::BadRequest("The order expired before the payment went through; the charge was refunded".into()))
                 }
             }
+        }
+        Ok(ChargeOutcome::RequiresAction {
+            provider_ref,
+            client_secret,
+        }) => {
+            // Nothing is charged until the buyer authenticates: the attempt
+            // stays in flight for the authentication window, then the
+            // alarm frees the order (a later success is refunded).
+            let until = edge::now_ms() + config.authentication_window_ms;
+            let attempt = paying.version;
+            desk.order(&Command::AwaitAuthentication {
+                order_id: order_id.clone(),
+                attempt,
+                until,
+            })
+            .await?;
+            edge::log::event(
+                request_id,
+                "payment_requires_action",
+                serde_json::json!({"orderId": order_id.as_str(), "providerRef": provider_ref}),
+            );
+            Ok(Paid::NeedsAuthentication {
+                order_id,
+                client_secret,
+            })
         }
         Ok(ChargeOutcome::Declined { message }) => {
             let attempt = paying.version;

@@ -11,7 +11,12 @@ pub struct PaymentsConfig {
     pub provider: Provider,
     pub currency: String,
     pub webhook_secret: Option<String>,
+    /// How long a charge may wait for the buyer's 3-D Secure authentication.
+    pub authentication_window_ms: i64,
 }
+
+/// Ten minutes to authenticate with the card's issuer, by default.
+const DEFAULT_AUTHENTICATION_WINDOW_SECONDS: i64 = 600;
 
 /// Set once this isolate has logged why payments are not configured: the
 /// reason is the same for every request, so it is logged once, not per request.
@@ -45,6 +50,11 @@ impl PaymentsConfig {
                 .unwrap_or_else(|| "usd".into())
                 .to_lowercase(),
             webhook_secret: setting(env, "STRIPE_WEBHOOK_SECRET"),
+            authentication_window_ms: edge::config::positive_number(
+                env,
+                "AUTHENTICATION_WINDOW_SECONDS",
+                DEFAULT_AUTHENTICATION_WINDOW_SECONDS,
+            ) * 1000,
         })
     }
 }

@@ -1,9 +1,8 @@
 //! Routes of `/api/payments`.
 
-use crate::checkout::{self, Checkout};
+use crate::checkout::{self, Checkout, Paid};
 use crate::keyed_requests::{self, Start};
 use crate::orders::fetch_order;
-use crate::store::PaymentRow;
 use crate::{store, webhook};
 use domain::idempotency::IdempotencyKey;
 use domain::payments::{parse_order_query, PayRequest};
@@ -59,7 +58,7 @@ async fn checkout(
     pay: PayRequest,
     idempotency_key: Option<IdempotencyKey>,
     retry_of_unfinished: bool,
-) -> Result<PaymentRow, ApiError> {
+) -> Result<Paid, ApiError> {
     checkout::pay(Checkout {
         req: &cx.req,
         env: &cx.env,
@@ -72,9 +71,25 @@ async fn checkout(
     .await
 }
 
-/// The 201 with the payment, as the text a repeat is answered with too.
-fn answer(paid: Result<PaymentRow, ApiError>) -> Result<(u16, String), ApiError> {
-    Ok((201, paid?.view().to_string()))
+/// The answer, as the text a repeat is answered with too: 201 with the
+/// payment; 202 with the `clientSecret` that Stripe.js needs to finish a
+/// 3-D Secure authentication (the order stays `awaiting:payment`).
+fn answer(paid: Result<Paid, ApiError>) -> Result<(u16, String), ApiError> {
+    Ok(match paid? {
+        Paid::Completed(row) => (201, row.view().to_string()),
+        Paid::NeedsAuthentication {
+            order_id,
+            client_secret,
+        } => (
+            202,
+            serde_json::json!({
+                "orderId": order_id.as_str(),
+                "status": "requires_action",
+                "clientSecret": client_secret,
+            })
+            .to_string(),
+        ),
+    })
 }
 
 /// GET /api/payments?orderId=: the charges made for one of the caller's

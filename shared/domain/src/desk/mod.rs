@@ -11,9 +11,9 @@ mod rules;
 
 pub use refusal::Refusal;
 pub use rules::{
-    cancel_order, complete_payment, create_ticket, expire_order, fail_payment, next_alarm,
-    next_deadline, place_order, republish, start_payment, update_ticket, OrderChange, TicketChange,
-    PAYMENT_TIMEOUT_MS,
+    await_authentication, cancel_order, complete_payment, create_ticket, expire_order,
+    fail_payment, next_alarm, next_deadline, place_order, republish, start_payment, update_ticket,
+    OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
 };
 
 use crate::events::Event;
@@ -66,6 +66,13 @@ pub enum Command {
         order_id: OrderId,
         attempt: u64,
     },
+    /// The charge of attempt `attempt` waits for the buyer's 3-D Secure
+    /// authentication until `until` (Unix ms).
+    AwaitAuthentication {
+        order_id: OrderId,
+        attempt: u64,
+        until: i64,
+    },
 }
 
 /// Which stored order a command is about, if any.
@@ -93,7 +100,8 @@ impl Command {
             | Command::CancelOrder { order_id, .. }
             | Command::StartPayment { order_id, .. }
             | Command::CompletePayment { order_id, .. }
-            | Command::FailPayment { order_id, .. } => Some(OrderLookup::ById(order_id)),
+            | Command::FailPayment { order_id, .. }
+            | Command::AwaitAuthentication { order_id, .. } => Some(OrderLookup::ById(order_id)),
             Command::CreateTicket { .. }
             | Command::UpdateTicket { .. }
             | Command::GetTicket
@@ -233,6 +241,11 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
         Command::FailPayment { attempt, .. } => on_order(ticket, order, |ticket, order| {
             Ok(fail_payment(ticket, order, attempt, now))
         }),
+        Command::AwaitAuthentication { attempt, until, .. } => {
+            on_order(ticket, order, |ticket, order| {
+                Ok(await_authentication(ticket, order, attempt, until))
+            })
+        }
     }
 }
 

@@ -95,6 +95,7 @@ pub fn place_order(
             price: ticket.price,
         },
         payment_started_at: None,
+        authentication_until: None,
         payment_id: None,
     };
     let ticket = Ticket {
@@ -137,7 +138,11 @@ pub const PAYMENT_TIMEOUT_MS: i64 = 60_000;
 pub fn next_deadline(order: &Order) -> Option<i64> {
     match (order.status, order.payment_started_at) {
         (OrderStatus::Created, _) => Some(order.expires_at),
-        (OrderStatus::AwaitingPayment, Some(started)) => Some(started + PAYMENT_TIMEOUT_MS),
+        (OrderStatus::AwaitingPayment, Some(started)) => Some(
+            order
+                .authentication_until
+                .unwrap_or(started + PAYMENT_TIMEOUT_MS),
+        ),
         (OrderStatus::AwaitingPayment, None) => Some(order.expires_at),
         _ => None,
     }
@@ -250,6 +255,7 @@ pub fn complete_payment(
                 status: OrderStatus::Complete,
                 payment_id: Some(payment.id.clone()),
                 payment_started_at: None,
+                authentication_until: None,
                 version: order.version + 1,
                 ..order.clone()
             };
@@ -272,6 +278,30 @@ pub fn complete_payment(
     }
 }
 
+/// The card's issuer wants the buyer to authenticate (3-D Secure) the
+/// charge of attempt `attempt`: the attempt stays in flight until `until`
+/// (the authentication window) instead of the lost-payment timeout. The
+/// version stays, so the attempt keeps its name; nothing is published (the
+/// status is unchanged). `None` for any other attempt or state.
+pub fn await_authentication(
+    ticket: &Ticket,
+    order: &Order,
+    attempt: u64,
+    until: i64,
+) -> Option<OrderChange> {
+    if order.status != OrderStatus::AwaitingPayment || order.version != attempt {
+        return None;
+    }
+    Some(OrderChange {
+        ticket: ticket.clone(),
+        order: Order {
+            authentication_until: Some(until),
+            ..order.clone()
+        },
+        events: vec![],
+    })
+}
+
 /// The charge of payment attempt `attempt` failed: payable again until its
 /// deadline, expired after it. An attempt is named by the order's version
 /// when it started, so a late failure of an older attempt (a stale
@@ -286,6 +316,7 @@ pub fn fail_payment(ticket: &Ticket, order: &Order, attempt: u64, now: i64) -> O
     let order = Order {
         status: OrderStatus::Created,
         payment_started_at: None,
+        authentication_until: None,
         version: order.version + 1,
         ..order.clone()
     };
@@ -839,5 +870,34 @@ mod tests {
             ]
         );
         assert_eq!(events[0], Event::TicketUpdated(held.ticket));
+    }
+
+    #[test]
+    fn an_attempt_awaiting_authentication_waits_for_its_window_not_the_payment_timeout() {
+        let held = held();
+        let paying = start_payment(&held.ticket, &held.order, "buyer", NOW)
+            .unwrap()
+            .unwrap();
+        let attempt = paying.order.version;
+        let window_end = NOW + 600_000;
+        let waiting = await_authentication(&paying.ticket, &paying.order, attempt, window_end)
+            .expect("the attempt in flight");
+        assert!(waiting.events.is_empty());
+        assert_eq!(waiting.order.version, attempt, "the attempt keeps its name");
+        assert_eq!(next_deadline(&waiting.order), Some(window_end));
+        let later = NOW + PAYMENT_TIMEOUT_MS + 1;
+        assert_eq!(expire_order(&waiting.ticket, &waiting.order, later), None);
+        let lapsed = expire_order(&waiting.ticket, &waiting.order, window_end).expect("due");
+        assert_eq!(lapsed.order.status, OrderStatus::Created);
+        assert_eq!(lapsed.order.authentication_until, None);
+        // Another attempt, or an order no longer in flight, is left alone.
+        assert_eq!(
+            await_authentication(&paying.ticket, &paying.order, attempt - 1, window_end),
+            None
+        );
+        assert_eq!(
+            await_authentication(&held.ticket, &held.order, 0, window_end),
+            None
+        );
     }
 }
