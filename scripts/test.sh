@@ -69,8 +69,8 @@ declare -A tests_on
 for file in tests/e2e/tests/*.rs; do
   stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
   case $stack in
-    api|stripe|expiry|release|restart) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
-    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|release|restart'"; exit 1 ;;
+    api|stripe|expiry|release|restart|crash) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|release|restart|crash'"; exit 1 ;;
   esac
 done
 
@@ -134,6 +134,29 @@ restart_check() {
   rm -f "$TICKETING_RESTART_HANDOFF"
 }
 restart_check
+
+# crash: a Stripe stack with the short window, which the crash test kills
+# with SIGKILL in the middle of a sale and starts again on the same state
+# (scripts/restart-stack.sh); the restarted stack is stopped here.
+crash_check() {
+  local log_before="$ROOT/target/test-stack-crash-before.log"
+  local -x TICKETING_CRASH_LOG="$ROOT/target/test-stack-crash-after.log" TICKETING_CRASH_PIDFILE
+  local -x TICKETING_STACK_PID TICKETING_STACK_STATE_DIR
+  TICKETING_CRASH_PIDFILE=$(mktemp)
+  start_stack "$log_before"
+  TICKETING_STACK_PID=$STACK_PID TICKETING_STACK_STATE_DIR=$STACK_STATE_DIR
+  log "crash: a sale, killed half-way with SIGKILL, then a restart on the same state"
+  stop_restarted() {
+    local pid; pid=$(cat "$TICKETING_CRASH_PIDFILE" 2>/dev/null || true)
+    [ -z "$pid" ] || kill -TERM -- "-$pid" 2>/dev/null || true
+    [ -z "$pid" ] || { sleep 1; kill -KILL -- "-$pid" 2>/dev/null || true; }
+    stop_stack
+  }
+  trap stop_restarted EXIT
+  # shellcheck disable=SC2086 # the --test flags are meant to split
+  run_e2e "$TICKETING_CRASH_LOG" ${tests_on[crash]}
+}
+( with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; crash_check )
 
 # release: the build `wrangler deploy` ships (no test-only code; `make dev`
 # runs it too), with the committed settings (PAYMENT_PROVIDER=stripe) but no

@@ -416,11 +416,38 @@ impl TestClient {
     }
 }
 
+/// `n` buyers, signed up ten at a time: a stampede is its orders, and 50
+/// concurrent PBKDF2 sign-ups sometimes make wrangler's dev proxy answer
+/// "Your worker restarted mid-request" (503), which no deployed copy has.
+pub async fn signed_up_buyers(n: usize) -> Vec<std::sync::Arc<TestUser>> {
+    let mut buyers = Vec::with_capacity(n);
+    while buyers.len() < n {
+        let batch = (n - buyers.len()).min(10);
+        buyers.extend(
+            futures::future::join_all(
+                (0..batch).map(|_| async { std::sync::Arc::new(TestUser::signed_up().await) }),
+            )
+            .await,
+        );
+    }
+    buyers
+}
+
 /// Polls `check` until it returns `Some`, and returns that; fails the test,
 /// naming `what` it waited for, once `PATIENCE` has passed. Everything that
 /// settles asynchronously (read models fed by queues, alarms, pages built from
 /// read models) is awaited this way, never with a fixed sleep.
 pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    eventually_within(what, PATIENCE, check).await
+}
+
+/// [`eventually`] with another bound, for what waits on a longer deadline
+/// of the product (the 60 s lost-payment timeout).
+pub async fn eventually_within<T, F, Fut>(what: &str, patience: Duration, check: F) -> T
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -433,8 +460,8 @@ where
             return value;
         }
         assert!(
-            started.elapsed() < PATIENCE,
-            "gave up waiting for {what}: still not so after {PATIENCE:?} ({attempts} checks)"
+            started.elapsed() < patience,
+            "gave up waiting for {what}: still not so after {patience:?} ({attempts} checks)"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

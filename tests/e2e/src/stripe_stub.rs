@@ -66,6 +66,17 @@ pub fn intent_event_of_attempt(kind: &str, p: &Purchase, intent_id: &str, attemp
     .to_string()
 }
 
+/// Stripe's `payment_intent.succeeded` event for a PaymentIntent the stub charged.
+pub fn succeeded_event(intent: &Value) -> String {
+    json!({
+        "id": format!("evt_{}", uuid::Uuid::new_v4().simple()),
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {"object": intent},
+    })
+    .to_string()
+}
+
 /// POSTs a webhook delivery with its `Stripe-Signature` header.
 pub async fn deliver(payload: &str, signature: &str) -> reqwest::Response {
     let client = TestClient::anonymous();
@@ -118,6 +129,11 @@ struct State {
     /// Charges actually made: (PaymentIntent id, order id). Replays of a
     /// saved answer are not charges.
     charges: Vec<(String, String)>,
+    /// The PaymentIntent of each charge, as Stripe would put it in its
+    /// `payment_intent.succeeded` event.
+    charged_intents: Vec<Value>,
+    /// The PaymentIntent of each refund actually made (not replays).
+    refunded: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -196,6 +212,17 @@ impl StripeStub {
             .filter(|r| r.form.iter().any(|(_, v)| v == needle))
             .cloned()
             .collect()
+    }
+
+    /// Every charge made so far, as its PaymentIntent.
+    pub fn charged_intents(&self) -> Vec<Value> {
+        self.state.lock().unwrap().charged_intents.clone()
+    }
+
+    /// Refunds actually made (not replays) of a PaymentIntent.
+    pub fn refunds_made(&self, intent_id: &str) -> usize {
+        let state = self.state.lock().unwrap();
+        state.refunded.iter().filter(|i| *i == intent_id).count()
     }
 
     /// Charges actually made (not replays of a saved answer) for an order.
@@ -325,6 +352,7 @@ impl StripeStub {
                             id.clone(),
                             field("metadata[order_id]").unwrap_or_default().to_string(),
                         ));
+                        state.charged_intents.push(intent("succeeded"));
                         state.saved.insert(cache_key, (200, intent("succeeded")));
                         return error(
                             409,
@@ -343,6 +371,7 @@ impl StripeStub {
                             id.clone(),
                             field("metadata[order_id]").unwrap_or_default().to_string(),
                         ));
+                        state.charged_intents.push(intent("succeeded"));
                         (200, intent("succeeded"))
                     }
                     "tok_chargeDeclined" | "pm_card_chargeDeclined" => (
@@ -364,6 +393,7 @@ impl StripeStub {
                     );
                 }
                 state.refunds += 1;
+                state.refunded.push(intent.clone());
                 let id = format!("re_stub_{}", state.refunds);
                 (
                     200,

@@ -3,26 +3,12 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
-use e2e::{OrderId, TestUser, TicketId};
+use e2e::{signed_up_buyers, OrderId, TestUser, TicketId};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::Barrier;
-
-/// `n` buyers, signed up ten at a time: the stampede is the orders, and 50
-/// concurrent PBKDF2 sign-ups sometimes make wrangler's dev proxy answer
-/// "Your worker restarted mid-request" (503), which no deployed copy has.
-async fn buyers(n: usize) -> Vec<Arc<TestUser>> {
-    let mut buyers = Vec::with_capacity(n);
-    while buyers.len() < n {
-        let batch = (n - buyers.len()).min(10);
-        buyers.extend(
-            join_all((0..batch).map(|_| async { Arc::new(TestUser::signed_up().await) })).await,
-        );
-    }
-    buyers
-}
 
 /// Fires every request at the same moment (after a barrier) and returns
 /// (status, body) per request.
@@ -51,7 +37,7 @@ async fn all_at_once(requests: Vec<(Arc<TestUser>, TicketId)>) -> Vec<(StatusCod
 async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Flash sale", json!(99)).await;
-    let crowd = buyers(50).await;
+    let crowd = signed_up_buyers(50).await;
 
     let results = all_at_once(
         crowd
@@ -98,7 +84,7 @@ async fn ten_tickets_each_wanted_by_five_buyers_make_exactly_ten_orders() {
     }
     // 10 buyers, each firing at 5 of the tickets (a buyer may hold at most 5
     // unpaid orders: MAX_OPEN_ORDERS), so that each ticket meets 5 buyers.
-    let crowd = buyers(10).await;
+    let crowd = signed_up_buyers(10).await;
     let tickets_ref = &tickets;
     let requests = crowd
         .iter()

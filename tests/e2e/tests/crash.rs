@@ -1,0 +1,262 @@
+//! A crash in the middle of a flash sale: the whole stack (wrangler and its
+//! workerd) is killed with SIGKILL while 200 buyers race for 100 tickets and
+//! the winners pay through the Stripe stub; then it starts again on the same
+//! state. Stripe delivers its `payment_intent.succeeded` events (the stub
+//! plays Stripe, which retries a webhook until it is answered 2xx). Then:
+//! every ticket is free or sold, each sale has one completed order, every
+//! charge went to a completed order or was refunded once, and the lists
+//! agree with the ticket objects.
+//!
+//! Stack: crash (see scripts/test.sh: a Stripe stack with the short window;
+//! the test kills it and starts it again with scripts/restart-stack.sh)
+
+use e2e::stripe_stub::{deliver_signed, succeeded_event, StripeStub};
+use e2e::{
+    eventually, eventually_within, signed_up_buyers, OrderId, TestClient, TestUser, TicketId,
+    PASSWORD,
+};
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const BUYERS: usize = 200;
+const TICKETS: usize = 100;
+/// Charges made before the kill: about a third of the tickets, so that
+/// orders, charges and their completions are all under way.
+const KILL_AFTER_CHARGES: usize = TICKETS / 3;
+/// The lost-payment timeout (60 s) and then some.
+const LOST_PAYMENT_PATIENCE: Duration = Duration::from_secs(90);
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name}: run with `make test`"))
+}
+
+/// One buyer's run at the sale: reserve, and pay if they won the ticket.
+/// Errors (the stack dying under it) end the run; `answers` counts replies.
+async fn buy(buyer: Arc<TestUser>, ticket: TicketId, answers: Arc<AtomicUsize>) {
+    let place = buyer
+        .http
+        .post(buyer.url("/api/orders"))
+        .json(&json!({ "ticketId": ticket.as_str() }))
+        .send()
+        .await;
+    let Ok(placed) = place else { return };
+    answers.fetch_add(1, Ordering::SeqCst);
+    if placed.status() != StatusCode::CREATED {
+        return;
+    }
+    let Ok(order) = placed.json::<Value>().await else {
+        return;
+    };
+    let paid = buyer
+        .http
+        .post(buyer.url("/api/payments"))
+        .json(&json!({ "orderId": order["id"], "token": "tok_visa" }))
+        .send()
+        .await;
+    if paid.is_ok() {
+        answers.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// SIGKILL to the stack's process group (wrangler leads it; see start_stack).
+fn kill_stack() {
+    let group = format!("-{}", env("TICKETING_STACK_PID"));
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "killed the stack");
+}
+
+/// Starts the stack again on the killed one's state; points the clients made
+/// from now on at it.
+fn restart_stack() {
+    let output = std::process::Command::new("scripts/restart-stack.sh")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args([env("TICKETING_STACK_STATE_DIR"), env("TICKETING_CRASH_LOG")])
+        .output()
+        .expect("scripts/restart-stack.sh");
+    assert!(
+        output.status.success(),
+        "restart: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (port, pid) = stdout.trim().split_once(' ').expect("<port> <pid>");
+    std::fs::write(env("TICKETING_CRASH_PIDFILE"), pid).expect("the pid file");
+    std::env::set_var("TICKETING_BASE_URL", format!("http://127.0.0.1:{port}"));
+}
+
+async fn signed_in(email: &str) -> TestClient {
+    let client = TestClient::anonymous();
+    let response = client.signin(email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK, "sign-in of {email}");
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stack_killed_mid_sale_ends_exact_after_a_restart() {
+    StripeStub::shared();
+    let seller = TestUser::signed_up().await;
+    let mut tickets = Vec::with_capacity(TICKETS);
+    for n in 0..TICKETS {
+        tickets.push(
+            seller
+                .create_ticket(&format!("Crash {n}"), json!(10 + n))
+                .await
+                .id,
+        );
+    }
+    let crowd = signed_up_buyers(BUYERS).await;
+
+    // The sale, and the kill in the middle of it.
+    let answers = Arc::new(AtomicUsize::new(0));
+    let runs: Vec<_> = crowd
+        .iter()
+        .enumerate()
+        .map(|(n, buyer)| {
+            tokio::spawn(buy(
+                buyer.clone(),
+                tickets[n % TICKETS].clone(),
+                answers.clone(),
+            ))
+        })
+        .collect();
+    eventually("a third of the winners charged", || async {
+        (StripeStub::shared().charged_intents().len() >= KILL_AFTER_CHARGES).then_some(())
+    })
+    .await;
+    kill_stack();
+    let at_kill = answers.load(Ordering::SeqCst);
+    let _ = tokio::time::timeout(Duration::from_secs(30), join_all(runs)).await;
+    let charged_before = StripeStub::shared().charged_intents().len();
+    println!("killed after {at_kill} answers, {charged_before} charges made");
+    assert!(
+        charged_before < TICKETS && at_kill < BUYERS + charged_before,
+        "the kill came while requests were still running"
+    );
+
+    restart_stack();
+    // Stripe delivers the event of every charge (and would retry until 2xx).
+    let mut outcomes: HashMap<String, usize> = HashMap::new();
+    for intent in StripeStub::shared().charged_intents() {
+        let event = succeeded_event(&intent);
+        let delivered = deliver_signed(&event).await;
+        assert_eq!(delivered.status(), StatusCode::OK, "webhook for {intent}");
+        let outcome = delivered.json::<Value>().await.unwrap_or_default()["outcome"].to_string();
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    println!("webhook outcomes after the restart: {outcomes:?}");
+
+    // Every hold ends (its alarm survived the crash): each ticket free or sold.
+    let anyone = TestClient::anonymous();
+    let mut sold = HashSet::new();
+    for ticket in &tickets {
+        // A payment the kill cut off before its charge is given up on after
+        // the lost-payment timeout (60 s), not the payment window.
+        let settled = eventually_within("every hold to end", LOST_PAYMENT_PATIENCE, || async {
+            let now = anyone.get_json(&format!("/api/tickets/{ticket}")).await;
+            now["orderId"].is_null().then_some(now)
+        })
+        .await;
+        if settled["sold"] == true {
+            sold.insert(ticket.as_str().to_string());
+        }
+    }
+
+    // Every order of every buyer, from its ticket's object.
+    let mut complete_per_ticket: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut orders_seen = 0;
+    for buyer in &crowd {
+        let client = signed_in(&buyer.email).await;
+        let listed = eventually("the buyer's list to match the objects", || async {
+            let listed = client.get_json("/api/orders").await;
+            let listed = listed.as_array()?.clone();
+            for order in &listed {
+                let id = OrderId(order["id"].as_str()?.to_string());
+                let truth = client.order(&id).await;
+                if truth["status"] != order["status"] {
+                    return None;
+                }
+            }
+            Some(listed)
+        })
+        .await;
+        for order in listed {
+            orders_seen += 1;
+            let status = order["status"].as_str().unwrap_or_default().to_string();
+            assert!(
+                status == "complete" || status == "cancelled",
+                "no order is left in flight: {order}"
+            );
+            let payments = client
+                .get_json(&format!(
+                    "/api/payments?orderId={}",
+                    order["id"].as_str().unwrap()
+                ))
+                .await;
+            let succeeded: Vec<&Value> = payments
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["status"] == "succeeded")
+                .collect();
+            if status == "complete" {
+                assert_eq!(succeeded.len(), 1, "paid once: {order} {payments}");
+                assert_eq!(succeeded[0]["id"], order["paymentId"]);
+                let ticket = order["ticket"]["id"].as_str().unwrap().to_string();
+                complete_per_ticket.entry(ticket).or_default().push(order);
+            } else {
+                assert!(
+                    succeeded.is_empty(),
+                    "a cancelled order keeps no charge: {payments}"
+                );
+            }
+        }
+    }
+    assert!(orders_seen > 0);
+    for (ticket, complete) in &complete_per_ticket {
+        assert_eq!(
+            complete.len(),
+            1,
+            "one sale per ticket: {ticket}: {complete:?}"
+        );
+        assert!(sold.contains(ticket), "a paid order's ticket is sold");
+    }
+    assert_eq!(
+        sold.len(),
+        complete_per_ticket.len(),
+        "every sold ticket has its completed order"
+    );
+
+    // Every charge: its order completed with it, or refunded exactly once.
+    let stub = StripeStub::shared();
+    for intent in stub.charged_intents() {
+        let id = intent["id"].as_str().unwrap();
+        let refunds = stub.refunds_made(id);
+        let order_id = intent["metadata"]["order_id"].as_str().unwrap();
+        let completed_by_it = complete_per_ticket
+            .values()
+            .flatten()
+            .any(|o| o["id"] == order_id);
+        assert!(
+            completed_by_it && refunds == 0 || !completed_by_it && refunds == 1,
+            "charge {id} of order {order_id}: completed {completed_by_it}, refunds {refunds}"
+        );
+    }
+
+    // The list agrees with the objects.
+    for ticket in &tickets {
+        eventually("the list to match the object", || async {
+            let truth = anyone.get_json(&format!("/api/tickets/{ticket}")).await;
+            let listed = anyone.listed_ticket("", ticket).await?;
+            (listed["sold"] == truth["sold"] && listed["orderId"] == truth["orderId"]).then_some(())
+        })
+        .await;
+    }
+}
