@@ -11,19 +11,16 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 /// Fires every request at the same moment (after a barrier) and returns
-/// (status, body) per request.
+/// (status, body) per request. Each carries its own Idempotency-Key, so one
+/// that wrangler's dev proxy drops is sent again safely.
 async fn all_at_once(requests: Vec<(Arc<TestUser>, TicketId)>) -> Vec<(StatusCode, Value)> {
     let barrier = Arc::new(Barrier::new(requests.len()));
     let tasks = requests.into_iter().map(|(client, ticket_id)| {
         let barrier = barrier.clone();
         tokio::spawn(async move {
+            let key = uuid::Uuid::new_v4().to_string();
             barrier.wait().await;
-            let response = client.place_order(&ticket_id).await;
-            let status = response.status();
-            (
-                status,
-                response.json::<Value>().await.unwrap_or(Value::Null),
-            )
+            client.place_order_keyed(&ticket_id, &key).await
         })
     });
     join_all(tasks)
