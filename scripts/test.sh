@@ -138,10 +138,11 @@ restart_check
 # crash: a Stripe stack with the short window, which the crash test kills
 # with SIGKILL in the middle of a sale and starts again on the same state
 # (scripts/restart-stack.sh); the restarted stack is stopped here.
+# It runs in a subshell: these variables end with it.
 crash_check() {
   local log_before="$ROOT/target/test-stack-crash-before.log"
-  local -x TICKETING_CRASH_LOG="$ROOT/target/test-stack-crash-after.log" TICKETING_CRASH_PIDFILE
-  local -x TICKETING_STACK_PID TICKETING_STACK_STATE_DIR
+  export TICKETING_CRASH_LOG="$ROOT/target/test-stack-crash-after.log" TICKETING_CRASH_PIDFILE
+  export TICKETING_STACK_PID TICKETING_STACK_STATE_DIR
   TICKETING_CRASH_PIDFILE=$(mktemp)
   start_stack "$log_before"
   TICKETING_STACK_PID=$STACK_PID TICKETING_STACK_STATE_DIR=$STACK_STATE_DIR
