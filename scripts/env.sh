@@ -78,8 +78,10 @@ write_worker_dev_vars() {
     local file="$ROOT/workers/$w/.dev.vars"
     rm -f "$file"
     { cat "$ROOT/.dev.vars"; echo
+      # Set but empty is written too: it blanks the root .dev.vars' value (the
+      # `release` test stack runs with no ADMIN_TOKEN).
       for name in "${LOCAL_OVERRIDES[@]}"; do
-        [ -z "${!name:-}" ] || echo "$name=${!name}"
+        [ -z "${!name+set}" ] || echo "$name=${!name}"
       done
       echo "PAYMENT_PROVIDER=$provider"
       # Stripe overrides (the Stripe adapter's tests point it at a stub). Set
