@@ -49,9 +49,10 @@ async fn dead_letter(service: &str, subject: &str, aggregate_id: &str) -> Value 
     .await
 }
 
-/// A queue in trouble: the ticket's object fails its next 3 event sends.
-/// The events stay in its outbox and go again with backoff (1 s, 2 s, 4 s),
-/// so the list ends up exact; the object itself answers right all along.
+/// A queue in trouble: the ticket's object fails its next 4 event sends (the
+/// hold's two events, twice). The events stay in its outbox and go again
+/// with backoff (1 s, then 1 s, 2 s, 4 s …), so the list ends up exact; the
+/// object itself answers right all along.
 #[tokio::test]
 async fn events_that_fail_to_send_are_sent_again_until_the_list_is_exact() {
     let _serial = SERIAL.lock().await;
@@ -64,7 +65,7 @@ async fn events_that_fail_to_send_are_sent_again_until_the_list_is_exact() {
     let armed = seller
         .post_json(
             "/api/tickets/_test/faults",
-            json!({ "ticketId": ticket.id.as_str(), "failNextSends": 3 }),
+            json!({ "ticketId": ticket.id.as_str(), "failNextSends": 4 }),
         )
         .await;
     assert_eq!(armed.status(), StatusCode::ACCEPTED);
@@ -81,7 +82,7 @@ async fn events_that_fail_to_send_are_sent_again_until_the_list_is_exact() {
     })
     .await;
     let waited = reserved_at.elapsed();
-    println!("the hold reached the list after {waited:?} (3 failed sends)");
+    println!("the hold reached the list after {waited:?} (4 failed sends)");
     assert!(
         waited.as_millis() >= 2_000,
         "sent again only after backing off: {waited:?}"
@@ -141,35 +142,22 @@ async fn consumer_writes_that_fail_are_retried_until_every_read_model_is_exact()
 
 /// A consumer that keeps failing gives the event up (after seconds in this
 /// stack, DEAD_LETTER_AFTER_SECONDS) to its dead-letter queue, whose consumer
-/// keeps it with its error. Meanwhile "my orders" is wrong (the paid order
-/// shows as still held: its order:completed never landed); the operator redrives the event once the fault has
-/// cleared, and the list is exact. A second redrive sends nothing.
+/// keeps it with its error. Meanwhile the list is wrong (a hold's
+/// ticket:updated never landed: it offers a held ticket); the operator
+/// redrives the event once the fault has cleared, and the list is exact. A
+/// second redrive sends nothing.
 #[tokio::test]
 async fn an_event_that_keeps_failing_becomes_a_dead_letter_that_can_be_redriven() {
     let _serial = SERIAL.lock().await;
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Dead letter", json!(30)).await;
     let buyer = TestUser::signed_up().await;
-    let order = buyer.reserve(&ticket.id).await;
-    let status_in_my_orders = || async {
-        let mine = buyer.orders().await;
-        mine.iter()
-            .find(|o| o["id"] == order.id)
-            .map(|o| o["status"].clone())
-    };
-    eventually("my orders to show the hold", || async {
-        (status_in_my_orders().await? == "created").then_some(())
-    })
-    .await;
 
-    fail_next("orders", json!({ "consumerWrites": 1_000_000 })).await;
-    assert_eq!(
-        buyer.pay(&order.id, "tok_visa").await.status(),
-        StatusCode::CREATED
-    );
-    let dead = dead_letter("orders", "order:completed", order.id.as_str()).await;
-    fail_next("orders", json!({ "consumerWrites": 0 })).await;
-    assert_eq!(dead["queue"], "order-events");
+    fail_next("tickets", json!({ "consumerWrites": 1_000_000 })).await;
+    let order = buyer.reserve(&ticket.id).await;
+    let dead = dead_letter("tickets", "ticket:updated", ticket.id.as_str()).await;
+    fail_next("tickets", json!({ "consumerWrites": 0 })).await;
+    assert_eq!(dead["queue"], "ticket-events");
     assert!(
         dead["error"]
             .as_str()
@@ -178,40 +166,99 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_that_can_be_redriven(
         "the consumer's error is kept: {dead}"
     );
     assert_eq!(dead["redrivenAt"], Value::Null);
+    let stale = seller.listed_ticket("", &ticket.id).await.expect("listed");
     assert_eq!(
-        status_in_my_orders().await,
-        Some(json!("created")),
-        "drifted"
+        stale["orderId"],
+        Value::Null,
+        "drifted: the hold is missing"
     );
 
-    let admin = TestClient::admin();
-    let redrive = |ids: Value| {
-        let admin = &admin;
-        async move {
-            let response = admin
-                .post_json(
-                    "/api/orders/admin/dead-letters/redrive",
-                    json!({ "ids": ids }),
-                )
-                .await;
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<Value>().await.expect("JSON")["redriven"].clone()
-        }
-    };
-    assert_eq!(redrive(json!([dead["id"]])).await, 1);
-    eventually("my orders to show the order paid", || async {
-        (status_in_my_orders().await? == "complete").then_some(())
+    let redriven = redrive("tickets", json!([dead["id"]])).await;
+    assert_eq!(redriven, 1);
+    eventually("the list to show the hold", || async {
+        let listed = seller.listed_ticket("", &ticket.id).await?;
+        (listed["orderId"] == order.id).then_some(())
     })
     .await;
-    assert_eq!(redrive(json!([dead["id"]])).await, 0, "sent once");
-    let listed = admin.get_json("/api/orders/admin/dead-letters").await;
-    let kept = listed["deadLetters"]
+    assert_eq!(
+        redrive("tickets", json!([dead["id"]])).await,
+        0,
+        "sent once"
+    );
+    let kept = listed_dead_letter("tickets", &dead["id"]).await;
+    assert_ne!(kept["redrivenAt"], Value::Null, "marked redriven");
+}
+
+/// The orders and payments consumers keep their dead letters the same way
+/// (their own queue, table and admin route). "My orders" stays right
+/// meanwhile: a buyer's live orders are read from their objects.
+#[tokio::test]
+async fn the_orders_and_payments_consumers_keep_their_dead_letters_too() {
+    let _serial = SERIAL.lock().await;
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Dead letters", json!(35)).await;
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+
+    fail_next("orders", json!({ "consumerWrites": 1_000_000 })).await;
+    fail_next("payments", json!({ "consumerWrites": 1_000_000 })).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+    let completed = dead_letter("orders", "order:completed", order.id.as_str()).await;
+    let payment = eventually("the payment:created dead letter", || async {
+        let admin = TestClient::admin();
+        let listed = admin.get_json("/api/payments/admin/dead-letters").await;
+        listed["deadLetters"]
+            .as_array()?
+            .iter()
+            .find(|d| d["message"]["data"]["orderId"] == order.id)
+            .cloned()
+    })
+    .await;
+    fail_next("orders", json!({ "consumerWrites": 0 })).await;
+    fail_next("payments", json!({ "consumerWrites": 0 })).await;
+    assert_eq!(payment["queue"], "payment-events");
+    let mine = buyer.orders().await;
+    let listed = mine.iter().find(|o| o["id"] == order.id).expect("listed");
+    assert_eq!(listed["status"], "complete", "read from its object");
+
+    assert_eq!(redrive("orders", json!([completed["id"]])).await, 1);
+    assert_eq!(
+        redrive("payments", json!({}))
+            .await
+            .as_u64()
+            .map(|n| n >= 1),
+        Some(true)
+    );
+    assert_eq!(redrive("orders", json!([completed["id"]])).await, 0);
+}
+
+async fn redrive(service: &str, ids: Value) -> Value {
+    let body = if ids.is_array() {
+        json!({ "ids": ids })
+    } else {
+        ids
+    };
+    let response = TestClient::admin()
+        .post_json(&format!("/api/{service}/admin/dead-letters/redrive"), body)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.expect("JSON")["redriven"].clone()
+}
+
+async fn listed_dead_letter(service: &str, id: &Value) -> Value {
+    let listed = TestClient::admin()
+        .get_json(&format!("/api/{service}/admin/dead-letters"))
+        .await;
+    listed["deadLetters"]
         .as_array()
         .expect("a list")
         .iter()
-        .find(|d| d["id"] == dead["id"])
-        .expect("still listed");
-    assert_ne!(kept["redrivenAt"], Value::Null, "marked redriven");
+        .find(|d| d["id"] == *id)
+        .cloned()
+        .expect("still listed")
 }
 
 /// The admin routes are the operator's: no token or a wrong one is refused
@@ -237,18 +284,27 @@ async fn the_admin_routes_want_the_admin_token() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
-/// A list that drifted (its ticket:created died) is made exact from the
-/// ticket's object: republishing sends the current state as ordinary
-/// versioned events. Republishing what a list already has changes nothing.
+/// A list that drifted (the ticket:updated of a hold died, so the list
+/// offers a held ticket) is made exact from the ticket's object:
+/// republishing sends the current state as ordinary versioned events.
+/// Republishing what a list already has changes nothing.
 #[tokio::test]
 async fn republishing_repairs_a_list_from_the_ticket_objects() {
     let _serial = SERIAL.lock().await;
-    fail_next("tickets", json!({ "consumerWrites": 1_000_000 })).await;
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Lost to the list", json!(45)).await;
-    dead_letter("tickets", "ticket:created", ticket.id.as_str()).await;
+    let buyer = TestUser::signed_up().await;
+    fail_next("tickets", json!({ "consumerWrites": 1_000_000 })).await;
+    let order = buyer.reserve(&ticket.id).await;
+    let dead = dead_letter("tickets", "ticket:updated", ticket.id.as_str()).await;
     fail_next("tickets", json!({ "consumerWrites": 0 })).await;
-    assert_eq!(seller.listed_ticket("", &ticket.id).await, None, "drifted");
+    assert_eq!(dead["message"]["data"]["orderId"], order.id);
+    let stale = seller.listed_ticket("", &ticket.id).await.expect("listed");
+    assert_eq!(
+        stale["orderId"],
+        Value::Null,
+        "drifted: the hold is missing"
+    );
 
     let admin = TestClient::admin();
     let republish = |body: Value| {
@@ -261,9 +317,10 @@ async fn republishing_repairs_a_list_from_the_ticket_objects() {
     };
     let answer = republish(json!({ "ticketId": ticket.id.as_str() })).await;
     assert_eq!(answer["tickets"], 1);
-    assert_eq!(answer["events"], 1, "the ticket; no orders yet");
-    let listed = eventually("the list to have the ticket again", || {
-        seller.listed_ticket("", &ticket.id)
+    assert_eq!(answer["events"], 2, "the ticket and its order");
+    let listed = eventually("the list to show the hold again", || async {
+        let listed = seller.listed_ticket("", &ticket.id).await?;
+        (listed["orderId"] == order.id).then_some(listed)
     })
     .await;
     assert_eq!(listed["title"], "Lost to the list");

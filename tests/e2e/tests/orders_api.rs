@@ -299,3 +299,39 @@ async fn bad_idempotency_keys_are_400() {
     assert_eq!(buyer.orders().await, Vec::<Value>::new(), "no order");
     assert_eq!(buyer.ticket(&ticket_id).await["orderId"], Value::Null);
 }
+
+/// Whoever just acted sees it in their next request, whatever the queue's
+/// delay: "my orders" shows a payment and a cancel at once.
+#[tokio::test]
+async fn my_orders_show_a_payment_and_a_cancel_at_once() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let status_of = |orders: Vec<Value>, id: &OrderId| {
+        orders
+            .iter()
+            .find(|o| o["id"] == *id)
+            .map(|o| o["status"].clone())
+    };
+
+    let paid = seller.create_ticket("Paid at once", json!(12)).await;
+    let order = buyer.reserve(&paid.id).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        status_of(buyer.orders().await, &order.id),
+        Some(json!("complete"))
+    );
+
+    let dropped = seller.create_ticket("Cancelled at once", json!(13)).await;
+    let order = buyer.reserve(&dropped.id).await;
+    assert_eq!(
+        buyer.cancel_order(&order.id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        status_of(buyer.orders().await, &order.id),
+        Some(json!("cancelled"))
+    );
+}

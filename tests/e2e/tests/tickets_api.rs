@@ -366,3 +366,26 @@ async fn a_user_signed_up_elsewhere_can_sell() {
         "sold by the user auth signed up"
     );
 }
+
+/// Whoever just acted sees it in their next request, whatever the queue's
+/// delay (the list is a read model fed by events): a new listing and an
+/// edit are in the list at once.
+#[tokio::test]
+async fn a_new_or_edited_listing_is_in_the_list_at_once() {
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Seen at once", json!(31)).await;
+    let listed = seller
+        .listed_ticket("&available=true", &ticket.id)
+        .await
+        .expect("listed at once");
+    assert_eq!(listed["title"], "Seen at once");
+    let edited = seller
+        .update_ticket(&ticket.id, "Edited at once", json!(32))
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let listed = seller.listed_ticket("", &ticket.id).await.expect("listed");
+    assert_eq!(
+        (listed["title"].clone(), listed["price"].clone()),
+        (json!("Edited at once"), json!(32.0))
+    );
+}

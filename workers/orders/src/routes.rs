@@ -3,7 +3,7 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
-use domain::orders::{Order, PlaceOrderRequest};
+use domain::orders::{Order, OrderView, PlaceOrderRequest};
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
 use edge::open_orders::OpenOrders;
@@ -72,9 +72,50 @@ async fn list(cx: Ctx, user: CurrentUser) -> ApiResult {
     let url = cx.req.url().or_internal()?;
     let page = edge::paging::page_request(&url)?;
     let (orders, next) = read_model::list_for_user(&cx.env, &user.id, &page).await?;
+    let orders = with_live_orders_current(&cx, orders).await;
     let response = reply::json(200, &orders)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
     Ok(response)
+}
+
+/// At most this many live rows of a page are read from their objects: a
+/// buyer holds at most MAX_OPEN_ORDERS (5 by default) at a time.
+const LIVE_ROWS_READ: usize = 10;
+
+/// The read model lags its events by the queue's delay; the buyer's live
+/// orders (created or paying: a handful) are read from their objects, so a
+/// payment, a cancel or an expiry shows at once, whoever made it. What is
+/// newer is written back (read repair). A failed read keeps the row.
+async fn with_live_orders_current(cx: &Ctx, rows: Vec<OrderView>) -> Vec<OrderView> {
+    let mut read = 0;
+    let mut current = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !row.status.is_live() || read == LIVE_ROWS_READ {
+            current.push(row);
+            continue;
+        }
+        read += 1;
+        match order_from_object(cx, &row).await {
+            Ok(order) if order.version > row.version => {
+                record(&cx.env, &order, &cx.request_id).await;
+                current.push(order.view());
+            }
+            Ok(_) => current.push(row),
+            Err(e) => {
+                edge::log::error(&cx.request_id, "live_order_not_read", &e.to_string());
+                current.push(row);
+            }
+        }
+    }
+    current
+}
+
+async fn order_from_object(cx: &Ctx, row: &OrderView) -> Result<Order, ApiError> {
+    let ticket_id = TicketId::parse(&row.ticket.id)?;
+    let order_id = OrderId::parse(&row.id)?;
+    cx.desk(&ticket_id)?
+        .order(&Command::GetOrder { order_id })
+        .await
 }
 
 /// Which ticket's object holds one of the caller's orders (404 unknown, 401 someone else's).

@@ -4,7 +4,7 @@ use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
 use domain::session::CurrentUser;
-use domain::tickets::TicketInput;
+use domain::tickets::{Ticket, TicketInput};
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
@@ -33,6 +33,7 @@ async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
             input,
         })
         .await?;
+    record(&cx, &ticket).await;
     reply::json(201, &ticket.view())
 }
 
@@ -53,7 +54,21 @@ async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
             input,
         })
         .await?;
+    record(&cx, &ticket).await;
     reply::json(200, &ticket.view())
+}
+
+/// Writes the ticket to the read model now, so the seller's next page lists
+/// it whatever the queue's delay; the `ticket:*` event writes the same row
+/// again (version-guarded) if this fails.
+async fn record(cx: &Ctx, ticket: &Ticket) {
+    if let Err(e) = read_model::apply(&cx.env, ticket).await {
+        edge::log::error(
+            &cx.request_id,
+            "tickets_read_model_write_failed",
+            &e.to_string(),
+        );
+    }
 }
 
 /// Newest first from the read model; the next page's URL is in `Link`.

@@ -326,18 +326,43 @@ async fn main() {
     }
     lateness.sort_unstable();
 
-    let mut visibility = Vec::new();
+    // How soon everyone's list shows a change that travels by event: a hold
+    // (ticket:updated from the object) and a sale. A new listing is written
+    // to the list by its own request (read-your-writes), so it is there at once.
+    let mut listing_ms = Vec::new();
+    let mut hold_ms = Vec::new();
+    let mut sale_ms = Vec::new();
+    let listed_with = |ticket: TicketId, field: &'static str, want: Value| {
+        let seller = &seller;
+        async move {
+            let started = Instant::now();
+            while seller
+                .listed_ticket("", &ticket)
+                .await
+                .is_none_or(|t| t[field] != want)
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            started.elapsed().as_millis() as i64
+        }
+    };
     for n in 0..10 {
         let created = Instant::now();
         let ticket = seller
             .create_ticket(&format!("Visible {n}"), json!(5))
-            .await;
-        while seller.listed_ticket("", &ticket.id).await.is_none() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        visibility.push(created.elapsed().as_millis() as i64);
+            .await
+            .id;
+        let _ = listed_with(ticket.clone(), "id", json!(ticket.as_str())).await;
+        listing_ms.push(created.elapsed().as_millis() as i64);
+        let order = buyers[n % CONCURRENCY].reserve(&ticket).await;
+        hold_ms.push(listed_with(ticket.clone(), "orderId", json!(order.id.as_str())).await);
+        let paid = buyers[n % CONCURRENCY].pay(&order.id, "tok_visa").await;
+        assert_eq!(paid.status(), StatusCode::CREATED, "paying {}", order.id);
+        sale_ms.push(listed_with(ticket, "sold", json!(true)).await);
     }
-    visibility.sort_unstable();
+    for figures in [&mut listing_ms, &mut hold_ms, &mut sale_ms] {
+        figures.sort_unstable();
+    }
 
     // --- payments through the local provider (one at a time) -----------------
     // Each order is paid right after it is placed: the bench stack's payment window is short.
@@ -368,7 +393,7 @@ async fn main() {
         spread_wins.lock().unwrap().len()
     );
     println!(
-        "expiry lateness after expiresAt (window {window} s, 20 orders, 20 ms polling): p50 {} ms, max {} ms",
+        "expiry lateness after expiresAt (window {window} s, 20 orders, 20 ms polling): p50 {} ms, max {} ms   [target: p50 <= 100 ms, max <= 500 ms]",
         percentile(&lateness, 0.5),
         percentile(&lateness, 1.0)
     );
@@ -377,9 +402,18 @@ async fn main() {
         percentile(&pay_ms, 0.5) as f64 / 1000.0,
         percentile(&pay_ms, 0.99) as f64 / 1000.0
     );
-    println!(
-        "POST /api/tickets -> visible in GET /api/tickets (10 tickets): p50 {} ms, max {} ms",
-        percentile(&visibility, 0.5),
-        percentile(&visibility, 1.0)
-    );
+    for (what, figures) in [
+        (
+            "POST /api/tickets -> listed (its own request writes the list)",
+            &listing_ms,
+        ),
+        ("a hold -> shown in GET /api/tickets (by event)", &hold_ms),
+        ("a sale -> shown in GET /api/tickets (by event)", &sale_ms),
+    ] {
+        println!(
+            "{what} (10 tickets): p50 {} ms, max {} ms   [target: p50 <= 250 ms, max <= 1000 ms]",
+            percentile(figures, 0.5),
+            percentile(figures, 1.0)
+        );
+    }
 }
