@@ -15,6 +15,7 @@ async fn the_release_build_has_no_test_routes() {
         "/api/tickets/_test/events",
         "/api/tickets/_test/faults",
         "/api/tickets/_test/fail-next",
+        "/api/tickets/_test/bench-write",
         "/api/orders/_test/fail-next",
         "/api/payments/_test/fail-next",
     ];

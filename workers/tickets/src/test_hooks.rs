@@ -5,6 +5,8 @@
 //!   object fails its next N event sends (a queue in trouble).
 //! - `POST`/`GET /api/tickets/_test/fail-next`: arm or read this worker's
 //!   fault switches (`edge::faults`).
+//! - `POST /api/tickets/_test/bench-write` `{ticketId}`: the object writes one
+//!   key and answers; `make bench`'s baseline for a reservation.
 
 use domain::events::Envelope;
 use domain::ids::TicketId;
@@ -14,6 +16,8 @@ use edge::{body, reply, ApiResult};
 
 /// The path of the object's fault switch (its own fetch handles it).
 pub const FAIL_SENDS_PATH: &str = "/_test/fail-sends";
+/// The path of the object's bare write, for the bench.
+pub const BENCH_WRITE_PATH: &str = "/_test/bench-write";
 
 pub fn routes() -> Vec<Route> {
     edge::routes![
@@ -21,6 +25,7 @@ pub fn routes() -> Vec<Route> {
         Post "/api/tickets/_test/faults" anyone => inject_faults,
         Post "/api/tickets/_test/fail-next" anyone => edge::faults::arm_route,
         Get  "/api/tickets/_test/fail-next" anyone => edge::faults::armed_route,
+        Post "/api/tickets/_test/bench-write" anyone => bench_write,
     ]
 }
 
@@ -43,6 +48,27 @@ async fn inject_faults(mut cx: Ctx) -> ApiResult {
     })
     .await?;
     reply::json(202, &serde_json::json!({ "failNextSends": armed }))
+}
+
+/// A write of one key in the ticket's object, through the same worker and
+/// object plumbing as a reservation: what a hold costs at the least.
+async fn bench_write(mut cx: Ctx) -> ApiResult {
+    let body = cx.json_body().await?;
+    let ticket_id = TicketId::parse(body["ticketId"].as_str().unwrap_or_default())?;
+    let namespace = cx
+        .env
+        .durable_object(edge::desk_client::BINDING)
+        .or_internal()?;
+    let stub = namespace
+        .id_from_name(ticket_id.as_str())
+        .and_then(|id| id.get_stub())
+        .or_internal()?;
+    let written: bool =
+        edge::object_call::call_at(&stub, BENCH_WRITE_PATH, &cx.request_id, &(), || {
+            format!("ticket object {ticket_id}")
+        })
+        .await?;
+    reply::json(200, &serde_json::json!({ "written": written }))
 }
 
 /// The black-box tests deliver duplicated and reordered events through the

@@ -44,6 +44,11 @@ impl DurableObject for TicketObject {
             self.store().inject_send_failures(n).await?;
             return Response::from_json(&n);
         }
+        #[cfg(feature = "test-hooks")]
+        if req.path() == crate::test_hooks::BENCH_WRITE_PATH {
+            self.store().bench_write(edge::now_ms()).await?;
+            return Response::from_json(&true);
+        }
         if req.path() == REPUBLISH_PATH {
             let result = self.republish().await;
             self.deliver_after_response();

@@ -5,6 +5,7 @@
 //! - `outbox:<ms>:<event id>`: events written with the change, deleted once sent
 //! - `send_failures`: failed delivery rounds in a row (the retry backoff)
 //! - `test:fail_sends`: injected send failures still to come (test builds only)
+//! - `test:bench_write`: the bench's bare write (test builds only)
 //!
 //! Values are JSON text: plain to inspect, and free of the JS Map/Object
 //! ambiguity of structured clone.
@@ -203,6 +204,12 @@ impl Store {
         self.storage
             .put(INJECTED_SEND_FAILURES, n.to_string())
             .await
+    }
+
+    /// Test builds: the bench's bare write of one key.
+    #[cfg(feature = "test-hooks")]
+    pub async fn bench_write(&self, now: i64) -> Result<()> {
+        self.storage.put("test:bench_write", now.to_string()).await
     }
 
     /// Test builds: whether this send must fail, counting it down.
