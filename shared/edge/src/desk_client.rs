@@ -18,16 +18,20 @@ pub struct DeskClient {
     request_id: String,
 }
 
+/// The one object that serializes everything about `ticket_id`: for a
+/// command (`DeskClient`), or another of its paths (`object_call::call_at`).
+pub fn ticket_object(env: &Env, ticket_id: &TicketId) -> Result<Stub, ApiError> {
+    let namespace = env.durable_object(BINDING).context(BINDING)?;
+    namespace
+        .id_from_name(ticket_id.as_str())
+        .and_then(|id| id.get_stub())
+        .context("ticket object stub")
+}
+
 impl DeskClient {
-    /// The one object that serializes everything about `ticket_id`.
     pub fn for_ticket(env: &Env, ticket_id: &TicketId, request_id: &str) -> Result<Self, ApiError> {
-        let namespace = env.durable_object(BINDING).context(BINDING)?;
-        let stub = namespace
-            .id_from_name(ticket_id.as_str())
-            .and_then(|id| id.get_stub())
-            .context("ticket object stub")?;
         Ok(Self {
-            stub,
+            stub: ticket_object(env, ticket_id)?,
             ticket_id: ticket_id.clone(),
             request_id: request_id.to_string(),
         })

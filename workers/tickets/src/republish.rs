@@ -12,7 +12,7 @@
 use crate::read_model;
 use crate::ticket_object::REPUBLISH_PATH;
 use domain::ids::TicketId;
-use domain::{ApiError, OrInternal};
+use domain::ApiError;
 use edge::router::Ctx;
 use edge::{reply, ApiResult};
 use serde_json::{json, Value};
@@ -52,16 +52,9 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
             ))
         }
     };
-    let namespace = cx
-        .env
-        .durable_object(edge::desk_client::BINDING)
-        .or_internal()?;
     let mut events = 0;
     for id in &ids {
-        let stub = namespace
-            .id_from_name(id.as_str())
-            .and_then(|object| object.get_stub())
-            .or_internal()?;
+        let stub = edge::desk_client::ticket_object(&cx.env, id)?;
         let published: usize =
             edge::object_call::call_at(&stub, REPUBLISH_PATH, &cx.request_id, &(), || {
                 format!("ticket object {id}")

@@ -35,14 +35,7 @@ async fn inject_faults(mut cx: Ctx) -> ApiResult {
     let n = body["failNextSends"]
         .as_u64()
         .ok_or_else(|| ApiError::field("failNextSends", "A whole number is needed"))?;
-    let namespace = cx
-        .env
-        .durable_object(edge::desk_client::BINDING)
-        .or_internal()?;
-    let stub = namespace
-        .id_from_name(ticket_id.as_str())
-        .and_then(|id| id.get_stub())
-        .or_internal()?;
+    let stub = edge::desk_client::ticket_object(&cx.env, &ticket_id)?;
     let armed: u64 = edge::object_call::call_at(&stub, FAIL_SENDS_PATH, &cx.request_id, &n, || {
         format!("ticket object {ticket_id}")
     })
@@ -55,14 +48,7 @@ async fn inject_faults(mut cx: Ctx) -> ApiResult {
 async fn bench_write(mut cx: Ctx) -> ApiResult {
     let body = cx.json_body().await?;
     let ticket_id = TicketId::parse(body["ticketId"].as_str().unwrap_or_default())?;
-    let namespace = cx
-        .env
-        .durable_object(edge::desk_client::BINDING)
-        .or_internal()?;
-    let stub = namespace
-        .id_from_name(ticket_id.as_str())
-        .and_then(|id| id.get_stub())
-        .or_internal()?;
+    let stub = edge::desk_client::ticket_object(&cx.env, &ticket_id)?;
     let written: bool =
         edge::object_call::call_at(&stub, BENCH_WRITE_PATH, &cx.request_id, &(), || {
             format!("ticket object {ticket_id}")
