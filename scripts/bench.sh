@@ -14,6 +14,16 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
   awk -v c="$crate" -v raw="$(wc -c <"$wasm")" -v gz="$gz" \
     'BEGIN { printf "  %-16s %7d bytes raw, %7d bytes gzipped (%.1f KB)\n", c, raw, gz, gz / 1024 }'
 done
+# Where the bytes go, in the largest worker (twiggy, installed on first use).
+command -v twiggy >/dev/null || { log "installing twiggy (a few minutes, once)"; tool_install twiggy --locked; }
+largest=$(for crate in "${WORKERS[@]/#/workers/}" pages; do
+  echo "$(wc -c <"$crate/build/index_bg.wasm") $crate"; done | sort -n | tail -1 | cut -d' ' -f2)
+log "the 12 largest functions and data of $largest (release build, before wasm-opt strips the names)"
+if [ -f "$largest/build/index_bg.named.wasm" ]; then
+  twiggy top -n 12 "$largest/build/index_bg.named.wasm" | cut -c1-150
+else
+  log "no named copy of $largest's wasm (built before build.sh kept one): rebuild it to see its profile"
+fi
 # The stack runs with the test-only routes (Cargo feature test-hooks), as `make test` builds.
 BUILD_FEATURES=test-hooks scripts/build.sh
 log "compiling the load generator"

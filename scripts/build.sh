@@ -44,6 +44,8 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
     else
       (cd "$crate" && worker-build --release)
     fi
+    # A copy with the names, for the size profile `make bench` prints (twiggy).
+    cp "$crate/build/index_bg.wasm" "$crate/build/index_bg.named.wasm"
     strip_names "$crate/build/index_bg.wasm"
     echo "$features" >"$crate/build/.features"
   fi

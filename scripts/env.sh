@@ -22,6 +22,14 @@ DATABASES=(
 # bench start never touch it: they get STACK_STATE_DIR (see start_stack).
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
 
+# The build tools run a few seconds per build: compile them for speed of
+# compiling, not of running (about a fifth less time: 4 min 7 s -> 3 min 14 s
+# for worker-build on two cores). cargo install shows its progress.
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false cargo install "$@"
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # `wrangler pages dev` for the whole product: the Pages config (root wrangler.toml)
