@@ -13,9 +13,7 @@ use domain::{ApiError, OrInternal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::js_sys::JSON;
-use worker::{
-    Env, MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder,
-};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// How long a dead letter that could not be stored waits before it is tried
 /// again (the dead-letter queue's own `max_retries` bounds the tries).
@@ -176,13 +174,7 @@ pub async fn redrive(mut cx: Ctx, db: &str, queue: Queue) -> ApiResult {
 }
 
 async fn send_back(env: &Env, queue: Queue, message: &str) -> Result<(), ApiError> {
-    let body = JSON::parse(message).map_err(|e| {
-        ApiError::internal(format!("dead letters: redrive: unreadable message {e:?}"))
-    })?;
-    let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
-    env.queue(queue.binding())
-        .context("dead letters: redrive")?
-        .send_raw(message)
+    crate::events::send_json(env, queue.binding(), message)
         .await
         .context("dead letters: redrive")
 }

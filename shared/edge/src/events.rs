@@ -17,11 +17,16 @@ use worker::{
 pub async fn publish(env: &Env, envelope: &Envelope) -> worker::Result<()> {
     let json = serde_json::to_string(envelope)?;
     for queue in subscribers(&envelope.event) {
-        let body = JSON::parse(&json)?;
-        let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
-        env.queue(queue.binding())?.send_raw(message).await?;
+        send_json(env, queue.binding(), &json).await?;
     }
     Ok(())
+}
+
+/// Sends a JSON text as a plain JSON message to the queue bound as `binding`.
+pub async fn send_json(env: &Env, binding: &str, json: &str) -> worker::Result<()> {
+    let body = JSON::parse(json)?;
+    let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
+    env.queue(binding)?.send_raw(message).await
 }
 
 /// Runs `apply` on each envelope of a batch of `queue`: ack on success;
@@ -46,23 +51,27 @@ where
             .and_then(|s| s.as_string())
             .unwrap_or_default();
         let first_sent_ms = message.timestamp().as_millis() as i64;
-        let (error, after) = match serde_json::from_str::<Envelope>(&text) {
-            Err(e) => (format!("unreadable event: {e}"), AfterFailure::GiveUp),
-            Ok(envelope) => match apply_once(&apply, envelope).await {
-                Ok(()) => {
-                    message.ack();
-                    continue;
+        let (event_id, error, after) = match serde_json::from_str::<Envelope>(&text) {
+            Err(e) => (
+                message.id(),
+                format!("unreadable event: {e}"),
+                AfterFailure::GiveUp,
+            ),
+            Ok(envelope) => {
+                let event_id = envelope.id.clone();
+                match apply_once(&apply, envelope).await {
+                    Ok(()) => {
+                        message.ack();
+                        continue;
+                    }
+                    Err(e) => (
+                        event_id,
+                        e.to_string(),
+                        after_failure(first_sent_ms, crate::now_ms(), give_up_after_ms(env)),
+                    ),
                 }
-                Err(e) => (
-                    e.to_string(),
-                    after_failure(first_sent_ms, crate::now_ms(), give_up_after_ms(env)),
-                ),
-            },
+            }
         };
-        let event_id = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["id"].as_str().map(str::to_string))
-            .unwrap_or_else(|| message.id());
         crate::log::error(&event_id, "event_not_applied", &error);
         match after {
             AfterFailure::RetryIn { seconds } => message.retry_with_options(
@@ -106,9 +115,10 @@ where
 }
 
 async fn forward_to_dead_letters(env: &Env, queue: Queue, dead: &DeadLetter) -> worker::Result<()> {
-    let body = JSON::parse(&serde_json::to_string(dead)?)?;
-    let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
-    env.queue(queue.dead_letter_binding())?
-        .send_raw(message)
-        .await
+    send_json(
+        env,
+        queue.dead_letter_binding(),
+        &serde_json::to_string(dead)?,
+    )
+    .await
 }
