@@ -67,7 +67,11 @@ impl Browser {
         ];
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        // A page that stalls (a renderer starved on a busy machine) fails its
+        // command after 30 s instead of chromedriver's 300, so that `text`
+        // can look again rather than the whole journey hanging.
         let capabilities = json!({
+            "timeouts": { "pageLoad": 30_000, "script": 30_000 },
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
                 "args": args,
@@ -101,26 +105,34 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Clicks the element. A click whose navigation outlasts the page-load
+    /// timeout was still delivered: the next `text` waits for the page.
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .expect(css)
-            .click()
-            .await
-            .expect("click");
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        if let Err(e) = element.click().await {
+            assert!(e.to_string().contains("timeout"), "click {css}: {e}");
+            eprintln!("click {css}: the page is still loading ({e})");
+        }
     }
 
     /// The text of the first element matching `css`, waiting for it to appear.
+    /// Any error counts as "not yet" until the time is up: a navigation that
+    /// timed out in a starved renderer has usually finished a moment later.
     pub async fn text(&self, css: &str) -> String {
-        let element = self
-            .client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-        element.text().await.expect("text")
+        let deadline = std::time::Instant::now() + 2 * PATIENCE;
+        loop {
+            let error = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) => return text,
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            if std::time::Instant::now() > deadline {
+                panic!("{css} never appeared: {error}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn has(&self, css: &str) -> bool {
