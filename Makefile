@@ -1,6 +1,6 @@
 # The two commands: `make dev` runs the product, `make test` runs every test.
 # Both install what is missing first (see scripts/setup.sh).
-.PHONY: dev test bench mutants mutants-e2e build setup reset help
+.PHONY: dev test bench deploy deploy-check mutants mutants-e2e build setup reset help
 
 dev: ## Build what changed and run everything at http://127.0.0.1:8788 (PORT=NNNN to change)
 	@scripts/setup.sh && scripts/build.sh && scripts/dev.sh
@@ -10,6 +10,12 @@ test: ## fmt, clippy, unit tests, then API and browser tests against a fresh sta
 
 bench: ## Load-test a fresh local stack and print latency and throughput figures
 	@scripts/bench.sh
+
+deploy: ## Deploy to Cloudflare: CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, ENV=staging for the staging copy (docs/deploy.md)
+	@scripts/setup.sh && scripts/build.sh && cargo run -q -p deploy -- run
+
+deploy-check: ## Offline: the configs agree with each other and every worker bundles as `wrangler deploy` would (dry run)
+	@scripts/setup.sh && scripts/build.sh && cargo run -q -p deploy -- check
 
 mutants: ## Mutation testing of domain, edge and pages (slow; not part of `make test`)
 	@scripts/mutants.sh

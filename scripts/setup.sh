@@ -26,9 +26,11 @@ fi
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
 write_worker_dev_vars
 
-if [ "${1:-}" = "--browser" ]; then
+# CHROMIUM and CHROMEDRIVER name another browser and driver (CI uses the runner's Chrome).
+if [ "${1:-}" = "--browser" ] && [ -z "${CHROMIUM:-}" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "installing Chromium and ChromeDriver (Debian packages)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
 fi

@@ -15,8 +15,6 @@ export ADMIN_TOKEN="admin-$RANDOM$RANDOM$RANDOM"
 # E2E_ONLY=1 (used by scripts/mutants-e2e.sh): only the black-box tests.
 if [ -z "${E2E_ONLY:-}" ]; then
   scripts/setup.sh --browser
-  log "deploy configs (scripts/check-configs.py)"
-  scripts/check-configs.py
   log "cargo fmt --check"
   cargo fmt --all --check
   log "cargo clippy -D warnings (release and test-hooks builds)"
@@ -69,8 +67,8 @@ declare -A tests_on
 for file in tests/e2e/tests/*.rs; do
   stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
   case $stack in
-    api|stripe|expiry|release|restart|crash) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
-    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|release|restart|crash'"; exit 1 ;;
+    api|stripe|expiry|release|restart|crash|deploy) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|release|restart|crash|deploy'"; exit 1 ;;
   esac
 done
 
@@ -165,5 +163,16 @@ crash_check() {
 # a key the root .dev.vars may hold.
 scripts/build.sh
 ( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY= ADMIN_TOKEN=; run_stack release )
+
+# deploy: the same release build, checked offline as `wrangler deploy` would
+# take it, then `make deploy` against a stub of Cloudflare's API (the test
+# serves it; no stack runs).
+log "make deploy-check"
+make --no-print-directory deploy-check
+if [ -n "${tests_on[deploy]:-}" ]; then
+  log "deploy: make deploy against a stub of Cloudflare's API:${tests_on[deploy]}"
+  # shellcheck disable=SC2086 # the --test flags are meant to split
+  run_e2e "$ROOT/target/deploy-test.log" ${tests_on[deploy]}
+fi
 
 log "all tests passed in $(( $(date +%s) - started )) s"

@@ -4,6 +4,7 @@
 //! asynchronously (queues, alarms, pages fed by read models).
 
 pub mod browser;
+pub mod cloudflare_stub;
 pub mod csrf;
 pub mod load;
 pub mod purchase;

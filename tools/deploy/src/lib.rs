@@ -5,3 +5,8 @@
 
 pub mod check;
 pub mod config;
+pub mod deploy;
+pub mod environment;
+pub mod generate;
+pub mod order;
+pub mod wrangler;

@@ -1,43 +1,39 @@
-//! `deploy check` (offline) and `deploy run` (against Cloudflare's API).
+//! `deploy check` (offline: configs and dry-run bundles) and `deploy run`
+//! (against Cloudflare's API; `ENV=staging` for the staging copy).
 
-use deploy::{check, config::Project};
+use deploy::config::Project;
+use deploy::environment::Environment;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("check") => run_check(),
-        _ => {
-            eprintln!("usage: deploy check");
-            ExitCode::from(64)
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let result = Project::load(&root())
+        .map_err(|e| e.to_string())
+        .and_then(|project| match command.as_str() {
+            "check" => deploy::deploy::check_offline(&project)
+                .map(|()| {
+                    println!(
+                        "deploy-check: the configs of {} workers and the Pages project agree and bundle",
+                        project.workers.len()
+                    )
+                })
+                .map_err(|e| e.to_string()),
+            "run" => Environment::parse(&std::env::var("ENV").unwrap_or_default())
+                .map_err(|e| e.to_string())
+                .and_then(|env| deploy::deploy::deploy(&project, env).map_err(|e| e.to_string())),
+            _ => Err("usage: deploy check | deploy run (ENV=production|staging)".into()),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("deploy: {message}");
+            ExitCode::FAILURE
         }
-    }
-}
-
-fn run_check() -> ExitCode {
-    let project = match Project::load(&root()) {
-        Ok(project) => project,
-        Err(e) => {
-            eprintln!("deploy-check: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let problems = check::problems(&project);
-    for problem in &problems {
-        eprintln!("deploy-check: {problem}");
-    }
-    if problems.is_empty() {
-        println!(
-            "deploy-check: the configs of {} workers and the Pages project agree",
-            project.workers.len()
-        );
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }

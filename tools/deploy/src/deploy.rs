@@ -1,0 +1,270 @@
+//! `make deploy`: every step from an empty account to a running site, each
+//! one a no-op when its work is already done, so a second run changes only
+//! the deployed code.
+
+use crate::config::Project;
+use crate::environment::Environment;
+use crate::generate::{self, Generated};
+use crate::order::deploy_order;
+use crate::wrangler::{Wrangler, WranglerError};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The secrets without which a worker cannot serve (by worker folder).
+/// `ADMIN_TOKEN` is optional: unset, the operator's routes answer 503.
+const REQUIRED_SECRETS: &[(&str, &[&str])] = &[
+    ("auth", &["JWT_KEY"]),
+    ("tickets", &["JWT_KEY"]),
+    ("orders", &["JWT_KEY"]),
+    (
+        "payments",
+        &["JWT_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+    ),
+];
+const OPTIONAL_SECRETS: &[(&str, &[&str])] = &[
+    ("tickets", &["ADMIN_TOKEN"]),
+    ("orders", &["ADMIN_TOKEN"]),
+    ("payments", &["ADMIN_TOKEN"]),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("the configs have problems (run `make deploy-check`):\n{0}")]
+    Configs(String),
+    #[error(transparent)]
+    Wrangler(#[from] WranglerError),
+    #[error(transparent)]
+    Generate(#[from] generate::GenerateError),
+    #[error("secrets are missing; set each with the command above, then run `make deploy` again. Nothing was created or deployed.")]
+    MissingSecrets,
+    #[error("database \"{0}\" was created but `wrangler d1 list` does not show it")]
+    DatabaseNotListed(String),
+    #[error("the workers bind to each other in a cycle; no order deploys them")]
+    Cycle,
+}
+
+fn step(text: &str) {
+    println!("==> {text}");
+}
+
+pub fn deploy(project: &Project, env: Environment) -> Result<(), DeployError> {
+    let problems = crate::check::problems(project);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(DeployError::Configs(list.join("\n")));
+    }
+    let wrangler = Wrangler::new(&project.root);
+    step(&format!("deploying the {env} copy"));
+    check_secrets(project, env, &wrangler)?;
+    let ids = ensure_databases(project, env, &wrangler)?;
+    ensure_queues(project, env, &wrangler)?;
+    let generated = generate::write_all(project, env, &ids)?;
+    println!("    configs generated in {}", generated.dir.display());
+    apply_migrations(project, env, &wrangler, &generated)?;
+    deploy_workers(project, env, &wrangler, &generated)?;
+    let url = deploy_site(project, env, &wrangler, &generated)?;
+    step(&format!("the {env} site is at {url}"));
+    Ok(())
+}
+
+/// Every required secret is set on every worker before anything is created:
+/// a worker without its JWT_KEY would answer 500 to every request.
+fn check_secrets(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+) -> Result<(), DeployError> {
+    step("checking secrets");
+    let mut missing = Vec::new();
+    for worker in &project.workers {
+        let name = env.name(worker.name());
+        let config = project.root.join(&worker.config.file);
+        let has: BTreeSet<String> = wrangler.secrets(&name, &config)?.into_iter().collect();
+        let wanted = |table: &[(&str, &[&'static str])]| -> Vec<&'static str> {
+            table
+                .iter()
+                .filter(|(folder, _)| *folder == worker.folder)
+                .flat_map(|(_, names)| names.iter().copied())
+                .filter(|s| !has.contains(*s))
+                .collect()
+        };
+        for secret in wanted(REQUIRED_SECRETS) {
+            missing.push(format!(
+                "npx wrangler secret put {secret} --name {name} -c {}",
+                worker.config.file.display()
+            ));
+        }
+        for secret in wanted(OPTIONAL_SECRETS) {
+            println!("    note: {name} has no {secret} (optional: its operator routes answer 503 without it)");
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("missing secrets (JWT_KEY: the same value of 32 bytes or more on every worker):");
+    for command in &missing {
+        eprintln!("  {command}");
+    }
+    Err(DeployError::MissingSecrets)
+}
+
+/// Each database exists (created only if missing); answers the ids by name.
+fn ensure_databases(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+) -> Result<BTreeMap<String, String>, DeployError> {
+    step("D1 databases");
+    let wanted: BTreeSet<String> = project
+        .workers
+        .iter()
+        .flat_map(|w| w.config.config.d1_databases.iter())
+        .map(|d| env.name(&d.get_ref().database_name))
+        .collect();
+    let mut existing = wrangler.databases()?;
+    let mut created = false;
+    for name in &wanted {
+        if existing.iter().any(|d| &d.name == name) {
+            println!("    {name}: exists");
+        } else {
+            println!("    {name}: creating");
+            wrangler.create_database(name)?;
+            created = true;
+        }
+    }
+    if created {
+        existing = wrangler.databases()?;
+    }
+    wanted
+        .into_iter()
+        .map(|name| match existing.iter().find(|d| d.name == name) {
+            Some(d) => Ok((name, d.uuid.clone())),
+            None => Err(DeployError::DatabaseNotListed(name)),
+        })
+        .collect()
+}
+
+/// Every queue produced to or consumed, dead-letter queues included.
+fn ensure_queues(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+) -> Result<(), DeployError> {
+    step("queues");
+    let mut wanted = BTreeSet::new();
+    for worker in &project.workers {
+        let queues = &worker.config.config.queues;
+        wanted.extend(
+            queues
+                .producers
+                .iter()
+                .map(|p| p.get_ref().queue.get_ref().clone()),
+        );
+        for consumer in &queues.consumers {
+            let c = consumer.get_ref();
+            wanted.insert(c.queue.get_ref().clone());
+            wanted.extend(c.dead_letter_queue.as_ref().map(|d| d.get_ref().clone()));
+        }
+    }
+    for queue in wanted {
+        let name = env.name(&queue);
+        if wrangler.queue_exists(&name)? {
+            println!("    {name}: exists");
+        } else {
+            println!("    {name}: creating");
+            wrangler.create_queue(&name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Wrangler applies only the migrations a database has not recorded.
+fn apply_migrations(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+    generated: &Generated,
+) -> Result<(), DeployError> {
+    step("D1 migrations");
+    for worker in &project.workers {
+        for database in &worker.config.config.d1_databases {
+            let name = env.name(&database.get_ref().database_name);
+            println!("    {name}");
+            wrangler.apply_migrations(&name, &generated.workers[&worker.folder])?;
+        }
+    }
+    Ok(())
+}
+
+fn deploy_workers(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+    generated: &Generated,
+) -> Result<(), DeployError> {
+    let order = deploy_order(project);
+    if order.len() != project.workers.len() {
+        return Err(DeployError::Cycle);
+    }
+    step("workers, each after those it binds to");
+    for worker in order {
+        println!("    {}", env.name(worker.name()));
+        wrangler.deploy_worker(&generated.workers[&worker.folder])?;
+    }
+    Ok(())
+}
+
+/// The Pages project (created if missing) and the site; answers its address.
+fn deploy_site(
+    project: &Project,
+    env: Environment,
+    wrangler: &Wrangler,
+    generated: &Generated,
+) -> Result<String, DeployError> {
+    let name = env.name(project.pages.config.name.get_ref());
+    step(&format!("the site (Pages project {name})"));
+    let exists =
+        |projects: &[crate::wrangler::PagesProject]| projects.iter().any(|p| p.name == name);
+    if !exists(&wrangler.pages_projects()?) {
+        println!("    creating the project");
+        wrangler.create_pages_project(&name)?;
+    }
+    let site = project
+        .root
+        .join(project.pages.config.pages_build_output_dir.get_ref());
+    let config_dir = generated.pages.parent().expect("a file in a folder");
+    wrangler.deploy_pages(config_dir, &name, &site)?;
+    let projects = wrangler.pages_projects()?;
+    let domain = projects
+        .iter()
+        .find(|p| p.name == name)
+        .and_then(|p| p.domains.split(", ").next().map(str::to_string))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| format!("{name}.pages.dev"));
+    Ok(format!("https://{domain}"))
+}
+
+/// `make deploy-check`: the consistency check, then every worker's config of
+/// both environments bundled by `wrangler deploy --dry-run` (which validates
+/// each config and uploads nothing).
+pub fn check_offline(project: &Project) -> Result<(), DeployError> {
+    let problems = crate::check::problems(project);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(DeployError::Configs(list.join("\n")));
+    }
+    let wrangler = Wrangler::new(&project.root);
+    for env in [Environment::Production, Environment::Staging] {
+        let ids = generate::committed_database_ids(project, env);
+        let generated = generate::write_all(project, env, &ids)?;
+        for worker in deploy_order(project) {
+            let outdir = generated.dir.join("dry-run").join(&worker.folder);
+            wrangler.dry_run(&generated.workers[&worker.folder], &outdir)?;
+            println!(
+                "    {env}: {} bundles ({})",
+                env.name(worker.name()),
+                outdir.display()
+            );
+        }
+    }
+    Ok(())
+}

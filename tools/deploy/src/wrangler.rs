@@ -1,0 +1,231 @@
+//! Runs the project's wrangler (node_modules/.bin/wrangler) and reads what it
+//! prints. Wrangler talks to Cloudflare's API at CLOUDFLARE_API_BASE_URL when
+//! that is set (the deploy test's stub of the API), else api.cloudflare.com.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Wrangler {
+    root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WranglerError {
+    #[error("could not start wrangler ({0}): run `make deploy`, which installs it")]
+    Start(std::io::Error),
+    #[error("`wrangler {command}` failed:\n{output}")]
+    Failed { command: String, output: String },
+    #[error("`wrangler {command}` printed what this tool cannot read ({error}):\n{output}")]
+    Unreadable {
+        command: String,
+        error: String,
+        output: String,
+    },
+}
+
+/// What a command printed, or how it failed.
+struct Output {
+    ok: bool,
+    stdout: String,
+    all: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Database {
+    pub name: String,
+    pub uuid: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Secret {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PagesProject {
+    #[serde(rename = "Project Name")]
+    pub name: String,
+    #[serde(rename = "Project Domains", default)]
+    pub domains: String,
+}
+
+impl Wrangler {
+    pub fn new(root: &Path) -> Self {
+        Wrangler {
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn run_in(&self, dir: &Path, args: &[&str]) -> Result<Output, WranglerError> {
+        let output = Command::new(self.root.join("node_modules/.bin/wrangler"))
+            .args(args)
+            .current_dir(dir)
+            // No prompts (migrations ask for a yes otherwise), no telemetry,
+            // no update check or error reports: only the API is contacted.
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .env("WRANGLER_HIDE_BANNER", "true")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(WranglerError::Start)?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Ok(Output {
+            ok: output.status.success(),
+            all: format!("{stdout}{stderr}"),
+            stdout,
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Result<String, WranglerError> {
+        let out = self.run_in(&self.root, args)?;
+        if out.ok {
+            Ok(out.stdout)
+        } else {
+            Err(WranglerError::Failed {
+                command: args.join(" "),
+                output: out.all,
+            })
+        }
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> Result<T, WranglerError> {
+        let stdout = self.run(args)?;
+        // The JSON is the output from its first bracket on.
+        let start = stdout.find(['[', '{']).unwrap_or(0);
+        serde_json::from_str(&stdout[start..]).map_err(|e| WranglerError::Unreadable {
+            command: args.join(" "),
+            error: e.to_string(),
+            output: stdout,
+        })
+    }
+
+    pub fn databases(&self) -> Result<Vec<Database>, WranglerError> {
+        self.json(&["d1", "list", "--json"])
+    }
+
+    pub fn create_database(&self, name: &str) -> Result<(), WranglerError> {
+        self.run(&["d1", "create", name]).map(drop)
+    }
+
+    /// Whether the queue exists (`queues list` prints only a table).
+    pub fn queue_exists(&self, name: &str) -> Result<bool, WranglerError> {
+        let out = self.run_in(&self.root, &["queues", "info", name])?;
+        if out.ok {
+            Ok(true)
+        } else if out
+            .all
+            .contains(&format!("Queue \"{name}\" does not exist"))
+        {
+            Ok(false)
+        } else {
+            Err(WranglerError::Failed {
+                command: format!("queues info {name}"),
+                output: out.all,
+            })
+        }
+    }
+
+    pub fn create_queue(&self, name: &str) -> Result<(), WranglerError> {
+        self.run(&["queues", "create", name]).map(drop)
+    }
+
+    /// The secrets a worker has; none if the worker does not exist yet.
+    pub fn secrets(&self, worker: &str, config: &Path) -> Result<Vec<String>, WranglerError> {
+        let config = config.display().to_string();
+        let args = [
+            "secret", "list", "--name", worker, "--format", "json", "-c", &config,
+        ];
+        let out = self.run_in(&self.root, &args)?;
+        if !out.ok && out.all.contains(&format!("Worker \"{worker}\" not found")) {
+            return Ok(Vec::new());
+        }
+        if !out.ok {
+            return Err(WranglerError::Failed {
+                command: args.join(" "),
+                output: out.all,
+            });
+        }
+        let start = out.stdout.find('[').unwrap_or(0);
+        let secrets: Vec<Secret> =
+            serde_json::from_str(&out.stdout[start..]).map_err(|e| WranglerError::Unreadable {
+                command: args.join(" "),
+                error: e.to_string(),
+                output: out.stdout.clone(),
+            })?;
+        Ok(secrets.into_iter().map(|s| s.name).collect())
+    }
+
+    pub fn apply_migrations(&self, database: &str, config: &Path) -> Result<(), WranglerError> {
+        let config = config.display().to_string();
+        self.run(&[
+            "d1",
+            "migrations",
+            "apply",
+            database,
+            "--remote",
+            "-c",
+            &config,
+        ])
+        .map(drop)
+    }
+
+    pub fn deploy_worker(&self, config: &Path) -> Result<(), WranglerError> {
+        let config = config.display().to_string();
+        self.run(&["deploy", "-c", &config]).map(drop)
+    }
+
+    /// Bundles a worker as `wrangler deploy` would, uploading nothing.
+    pub fn dry_run(&self, config: &Path, outdir: &Path) -> Result<(), WranglerError> {
+        let (config, outdir) = (config.display().to_string(), outdir.display().to_string());
+        self.run(&["deploy", "--dry-run", "--outdir", &outdir, "-c", &config])
+            .map(drop)
+    }
+
+    pub fn pages_projects(&self) -> Result<Vec<PagesProject>, WranglerError> {
+        self.json(&["pages", "project", "list", "--json"])
+    }
+
+    pub fn create_pages_project(&self, name: &str) -> Result<(), WranglerError> {
+        self.run(&[
+            "pages",
+            "project",
+            "create",
+            name,
+            "--production-branch",
+            "main",
+        ])
+        .map(drop)
+    }
+
+    /// Deploys the site from the folder of its generated wrangler.toml, which
+    /// `pages deploy` reads from its working directory (the service bindings).
+    pub fn deploy_pages(
+        &self,
+        config_dir: &Path,
+        project: &str,
+        site: &Path,
+    ) -> Result<(), WranglerError> {
+        let site = site.display().to_string();
+        let args = [
+            "pages",
+            "deploy",
+            &site,
+            "--project-name",
+            project,
+            "--branch",
+            "main",
+        ];
+        let out = self.run_in(config_dir, &args)?;
+        if out.ok {
+            Ok(())
+        } else {
+            Err(WranglerError::Failed {
+                command: args.join(" "),
+                output: out.all,
+            })
+        }
+    }
+}
