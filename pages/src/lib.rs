@@ -54,6 +54,10 @@ async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult
         (Method::Get, ["tickets", id]) => ticket_pages::show(&ctx, id).await,
         (Method::Get, ["tickets", id, "edit"]) => ticket_pages::edit_form(&ctx, id).await,
         (Method::Post, ["tickets", id, "edit"]) => ticket_pages::update(&mut req, &ctx, id).await,
+        (Method::Post, ["tickets", id, "withdraw"]) => {
+            ticket_pages::withdraw(&mut req, &ctx, id).await
+        }
+        (Method::Get, ["selling"]) => ticket_pages::selling(&req, &ctx).await,
         (Method::Post, ["tickets", id, "purchase"]) => {
             ticket_pages::purchase(&mut req, &ctx, id).await
         }

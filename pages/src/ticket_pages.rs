@@ -3,32 +3,118 @@
 
 use crate::forms::{query, read_form, value, FormErrors};
 use crate::services::{cursor_query, next_page_link, PageContext, Service};
-use crate::views::{self, tickets::TicketForm};
+use crate::views::{
+    self,
+    tickets::{SalesTotals, TicketFields, TicketForm},
+};
 use domain::ids::TicketId;
 use domain::orders::OrderView;
+use domain::ticket_search::Sort;
 use domain::tickets::TicketView;
 use domain::ApiError;
 use edge::ApiResult;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 use worker::{Method, Request};
 
 pub const SIGN_IN: &str = "/auth/signin";
 const PAGE_SIZE: u32 = 20;
 
-/// The start page: the tickets still for sale, newest first.
+/// The start page: the tickets for sale, searched and sorted as asked
+/// (`?q=&sort=`, newest first by default).
 pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
     let cursor = query(req, "cursor")?;
+    let q = query(req, "q")?.unwrap_or_default();
+    // An unknown sort (a hand-edited URL) shows the default order.
+    let sort = Sort::parse(query(req, "sort")?.as_deref()).unwrap_or_default();
+    let search = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", q.trim())
+        .append_pair("sort", sort.as_str())
+        .finish();
     let path = format!(
-        "/api/tickets?available=true&limit={PAGE_SIZE}{}",
+        "/api/tickets?available=true&limit={PAGE_SIZE}&{search}{}",
         cursor_query(cursor.as_deref())
     );
     let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
     if reply.status != 200 {
         return Err(reply.unexpected(Service::Tickets));
     }
-    let next = next_page_link("/", reply.next_cursor.as_deref());
+    let next = next_page_link(&format!("/?{search}"), reply.next_cursor.as_deref());
     let tickets: Vec<TicketView> = reply.parse()?;
-    views::html(200, views::home::page(ctx, &tickets, next.as_deref()))
+    views::html(
+        200,
+        views::home::page(ctx, &tickets, next.as_deref(), &q, sort),
+    )
+}
+
+/// The seller's listings in every state, with their totals.
+pub async fn selling(req: &Request, ctx: &PageContext) -> ApiResult {
+    if ctx.user.is_none() {
+        return views::redirect(SIGN_IN);
+    }
+    let cursor = query(req, "cursor")?;
+    let path = format!(
+        "/api/tickets?seller=me&limit={PAGE_SIZE}{}",
+        cursor_query(cursor.as_deref())
+    );
+    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
+    if reply.status != 200 {
+        return Err(reply.unexpected(Service::Tickets));
+    }
+    let next = next_page_link("/selling", reply.next_cursor.as_deref());
+    let listings: Vec<TicketView> = reply.parse()?;
+    let reply = ctx
+        .call(Service::Tickets, Method::Get, "/api/tickets/sales", None)
+        .await?;
+    if reply.status != 200 {
+        return Err(reply.unexpected(Service::Tickets));
+    }
+    let totals: SalesTotals = reply.parse()?;
+    views::html(
+        200,
+        views::tickets::selling(ctx, &listings, &totals, next.as_deref()),
+    )
+}
+
+/// The form's fields, and the API body they make: an event only when any of
+/// its fields is filled in (the API then names what is missing).
+fn ticket_fields(fields: &HashMap<String, String>) -> (TicketFields, Value) {
+    let typed = TicketFields {
+        title: value(fields, "title").to_string(),
+        price: value(fields, "price").to_string(),
+        event_name: value(fields, "event.name").to_string(),
+        venue: value(fields, "event.venue").to_string(),
+        starts_at: value(fields, "event.startsAt").to_string(),
+    };
+    // The price goes as typed: the service parses decimal text exactly.
+    let mut body = json!({ "title": typed.title, "price": typed.price });
+    if [&typed.event_name, &typed.venue, &typed.starts_at]
+        .iter()
+        .any(|f| !f.trim().is_empty())
+    {
+        body["event"] = json!({
+            "name": typed.event_name,
+            "venue": typed.venue,
+            "startsAt": utc_from_local(&typed.starts_at),
+        });
+    }
+    (typed, body)
+}
+
+/// A `datetime-local` value (`2026-12-31T20:00`), read as UTC, in ISO 8601;
+/// anything else is passed on for the API to refuse.
+fn utc_from_local(local: &str) -> String {
+    let local = local.trim();
+    match local.len() {
+        16 => format!("{local}:00Z"),
+        19 => format!("{local}Z"),
+        _ => local.to_string(),
+    }
+}
+
+/// An ISO 8601 time from the API as a `datetime-local` value.
+fn local_from_utc(iso: &str) -> String {
+    iso.get(..16).unwrap_or(iso).to_string()
 }
 
 pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {
@@ -40,15 +126,17 @@ pub fn new_form(ctx: &PageContext) -> ApiResult {
     if ctx.user.is_none() {
         return views::redirect(SIGN_IN);
     }
-    let page = views::tickets::form_page(ctx, TicketForm::New, "", "", &FormErrors::default());
+    let page = views::tickets::form_page(
+        ctx,
+        TicketForm::New,
+        &TicketFields::default(),
+        &FormErrors::default(),
+    );
     views::html(200, page)
 }
 
 pub async fn create(req: &mut Request, ctx: &PageContext) -> ApiResult {
-    let fields = read_form(req).await?;
-    let (title, price) = (value(&fields, "title"), value(&fields, "price"));
-    // The price goes as typed: the service parses decimal text exactly.
-    let body = json!({ "title": title, "price": price });
+    let (typed, body) = ticket_fields(&read_form(req).await?);
     let reply = ctx
         .call(Service::Tickets, Method::Post, "/api/tickets", Some(body))
         .await?;
@@ -59,7 +147,7 @@ pub async fn create(req: &mut Request, ctx: &PageContext) -> ApiResult {
         }
         400 => {
             let errors = FormErrors::from_api(&reply.body);
-            let page = views::tickets::form_page(ctx, TicketForm::New, title, price, &errors);
+            let page = views::tickets::form_page(ctx, TicketForm::New, &typed, &errors);
             views::html(400, page)
         }
         401 => views::redirect(SIGN_IN),
@@ -76,17 +164,28 @@ pub async fn edit_form(ctx: &PageContext, raw_id: &str) -> ApiResult {
     if !ctx.is_user(&ticket.user_id) {
         return Err(ApiError::NotAuthorized);
     }
-    let price = views::tickets::price(ticket.price_cents);
+    let event = ticket.event.as_ref();
+    let typed = TicketFields {
+        title: ticket.title.clone(),
+        price: views::tickets::price(ticket.price_cents),
+        event_name: event.map(|e| e.name.clone()).unwrap_or_default(),
+        venue: event.map(|e| e.venue.clone()).unwrap_or_default(),
+        starts_at: event
+            .map(|e| local_from_utc(&e.starts_at))
+            .unwrap_or_default(),
+    };
     let form = TicketForm::Edit(id.as_str());
-    let page = views::tickets::form_page(ctx, form, &ticket.title, &price, &FormErrors::default());
+    let page = views::tickets::form_page(ctx, form, &typed, &FormErrors::default());
     views::html(200, page)
 }
 
 pub async fn update(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
     let id = TicketId::parse(raw_id)?;
-    let fields = read_form(req).await?;
-    let (title, price) = (value(&fields, "title"), value(&fields, "price"));
-    let body = json!({ "title": title, "price": price });
+    let (typed, mut body) = ticket_fields(&read_form(req).await?);
+    if body.get("event").is_none() {
+        // The form showed the event: emptied, it is removed.
+        body["event"] = Value::Null;
+    }
     let path = format!("/api/tickets/{id}");
     let reply = ctx
         .call(Service::Tickets, Method::Put, &path, Some(body))
@@ -96,12 +195,30 @@ pub async fn update(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiRe
         400 => {
             let errors = FormErrors::from_api(&reply.body);
             let form = TicketForm::Edit(id.as_str());
-            views::html(
-                400,
-                views::tickets::form_page(ctx, form, title, price, &errors),
-            )
+            views::html(400, views::tickets::form_page(ctx, form, &typed, &errors))
         }
         // Signed in but not the owner stays a 401 page: signing in again would not help.
+        401 if ctx.user.is_none() => views::redirect(SIGN_IN),
+        _ => Err(reply.unexpected(Service::Tickets)),
+    }
+}
+
+/// The seller takes the listing off the market, then sees it (withdrawn),
+/// or the ticket with the reason it cannot be withdrawn.
+pub async fn withdraw(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
+    let id = TicketId::parse(raw_id)?;
+    read_form(req).await?;
+    let path = format!("/api/tickets/{id}");
+    let reply = ctx
+        .call(Service::Tickets, Method::Delete, &path, None)
+        .await?;
+    match reply.status {
+        200 => views::redirect(&format!("/tickets/{id}")),
+        400 => {
+            let errors = FormErrors::from_api(&reply.body).all();
+            let ticket = load(ctx, &id).await?;
+            views::html(400, views::tickets::detail(ctx, &ticket, &errors))
+        }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Tickets)),
     }

@@ -1,10 +1,17 @@
 use super::layout;
 use crate::services::PageContext;
 use crate::views::tickets;
+use domain::ticket_search::Sort;
 use domain::tickets::TicketView;
 use maud::{html, Markup};
 
-pub fn page(ctx: &PageContext, for_sale: &[TicketView], next_page: Option<&str>) -> Markup {
+pub fn page(
+    ctx: &PageContext,
+    for_sale: &[TicketView],
+    next_page: Option<&str>,
+    q: &str,
+    sort: Sort,
+) -> Markup {
     layout(
         ctx,
         "Tickets",
@@ -19,7 +26,7 @@ pub fn page(ctx: &PageContext, for_sale: &[TicketView], next_page: Option<&str>)
                         a href="/auth/signin" { "sign in" } " to buy and sell tickets." }
                 }
             }
-            (tickets::listing(for_sale, next_page))
+            (tickets::listing(for_sale, next_page, q, sort))
         },
     )
 }

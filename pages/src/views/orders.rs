@@ -4,7 +4,7 @@
 use super::{layout, layout_with_head};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
-use crate::views::tickets::price;
+use crate::views::tickets::{money, when};
 use domain::orders::{CancelReason, OrderStatus, OrderView};
 use maud::{html, Markup};
 
@@ -15,6 +15,14 @@ pub fn status_label(order: &OrderView) -> &'static str {
         (OrderStatus::Complete, _) => "Complete",
         (OrderStatus::Cancelled, Some(CancelReason::Expired)) => "Cancelled (expired)",
         (OrderStatus::Cancelled, _) => "Cancelled",
+    }
+}
+
+fn status_class(order: &OrderView) -> &'static str {
+    match order.status {
+        OrderStatus::Complete => "status status-ok",
+        OrderStatus::Created | OrderStatus::AwaitingPayment => "status status-wait",
+        OrderStatus::Cancelled => "status status-done",
     }
 }
 
@@ -30,11 +38,22 @@ pub fn list_page(ctx: &PageContext, orders: &[OrderView], next_page: Option<&str
                         "You have no orders yet. " a href="/" { "Find a ticket" }
                     }
                 } @else {
-                    ul.orders data-testid="orders" {
-                        @for order in orders {
-                            li {
-                                a href=(format!("/orders/{}", order.id)) {
-                                    (order.ticket.title) " — " (status_label(order))
+                    table.tickets.rows-link.orders data-testid="orders" {
+                        thead {
+                            tr {
+                                th scope="col" { "Ticket" }
+                                th.num scope="col" { "Price" }
+                                th scope="col" { "Ordered" }
+                                th scope="col" { "Status" }
+                            }
+                        }
+                        tbody {
+                            @for order in orders {
+                                tr data-testid="order-row" {
+                                    td { a.row-link href=(format!("/orders/{}", order.id)) { (order.ticket.title) } }
+                                    td.num { (money(order.ticket.price_cents)) }
+                                    td { (when(&order.created_at)) }
+                                    td { span class=(status_class(order)) { (status_label(order)) } }
                                 }
                             }
                         }
@@ -91,11 +110,6 @@ impl PaymentForm<'_> {
             .filter(|message| !near_field.contains(message))
             .collect()
     }
-}
-
-/// `$12.50`.
-fn dollars(cents: i64) -> String {
-    format!("${}", price(cents))
 }
 
 /// One order. `seconds_left` is set while the order waits for payment;
@@ -160,7 +174,7 @@ fn detail_card(
             @if !payable { (payment_errors) }
             dl.facts {
                 dt { "Price" }
-                dd { (price(ticket.price_cents)) }
+                dd { (money(ticket.price_cents)) }
                 dt { "Status" }
                 dd { span.status data-testid="order-status" { (status_label(order)) } }
             }
@@ -177,7 +191,7 @@ fn detail_card(
                 }
                 (OrderStatus::AwaitingPayment, _, _) => p.notice data-testid="payment-pending" { "Payment in progress" },
                 (OrderStatus::Complete, _, _) => p.receipt data-testid="receipt" {
-                    "Paid " (dollars(ticket.price_cents))
+                    "Paid " (money(ticket.price_cents))
                     @if let Some(payment_id) = &order.payment_id { " — payment " (payment_id) }
                 },
                 (OrderStatus::Cancelled, Some(CancelReason::Expired), _) => p.notice data-testid="order-outcome" { "Order expired" },
@@ -264,7 +278,7 @@ fn pay_form(order: &OrderView, payment: &PaymentForm, errors_above: Markup) -> M
                         p.field-error #token-error { (token_errors.join("; ")) }
                     }
                 }
-                button.primary type="submit" data-testid="pay" { "Pay " (dollars(order.ticket.price_cents)) }
+                button.primary type="submit" data-testid="pay" { "Pay " (money(order.ticket.price_cents)) }
             }
         }
     }

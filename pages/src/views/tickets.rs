@@ -1,74 +1,113 @@
-//! Tickets: the list of tickets for sale, one ticket, and the sell / edit form.
+//! Tickets: the list of tickets for sale, one ticket, the sell / edit form
+//! and the seller's own listings.
 
 use super::{general_errors, layout, Field};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
 use domain::money::Cents;
-use domain::tickets::TicketView;
+use domain::ticket_search::Sort;
+use domain::tickets::{ListingState, TicketView};
 use maud::{html, Markup};
 
-/// `12.50`: prices are shown from their cents, never from the float.
+/// `12.50`: prices are shown from their cents, never from the float (form values).
 pub fn price(cents: i64) -> String {
     Cents(cents).to_string()
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TicketStatus {
-    Available,
-    Reserved,
-    Sold,
+/// `$12.50`: a price as a buyer reads it, with its currency.
+pub fn money(cents: i64) -> String {
+    domain::money::display(Cents(cents))
 }
 
-impl TicketStatus {
-    pub fn of(ticket: &TicketView) -> Self {
-        if ticket.sold {
-            TicketStatus::Sold
-        } else if ticket.order_id.is_some() {
-            TicketStatus::Reserved
-        } else {
-            TicketStatus::Available
-        }
-    }
+/// `Sat 31 Dec 2026, 20:00 UTC` from the API's ISO 8601 time.
+pub fn when(iso: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .map(|t| t.format("%a %-d %b %Y, %H:%M UTC").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
 
-    pub fn label(self) -> &'static str {
-        match self {
-            TicketStatus::Available => "Available",
-            TicketStatus::Reserved => "Reserved",
-            TicketStatus::Sold => "Sold",
-        }
+pub fn state_label(state: ListingState) -> &'static str {
+    match state {
+        ListingState::Available => "Available",
+        ListingState::Reserved => "Reserved",
+        ListingState::Sold => "Sold",
+        ListingState::Closed => "Closed",
+        ListingState::Withdrawn => "Withdrawn",
     }
+}
 
-    fn class(self) -> &'static str {
-        match self {
-            TicketStatus::Available => "status status-ok",
-            TicketStatus::Reserved => "status status-wait",
-            TicketStatus::Sold => "status status-done",
+fn state_class(state: ListingState) -> &'static str {
+    match state {
+        ListingState::Available => "status status-ok",
+        ListingState::Reserved => "status status-wait",
+        ListingState::Sold | ListingState::Closed | ListingState::Withdrawn => "status status-done",
+    }
+}
+
+fn badge(ticket: &TicketView) -> Markup {
+    html! { span class=(state_class(ticket.state)) data-testid="ticket-status" { (state_label(ticket.state)) } }
+}
+
+const SORTS: [(Sort, &str); 4] = [
+    (Sort::Newest, "Newest"),
+    (Sort::Price, "Price: low to high"),
+    (Sort::PriceDescending, "Price: high to low"),
+    (Sort::StartsAt, "Event date"),
+];
+
+/// The search box and sort control: a plain GET form, no script needed.
+fn search_form(q: &str, sort: Sort) -> Markup {
+    html! {
+        form.search method="get" action="/" role="search" {
+            label for="q" { "Search" }
+            input #q type="search" name="q" value=(q) placeholder="Artist, event or venue" maxlength="100";
+            label for="sort" { "Sort by" }
+            select #sort name="sort" {
+                @for (option, label) in SORTS {
+                    option value=(option.as_str()) selected[option == sort] { (label) }
+                }
+            }
+            button type="submit" { "Search" }
         }
     }
 }
 
 /// The tickets for sale on the start page, with a link to the next page.
-pub fn listing(tickets: &[TicketView], next_page: Option<&str>) -> Markup {
+/// Each row opens its ticket (the title's link covers the row).
+pub fn listing(tickets: &[TicketView], next_page: Option<&str>, q: &str, sort: Sort) -> Markup {
     html! {
         section.listing aria-labelledby="for-sale" {
             h2 #for-sale { "Tickets for sale" }
+            (search_form(q, sort))
             @if tickets.is_empty() {
-                p.empty data-testid="no-tickets" { "No tickets for sale right now. Check back soon." }
+                p.empty data-testid="no-tickets" {
+                    @if q.is_empty() { "No tickets for sale right now. Check back soon." }
+                    @else { "No tickets match “" (q) "”." }
+                }
             } @else {
-                table.tickets data-testid="tickets" {
+                table.tickets.rows-link data-testid="tickets" {
                     thead {
                         tr {
-                            th scope="col" { "Title" }
+                            th scope="col" { "Ticket" }
+                            th scope="col" { "Event" }
+                            th scope="col" { "Date" }
                             th.num scope="col" { "Price" }
-                            th scope="col" { span.visually-hidden { "Details" } }
                         }
                     }
                     tbody {
                         @for ticket in tickets {
                             tr {
-                                td { (ticket.title) }
-                                td.num { (price(ticket.price_cents)) }
-                                td.action { a href=(format!("/tickets/{}", ticket.id)) { "View" } }
+                                td { a.row-link href=(format!("/tickets/{}", ticket.id)) { (ticket.title) } }
+                                td {
+                                    @if let Some(event) = &ticket.event {
+                                        (event.name) br; span.muted { (event.venue) }
+                                    } @else { span.muted { "—" } }
+                                }
+                                td { @if let Some(event) = &ticket.event { (when(&event.starts_at)) } }
+                                td.num {
+                                    (money(ticket.price_cents))
+                                    @if ticket.state != ListingState::Available { " " (badge(ticket)) }
+                                }
                             }
                         }
                     }
@@ -81,10 +120,71 @@ pub fn listing(tickets: &[TicketView], next_page: Option<&str>) -> Markup {
     }
 }
 
+/// Totals of a seller: `GET /api/tickets/sales`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesTotals {
+    pub listed: i64,
+    pub sold: i64,
+    pub earned_cents: i64,
+}
+
+/// What a seller has listed, in every state, with their totals.
+pub fn selling(
+    ctx: &PageContext,
+    listings: &[TicketView],
+    totals: &SalesTotals,
+    next_page: Option<&str>,
+) -> Markup {
+    layout(
+        ctx,
+        "Selling",
+        html! {
+            section.card {
+                h1 { "Your listings" }
+                dl.totals data-testid="totals" {
+                    div { dt { "Listed" } dd data-testid="listed" { (totals.listed) } }
+                    div { dt { "Sold" } dd data-testid="sold" { (totals.sold) } }
+                    div { dt { "Earned" } dd data-testid="earned" { (money(totals.earned_cents)) } }
+                }
+                @if listings.is_empty() {
+                    p.empty { "You have not listed a ticket yet. " a href="/tickets/new" { "Sell one" } "." }
+                } @else {
+                    table.tickets.rows-link data-testid="listings" {
+                        thead { tr { th scope="col" { "Ticket" } th scope="col" { "State" } th.num scope="col" { "Price" } } }
+                        tbody {
+                            @for ticket in listings {
+                                tr {
+                                    td {
+                                        a.row-link href=(format!("/tickets/{}", ticket.id)) { (ticket.title) }
+                                        @if let Some(event) = &ticket.event { br; span.muted { (event.name) ", " (when(&event.starts_at)) } }
+                                    }
+                                    td {
+                                        (badge(ticket))
+                                        @match (&ticket.held_until, &ticket.sold_at) {
+                                            (_, Some(sold_at)) => { br; span.muted { (when(sold_at)) } }
+                                            (Some(until), None) => { br; span.muted { "until " (when(until)) } }
+                                            _ => {}
+                                        }
+                                    }
+                                    td.num { (money(ticket.price_cents)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(href) = next_page {
+                    p.pager { a href=(href) rel="next" { "Next page" } }
+                }
+            }
+        },
+    )
+}
+
 /// One ticket, with what the visitor may do with it. `errors` come from a
 /// refused purchase.
 pub fn detail(ctx: &PageContext, ticket: &TicketView, errors: &[String]) -> Markup {
-    let status = TicketStatus::of(ticket);
+    let state = ticket.state;
     let own = ctx.is_user(&ticket.user_id);
     layout(
         ctx,
@@ -96,24 +196,46 @@ pub fn detail(ctx: &PageContext, ticket: &TicketView, errors: &[String]) -> Mark
                     p.error-banner role="alert" { (message) }
                 }
                 dl.facts {
+                    @if let Some(event) = &ticket.event {
+                        dt { "Event" }
+                        dd data-testid="ticket-event" { (event.name) }
+                        dt { "Venue" }
+                        dd { (event.venue) }
+                        dt { "Starts" }
+                        dd { (when(&event.starts_at)) }
+                    }
                     dt { "Price" }
-                    dd data-testid="ticket-price" { (price(ticket.price_cents)) }
+                    dd data-testid="ticket-price" { (money(ticket.price_cents)) }
                     dt { "Status" }
-                    dd { span class=(status.class()) data-testid="ticket-status" { (status.label()) } }
+                    dd {
+                        (badge(ticket))
+                        @if let Some(until) = &ticket.held_until { " until " (when(until)) }
+                    }
                 }
-                @if status == TicketStatus::Available {
+                @if state == ListingState::Available {
                     @if ctx.user.is_none() {
                         p.aside { a href="/auth/signin" { "Sign in" } " to buy this ticket." }
                     } @else if own {
                         p.aside { "You are selling this ticket." }
-                        a.button href=(format!("/tickets/{}/edit", ticket.id)) data-testid="edit" { "Edit" }
+                        div.actions {
+                            a.button href=(format!("/tickets/{}/edit", ticket.id)) data-testid="edit" { "Edit" }
+                            form.inline method="post" action=(format!("/tickets/{}/withdraw", ticket.id)) {
+                                button type="submit" data-testid="withdraw" { "Withdraw" }
+                            }
+                        }
                     } @else {
                         form method="post" action=(format!("/tickets/{}/purchase", ticket.id)) {
                             button.primary type="submit" data-testid="purchase" { "Purchase" }
                         }
                     }
                 } @else if own {
-                    p.aside { "You are selling this ticket. It cannot be edited while it is reserved or sold." }
+                    p.aside { (match state {
+                        ListingState::Withdrawn => "You withdrew this listing.",
+                        ListingState::Closed => "The event has started: this listing is closed.",
+                        _ => "You are selling this ticket. It cannot be edited while it is reserved or sold.",
+                    }) }
+                } @else if state == ListingState::Closed {
+                    p.aside { "The event has started: this ticket is no longer for sale." }
                 }
             }
         },
@@ -128,11 +250,21 @@ pub enum TicketForm<'a> {
 }
 
 /// The sell / edit form, with what was typed and the API's errors.
+/// What the sell / edit form holds, as typed.
+#[derive(Debug, Default, Clone)]
+pub struct TicketFields {
+    pub title: String,
+    pub price: String,
+    pub event_name: String,
+    pub venue: String,
+    /// `2026-12-31T20:00`, a `datetime-local` value, in UTC.
+    pub starts_at: String,
+}
+
 pub fn form_page(
     ctx: &PageContext,
     form: TicketForm,
-    title: &str,
-    price: &str,
+    fields: &TicketFields,
     errors: &FormErrors,
 ) -> Markup {
     let (heading, action, button) = match form {
@@ -147,10 +279,19 @@ pub fn form_page(
                 h1 { (heading) }
                 (general_errors(errors))
                 form method="post" action=(action) novalidate {
-                    (Field { name: "title", label: "Title", kind: "text", value: title,
+                    (Field { name: "title", label: "Title", kind: "text", value: &fields.title,
                         autocomplete: "off", inputmode: None }.render(errors))
-                    (Field { name: "price", label: "Price", kind: "text", value: price,
+                    (Field { name: "price", label: "Price (USD)", kind: "text", value: &fields.price,
                         autocomplete: "off", inputmode: Some("decimal") }.render(errors))
+                    fieldset.event {
+                        legend { "Event (optional)" }
+                        (Field { name: "event.name", label: "Event", kind: "text", value: &fields.event_name,
+                            autocomplete: "off", inputmode: None }.render(errors))
+                        (Field { name: "event.venue", label: "Venue", kind: "text", value: &fields.venue,
+                            autocomplete: "off", inputmode: None }.render(errors))
+                        (Field { name: "event.startsAt", label: "Starts (UTC)", kind: "datetime-local", value: &fields.starts_at,
+                            autocomplete: "off", inputmode: None }.render(errors))
+                    }
                     button.primary type="submit" { (button) }
                 }
                 @if let TicketForm::Edit(id) = form {
@@ -176,35 +317,62 @@ mod tests {
             order_id: order_id.map(Into::into),
             sold,
             created_at: "2026-11-25T20:44:49.033Z".into(),
+            event: None,
+            state: match (order_id, sold) {
+                (_, true) => ListingState::Sold,
+                (Some(_), false) => ListingState::Reserved,
+                (None, false) => ListingState::Available,
+            },
+            held_until: None,
+            sold_at: None,
+            currency: "usd".into(),
         }
     }
 
     #[test]
-    fn a_ticket_is_available_reserved_or_sold() {
-        assert_eq!(
-            TicketStatus::of(&ticket(None, false)),
-            TicketStatus::Available
-        );
-        assert_eq!(
-            TicketStatus::of(&ticket(Some("o"), false)),
-            TicketStatus::Reserved
-        );
-        assert_eq!(TicketStatus::of(&ticket(None, true)), TicketStatus::Sold);
-    }
-
-    #[test]
-    fn lists_tickets_escaped_with_two_decimals() {
-        let html = listing(&[ticket(None, false)], Some("/?cursor=abc")).into_string();
+    fn lists_tickets_escaped_with_their_currency_and_a_link_per_row() {
+        let html = listing(
+            &[ticket(None, false)],
+            Some("/?cursor=abc"),
+            "",
+            Sort::Newest,
+        )
+        .into_string();
         assert!(html.contains("Concert &lt;live&gt;"), "{html}");
-        assert!(html.contains("19.90"));
-        assert!(html.contains(r#"href="/tickets/0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e""#));
+        assert!(html.contains("$19.90"));
+        assert!(
+            html.contains(
+                r#"<a class="row-link" href="/tickets/0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e""#
+            ),
+            "{html}"
+        );
         assert!(html.contains(r#"href="/?cursor=abc""#));
     }
 
     #[test]
+    fn the_search_form_keeps_what_was_asked() {
+        let html = listing(&[], None, "jazz <club>", Sort::Price).into_string();
+        assert!(html.contains(r#"value="jazz &lt;club&gt;""#), "{html}");
+        assert!(
+            html.contains(r#"<option value="price" selected>"#),
+            "{html}"
+        );
+        assert!(html.contains("No tickets match"));
+    }
+
+    #[test]
     fn an_empty_list_says_so() {
-        let html = listing(&[], None).into_string();
+        let html = listing(&[], None, "", Sort::Newest).into_string();
         assert!(html.contains("No tickets for sale"));
         assert!(!html.contains("Next page"));
+    }
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(
+            when("2026-12-31T20:00:00.000Z"),
+            "Thu 31 Dec 2026, 20:00 UTC"
+        );
+        assert_eq!(when("garbage"), "garbage");
     }
 }

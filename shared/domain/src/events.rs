@@ -137,6 +137,11 @@ mod tests {
             order_id: None,
             sold_to: None,
             created_at: 0,
+            event: None,
+            held_until: None,
+            sold_at: None,
+            withdrawn: false,
+            closed: false,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod password;
 pub mod payments;
 pub mod session;
 pub mod stripe;
+pub mod ticket_search;
 pub mod tickets;
 pub mod time;
 pub mod users;

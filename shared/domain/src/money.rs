@@ -10,6 +10,15 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cents(pub i64);
 
+/// The marketplace's one currency (ISO 4217, as Stripe spells it): prices
+/// are listed in it and payments charge it (payments' PAYMENT_CURRENCY).
+pub const CURRENCY: &str = "usd";
+
+/// `$12.50`: an amount as a buyer reads it, with its currency.
+pub fn display(amount: Cents) -> String {
+    format!("${amount}")
+}
+
 /// The largest price we accept: one million in the currency's main unit.
 pub const MAX_PRICE: Cents = Cents(100_000_000);
 

@@ -47,21 +47,174 @@ impl Title {
     }
 }
 
+pub const MAX_EVENT_TEXT_CHARS: usize = 120;
+
+/// What a listing is a ticket for: an event's name, its venue and when it
+/// starts (Unix ms). At `starts_at` the listing closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDetails {
+    pub name: String,
+    pub venue: String,
+    pub starts_at: i64,
+}
+
+fn event_text(
+    value: Option<&Value>,
+    field: &str,
+    required: &str,
+    too_long: &str,
+) -> Result<String, FieldError> {
+    let text = value.and_then(Value::as_str).unwrap_or("").trim();
+    if text.is_empty() {
+        return Err(FieldError::new(field, required));
+    }
+    if text.chars().count() > MAX_EVENT_TEXT_CHARS {
+        return Err(FieldError::new(field, too_long));
+    }
+    Ok(text.to_string())
+}
+
+/// An ISO 8601 date and time with an offset (`2026-12-31T20:00:00Z`,
+/// `2026-12-31T21:00:00+01:00`), as Unix ms.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+impl EventDetails {
+    /// `event: {name, venue, startsAt}`; every field's error at once, each
+    /// named `event.<field>`. The start must be after `now`.
+    pub fn parse(value: &Value, now: i64) -> Result<EventDetails, Vec<FieldError>> {
+        let Some(event) = value.as_object() else {
+            return Err(vec![FieldError::new(
+                "event",
+                "Event must be an object with name, venue and startsAt",
+            )]);
+        };
+        let name = event_text(
+            event.get("name"),
+            "event.name",
+            "Event name is required",
+            "Event name must be at most 120 characters",
+        );
+        let venue = event_text(
+            event.get("venue"),
+            "event.venue",
+            "Venue is required",
+            "Venue must be at most 120 characters",
+        );
+        let starts_at = match event
+            .get("startsAt")
+            .and_then(Value::as_str)
+            .and_then(parse_instant)
+        {
+            None => Err(FieldError::new(
+                "event.startsAt",
+                "Start must be an ISO 8601 date and time, such as 2026-12-31T20:00:00Z",
+            )),
+            Some(t) if t <= now => Err(FieldError::new(
+                "event.startsAt",
+                "Start must be in the future",
+            )),
+            Some(t) => Ok(t),
+        };
+        match (name, venue, starts_at) {
+            (Ok(name), Ok(venue), Ok(starts_at)) => Ok(EventDetails {
+                name,
+                venue,
+                starts_at,
+            }),
+            (name, venue, starts_at) => Err([name.err(), venue.err(), starts_at.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
+        }
+    }
+
+    pub fn view(&self) -> EventView {
+        EventView {
+            name: self.name.clone(),
+            venue: self.venue.clone(),
+            starts_at: iso8601(self.starts_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    pub name: String,
+    pub venue: String,
+    pub starts_at: String,
+}
+
+/// What a request says about the listing's event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EventField {
+    /// Not in the body: a new listing has none, an edit keeps the one it had.
+    Unchanged,
+    /// `event: null`: the edit removes it.
+    Removed,
+    Given(EventDetails),
+}
+
 /// The body of POST and PUT /api/tickets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketInput {
     pub title: Title,
     pub price: Cents,
+    #[serde(default = "unchanged")]
+    pub event: EventField,
+}
+
+fn unchanged() -> EventField {
+    EventField::Unchanged
 }
 
 impl TicketInput {
-    pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let (title, price) = both(
+    /// Every field's error at once; `now` is the time the event must start after.
+    pub fn parse(body: &Value, now: i64) -> Result<Self, ApiError> {
+        let fields = both(
             Title::parse(body.get("title")),
             Cents::parse_price(body.get("price")),
-        )?;
-        Ok(Self { title, price })
+        );
+        let event = match body.get("event") {
+            None => Ok(EventField::Unchanged),
+            Some(Value::Null) => Ok(EventField::Removed),
+            Some(value) => EventDetails::parse(value, now).map(EventField::Given),
+        };
+        match (fields, event) {
+            (Ok((title, price)), Ok(event)) => Ok(Self {
+                title,
+                price,
+                event,
+            }),
+            (fields, event) => {
+                let mut errors = match fields {
+                    Err(ApiError::Validation(errors)) => errors,
+                    _ => Vec::new(),
+                };
+                errors.extend(event.err().unwrap_or_default());
+                Err(ApiError::Validation(errors))
+            }
+        }
     }
+}
+
+/// Where a listing stands, as its seller and buyers see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ListingState {
+    Available,
+    Reserved,
+    Sold,
+    /// Its event has started: no new holds.
+    Closed,
+    /// Its seller took it off the market.
+    Withdrawn,
 }
 
 /// A ticket as its Durable Object keeps it, and as `ticket:*` events carry it.
@@ -81,11 +234,46 @@ pub struct Ticket {
     pub sold_to: Option<OrderId>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The event the ticket is for, if the seller named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventDetails>,
+    /// When the live order's hold ends (its payment deadline), Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<i64>,
+    /// When it sold, Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_at: Option<i64>,
+    /// Taken off the market by its seller; never offered again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
+    /// Its event started: closed by the object's alarm at `event.starts_at`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 impl Ticket {
     pub fn is_free(&self) -> bool {
         self.order_id.is_none() && self.sold_to.is_none()
+    }
+
+    /// Whether its event has started at `now` (whether or not the alarm has
+    /// closed it yet: the rules ask this, so a late alarm lets nothing through).
+    pub fn has_started(&self, now: i64) -> bool {
+        self.closed || self.event.as_ref().is_some_and(|e| now >= e.starts_at)
+    }
+
+    pub fn state(&self) -> ListingState {
+        if self.sold_to.is_some() {
+            ListingState::Sold
+        } else if self.order_id.is_some() {
+            ListingState::Reserved
+        } else if self.withdrawn {
+            ListingState::Withdrawn
+        } else if self.closed {
+            ListingState::Closed
+        } else {
+            ListingState::Available
+        }
     }
 
     pub fn view(&self) -> TicketView {
@@ -99,6 +287,14 @@ impl Ticket {
             order_id: self.order_id.as_ref().map(ToString::to_string),
             sold: self.sold_to.is_some(),
             created_at: iso8601(self.created_at),
+            event: self.event.as_ref().map(EventDetails::view),
+            state: self.state(),
+            held_until: self
+                .held_until
+                .filter(|_| self.order_id.is_some())
+                .map(iso8601),
+            sold_at: self.sold_at.map(iso8601),
+            currency: crate::money::CURRENCY.to_string(),
         }
     }
 }
@@ -117,6 +313,13 @@ pub struct TicketView {
     pub order_id: Option<String>,
     pub sold: bool,
     pub created_at: String,
+    /// The listing's event, or null.
+    pub event: Option<EventView>,
+    pub state: ListingState,
+    pub held_until: Option<String>,
+    pub sold_at: Option<String>,
+    /// The currency of `price` and `priceCents` (ISO 4217, lower case).
+    pub currency: String,
 }
 
 #[cfg(test)]
@@ -163,7 +366,7 @@ mod tests {
     #[test]
     fn input_reports_both_fields() {
         let Err(ApiError::Validation(errors)) =
-            TicketInput::parse(&json!({"title": "", "price": -10}))
+            TicketInput::parse(&json!({"title": "", "price": -10}), 0)
         else {
             panic!("expected validation errors");
         };
@@ -185,6 +388,11 @@ mod tests {
             order_id: None,
             sold_to: None,
             created_at: 0,
+            event: None,
+            held_until: None,
+            sold_at: None,
+            withdrawn: false,
+            closed: false,
         };
         let view = ticket.view();
         assert_eq!(
@@ -192,5 +400,92 @@ mod tests {
             (19.99, 1999, false)
         );
         assert_eq!(view.created_at, "1970-01-01T00:00:00.000Z");
+    }
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn an_event_needs_a_name_a_venue_and_a_future_start() {
+        let body = json!({"title": "A", "price": 10, "event": {"name": " Opera ", "venue": "La Scala", "startsAt": "2027-03-01T19:30:00+01:00"}});
+        let input = TicketInput::parse(&body, NOW).unwrap();
+        let EventField::Given(event) = input.event else {
+            panic!("{input:?}")
+        };
+        assert_eq!(
+            (event.name.as_str(), event.venue.as_str()),
+            ("Opera", "La Scala")
+        );
+        assert_eq!(iso8601(event.starts_at), "2027-03-01T18:30:00.000Z");
+
+        let fields = |body: Value| match TicketInput::parse(&body, NOW) {
+            Err(ApiError::Validation(errors)) => errors
+                .into_iter()
+                .map(|e| (e.field.unwrap_or_default(), e.message))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let errors = fields(
+            json!({"title": "", "price": 10, "event": {"name": "", "venue": " ", "startsAt": "tomorrow"}}),
+        );
+        let named: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            named,
+            ["title", "event.name", "event.venue", "event.startsAt"]
+        );
+        let past = fields(
+            json!({"title": "A", "price": 10, "event": {"name": "N", "venue": "V", "startsAt": "2020-01-01T00:00:00Z"}}),
+        );
+        assert_eq!(
+            past,
+            [(
+                "event.startsAt".to_string(),
+                "Start must be in the future".to_string()
+            )]
+        );
+        let not_object = fields(json!({"title": "A", "price": 10, "event": "Opera"}));
+        assert_eq!(not_object[0].0, "event");
+        let long = fields(
+            json!({"title": "A", "price": 10, "event": {"name": "x".repeat(121), "venue": "V", "startsAt": "2030-01-01T00:00:00Z"}}),
+        );
+        assert_eq!(long[0].1, "Event name must be at most 120 characters");
+    }
+
+    #[test]
+    fn an_edit_keeps_removes_or_replaces_the_event() {
+        let parse = |body: Value| TicketInput::parse(&body, NOW).unwrap().event;
+        assert_eq!(
+            parse(json!({"title": "A", "price": 1})),
+            EventField::Unchanged
+        );
+        assert_eq!(
+            parse(json!({"title": "A", "price": 1, "event": null})),
+            EventField::Removed
+        );
+    }
+
+    #[test]
+    fn a_listing_shows_its_state() {
+        let mut ticket: Ticket = serde_json::from_value(json!({
+            "id": "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "title": "T", "priceCents": 100,
+            "userId": "u", "version": 0, "orderId": null, "soldTo": null, "createdAt": 0
+        }))
+        .expect("a ticket stored before events existed still reads");
+        assert_eq!(ticket.state(), ListingState::Available);
+        ticket.event = Some(EventDetails {
+            name: "N".into(),
+            venue: "V".into(),
+            starts_at: NOW,
+        });
+        assert!(!ticket.has_started(NOW - 1) && ticket.has_started(NOW));
+        ticket.closed = true;
+        assert_eq!(ticket.state(), ListingState::Closed);
+        ticket.withdrawn = true;
+        assert_eq!(ticket.state(), ListingState::Withdrawn);
+        ticket.order_id = Some(OrderId::parse("00000000-0000-4000-8000-000000000001").unwrap());
+        assert_eq!(ticket.state(), ListingState::Reserved);
+        let view = serde_json::to_value(ticket.view()).unwrap();
+        assert_eq!(view["state"], "reserved");
+        assert_eq!(view["currency"], "usd");
+        assert_eq!(view["event"]["startsAt"], iso8601(NOW));
     }
 }

@@ -3,7 +3,8 @@
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::paging::{into_page, Cursor, PageRequest};
-use domain::tickets::{Ticket, TicketView};
+use domain::ticket_search::{Scope, Search, Sort, NO_EVENT_STARTS_AT};
+use domain::tickets::{EventDetails, Ticket, TicketView};
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number};
 use serde::Deserialize;
@@ -21,7 +22,17 @@ struct Row {
     order_id: Option<String>,
     sold_to: Option<String>,
     created_at: i64,
+    event_name: Option<String>,
+    venue: Option<String>,
+    starts_at: Option<i64>,
+    held_until: Option<i64>,
+    sold_at: Option<i64>,
+    withdrawn: i64,
+    closed: i64,
 }
+
+const COLUMNS: &str = "id, title, price_cents, user_id, version, order_id, sold_to, created_at, \
+    event_name, venue, starts_at, held_until, sold_at, withdrawn, closed";
 
 impl Row {
     /// The row as the `Ticket` it was written from, shown through the same
@@ -37,6 +48,18 @@ impl Row {
             order_id: order_id(self.order_id).context("tickets row order_id")?,
             sold_to: order_id(self.sold_to).context("tickets row sold_to")?,
             created_at: self.created_at,
+            event: match (self.event_name, self.venue, self.starts_at) {
+                (Some(name), Some(venue), Some(starts_at)) => Some(EventDetails {
+                    name,
+                    venue,
+                    starts_at,
+                }),
+                _ => None,
+            },
+            held_until: self.held_until,
+            sold_at: self.sold_at,
+            withdrawn: self.withdrawn != 0,
+            closed: self.closed != 0,
         };
         Ok(ticket.view())
     }
@@ -49,10 +72,14 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("tickets read model: apply")?;
     let result = db
         .prepare(
-            "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+            "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at, \
+               event_name, venue, starts_at, held_until, sold_at, withdrawn, closed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
-               version = excluded.version, order_id = excluded.order_id, sold = excluded.sold, sold_to = excluded.sold_to \
+               version = excluded.version, order_id = excluded.order_id, sold = excluded.sold, sold_to = excluded.sold_to, \
+               event_name = excluded.event_name, venue = excluded.venue, starts_at = excluded.starts_at, \
+               held_until = excluded.held_until, sold_at = excluded.sold_at, withdrawn = excluded.withdrawn, \
+               closed = excluded.closed \
              WHERE excluded.version > tickets.version",
         )
         .bind(&[
@@ -65,6 +92,13 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
             number(ticket.sold_to.is_some() as i64),
             ticket.sold_to.as_ref().map_or(JsValue::NULL, |id| id.as_str().into()),
             number(ticket.created_at),
+            text_or_null(ticket.event.as_ref().map(|e| e.name.as_str())),
+            text_or_null(ticket.event.as_ref().map(|e| e.venue.as_str())),
+            number_or_null(ticket.event.as_ref().map(|e| e.starts_at)),
+            number_or_null(ticket.held_until),
+            number_or_null(ticket.sold_at),
+            number(ticket.withdrawn as i64),
+            number(ticket.closed as i64),
         ])
         .context("tickets read model: apply")?
         .run()
@@ -73,25 +107,79 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     Ok(edge::d1::rows_changed(&result)? > 0)
 }
 
-/// One page, newest first, and the cursor of the next page if there is one.
+fn text_or_null(text: Option<&str>) -> JsValue {
+    text.map_or(JsValue::NULL, JsValue::from)
+}
+
+fn number_or_null(n: Option<i64>) -> JsValue {
+    n.map_or(JsValue::NULL, number)
+}
+
+/// The SQL key of a sort (`Sort::key` computes the same from a row).
+fn key_column(sort: Sort) -> String {
+    match sort {
+        Sort::Newest => "created_at".into(),
+        Sort::Price | Sort::PriceDescending => "price_cents".into(),
+        Sort::StartsAt => format!("COALESCE(starts_at, {NO_EVENT_STARTS_AT})"),
+    }
+}
+
+/// One page of a search (`domain::ticket_search`), and the cursor of the
+/// next page if there is one. The cursor is the last row's (sort key, id).
 pub async fn list(
     env: &Env,
     page: &PageRequest,
-    available_only: bool,
+    search: &Search,
+    now: i64,
 ) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).context("tickets read model: list")?;
-    let (after_time, after_id) = after_cursor(page.after.as_ref());
-    let statement = db
-        .prepare(
-            "SELECT id, title, price_cents, user_id, version, order_id, sold_to, created_at FROM tickets \
-             WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND id < ?2)) \
-               AND (?3 = 0 OR (order_id IS NULL AND sold = 0)) \
-             ORDER BY created_at DESC, id DESC LIMIT ?4",
-        )
-        .bind(&[after_time, after_id, number(available_only as i64), number(page.limit as i64 + 1)]);
+    let (after_key, after_id) = after_cursor(page.after.as_ref());
+    let key = key_column(search.sort);
+    let (later, direction) = if search.sort.ascending() {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let mut binds = vec![after_key, after_id, number(page.limit as i64 + 1)];
+    let mut conditions = vec![format!(
+        "(?1 IS NULL OR {key} {later} ?1 OR ({key} = ?1 AND id {later} ?2))"
+    )];
+    let mut bind = |value: JsValue| {
+        binds.push(value);
+        format!("?{}", binds.len())
+    };
+    match &search.scope {
+        Scope::Market { available_only } => {
+            // Closed and withdrawn listings leave the market; the alarm
+            // closes a listing at its start, and `now` covers a late alarm.
+            let now = bind(number(now));
+            conditions.push(format!(
+                "withdrawn = 0 AND closed = 0 AND (starts_at IS NULL OR starts_at > {now})"
+            ));
+            if *available_only {
+                conditions.push("order_id IS NULL AND sold = 0".into());
+            }
+        }
+        Scope::Seller(user_id) => {
+            let user = bind(user_id.as_str().into());
+            conditions.push(format!("user_id = {user}"));
+        }
+    }
+    if let Some(pattern) = &search.pattern {
+        let p = bind(pattern.as_str().into());
+        conditions.push(format!(
+            "(title LIKE {p} ESCAPE '\\' OR event_name LIKE {p} ESCAPE '\\' OR venue LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets WHERE {} ORDER BY {key} {direction}, id {direction} LIMIT ?3",
+        conditions.join(" AND ")
+    );
+    let statement = db.prepare(&sql).bind(&binds);
     let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: list").await?;
+    let sort = search.sort;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
-        created_at: last.created_at,
+        created_at: sort.key(last.created_at, last.price_cents, last.starts_at),
         id: last.id.clone(),
     });
     let views = rows
@@ -99,6 +187,43 @@ pub async fn list(
         .map(Row::view)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((views, next))
+}
+
+/// A seller's totals: listings, sales, and what the sales earned.
+#[derive(Debug, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesTotals {
+    pub listed: i64,
+    pub sold: i64,
+    pub earned_cents: i64,
+}
+
+pub async fn sales_totals(env: &Env, user_id: &str) -> Result<SalesTotals, ApiError> {
+    let db = env.d1(DB).context("tickets read model: totals")?;
+    let statement = db
+        .prepare(
+            "SELECT COUNT(*) AS listed, COALESCE(SUM(sold), 0) AS sold, \
+               COALESCE(SUM(CASE WHEN sold = 1 THEN price_cents ELSE 0 END), 0) AS earned_cents \
+             FROM tickets WHERE user_id = ?1",
+        )
+        .bind(&[user_id.into()]);
+    #[derive(Deserialize)]
+    struct Totals {
+        listed: i64,
+        sold: i64,
+        earned_cents: i64,
+    }
+    let rows: Vec<Totals> = edge::d1::all(statement, "tickets read model: totals").await?;
+    let totals = rows.into_iter().next().unwrap_or(Totals {
+        listed: 0,
+        sold: 0,
+        earned_cents: 0,
+    });
+    Ok(SalesTotals {
+        listed: totals.listed,
+        sold: totals.sold,
+        earned_cents: totals.earned_cents,
+    })
 }
 
 /// Ticket ids in id order after `after`: the repair's walk over every

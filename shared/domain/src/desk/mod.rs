@@ -11,9 +11,9 @@ mod rules;
 
 pub use refusal::Refusal;
 pub use rules::{
-    await_authentication, cancel_order, complete_payment, create_ticket, expire_order,
-    fail_payment, next_alarm, next_deadline, place_order, republish, start_payment, update_ticket,
-    OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
+    await_authentication, cancel_order, close_listing, closes_at, complete_payment, create_ticket,
+    expire_order, fail_payment, next_alarm, next_deadline, place_order, republish, start_payment,
+    update_ticket, withdraw_ticket, OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
 };
 
 use crate::events::Event;
@@ -37,6 +37,10 @@ pub enum Command {
     UpdateTicket {
         user_id: String,
         input: TicketInput,
+    },
+    /// The seller takes the listing off the market.
+    WithdrawTicket {
+        user_id: String,
     },
     GetTicket,
     PlaceOrder {
@@ -104,6 +108,7 @@ impl Command {
             | Command::AwaitAuthentication { order_id, .. } => Some(OrderLookup::ById(order_id)),
             Command::CreateTicket { .. }
             | Command::UpdateTicket { .. }
+            | Command::WithdrawTicket { .. }
             | Command::GetTicket
             | Command::PlaceOrder { .. } => None,
         }
@@ -205,7 +210,14 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
         },
         Command::GetTicket => Ok(Decision::Unchanged(Reply::Ticket(existing(ticket)?))),
         Command::UpdateTicket { user_id, input } => {
-            update_ticket(&existing(ticket)?, &user_id, input).map(store_ticket)
+            update_ticket(&existing(ticket)?, &user_id, input, now).map(store_ticket)
+        }
+        Command::WithdrawTicket { user_id } => {
+            let ticket = existing(ticket)?;
+            Ok(match withdraw_ticket(&ticket, &user_id, now)? {
+                Some(change) => store_ticket(change),
+                None => Decision::Unchanged(Reply::Ticket(ticket)),
+            })
         }
         Command::PlaceOrder {
             order_id,
@@ -299,6 +311,7 @@ mod tests {
         TicketInput {
             title: Title::parse(Some(&json!("Concert"))).unwrap(),
             price: Cents(2000),
+            event: crate::tickets::EventField::Unchanged,
         }
     }
 

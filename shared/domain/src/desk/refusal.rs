@@ -19,6 +19,10 @@ pub enum Refusal {
     PaymentInProgress,
     OrderCancelled,
     OrderExpired,
+    /// The listing was withdrawn by its seller.
+    TicketWithdrawn,
+    /// The listing's event has started: it is closed.
+    EventStarted,
 }
 
 impl From<Refusal> for ApiError {
@@ -38,6 +42,8 @@ impl From<Refusal> for ApiError {
             }
             Refusal::OrderCancelled => bad("Cannot pay for a cancelled order"),
             Refusal::OrderExpired => bad("Cannot pay for an expired order"),
+            Refusal::TicketWithdrawn => bad("This listing was withdrawn"),
+            Refusal::EventStarted => bad("The event has started: this listing is closed"),
         }
     }
 }

@@ -2,12 +2,12 @@
 //! about) to the next state plus its events. `decide` picks the rule for a
 //! command; these say what each rule allows.
 
-use super::Refusal;
+use super::{Change, Refusal};
 use crate::events::Event;
 use crate::ids::{OrderId, TicketId};
 use crate::orders::{CancelReason, Order, OrderStatus, TicketSnapshot};
 use crate::payments::Payment;
-use crate::tickets::{Ticket, TicketInput};
+use crate::tickets::{EventField, Ticket, TicketInput};
 
 /// A change to the ticket alone, with its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,14 @@ pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) 
         order_id: None,
         sold_to: None,
         created_at: now,
+        event: match input.event {
+            EventField::Given(event) => Some(event),
+            EventField::Unchanged | EventField::Removed => None,
+        },
+        held_until: None,
+        sold_at: None,
+        withdrawn: false,
+        closed: false,
     };
     TicketChange {
         events: vec![Event::TicketCreated(ticket.clone())],
@@ -41,11 +49,8 @@ pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) 
     }
 }
 
-pub fn update_ticket(
-    ticket: &Ticket,
-    user_id: &str,
-    input: TicketInput,
-) -> Result<TicketChange, Refusal> {
+/// The checks of an edit and of a withdrawal, in the original's order.
+fn may_change(ticket: &Ticket, user_id: &str, now: i64) -> Result<(), Refusal> {
     if ticket.user_id != user_id {
         return Err(Refusal::NotOwner);
     }
@@ -55,9 +60,32 @@ pub fn update_ticket(
     if ticket.order_id.is_some() {
         return Err(Refusal::TicketReserved);
     }
+    if ticket.withdrawn {
+        return Err(Refusal::TicketWithdrawn);
+    }
+    if ticket.has_started(now) {
+        return Err(Refusal::EventStarted);
+    }
+    Ok(())
+}
+
+/// The seller edits the title, the price and the event (a new start moves
+/// the closing alarm: `next_alarm` reads it from the ticket).
+pub fn update_ticket(
+    ticket: &Ticket,
+    user_id: &str,
+    input: TicketInput,
+    now: i64,
+) -> Result<TicketChange, Refusal> {
+    may_change(ticket, user_id, now)?;
     let ticket = Ticket {
         title: input.title.as_str().to_string(),
         price: input.price,
+        event: match input.event {
+            EventField::Unchanged => ticket.event.clone(),
+            EventField::Removed => None,
+            EventField::Given(event) => Some(event),
+        },
         version: ticket.version + 1,
         ..ticket.clone()
     };
@@ -81,6 +109,12 @@ pub fn place_order(
     if !ticket.is_free() {
         return Err(Refusal::AlreadyReserved);
     }
+    if ticket.withdrawn {
+        return Err(Refusal::TicketWithdrawn);
+    }
+    if ticket.has_started(now) {
+        return Err(Refusal::EventStarted);
+    }
     let order = Order {
         id: order_id.clone(),
         user_id: buyer.to_string(),
@@ -100,6 +134,7 @@ pub fn place_order(
     };
     let ticket = Ticket {
         order_id: Some(order_id),
+        held_until: Some(order.expires_at),
         version: ticket.version + 1,
         ..ticket.clone()
     };
@@ -169,18 +204,85 @@ pub const OVERDUE_RETRY_MS: i64 = 1_000;
 /// unsent events and the held order's deadline; none if neither. A held
 /// order always gets one, at or before its deadline; a deadline already past
 /// (its expiry failed just now) is tried again `OVERDUE_RETRY_MS` from now.
-pub fn next_alarm(held: Option<&Order>, retry_at: Option<i64>, now: i64) -> Option<i64> {
-    let deadline = held.and_then(next_deadline).map(|at| {
+pub fn next_alarm(
+    ticket: Option<&Ticket>,
+    held: Option<&Order>,
+    retry_at: Option<i64>,
+    now: i64,
+) -> Option<i64> {
+    let due = |at: i64| {
         if at <= now {
             now + OVERDUE_RETRY_MS
         } else {
             at
         }
-    });
-    match (deadline, retry_at) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    };
+    let deadline = held.and_then(next_deadline).map(due);
+    let closing = ticket.and_then(closes_at).map(due);
+    [deadline, closing, retry_at].into_iter().flatten().min()
+}
+
+/// When the listing must close: its event's start, while it is still open
+/// (not closed, sold or withdrawn).
+pub fn closes_at(ticket: &Ticket) -> Option<i64> {
+    let open = !ticket.closed && ticket.sold_to.is_none() && !ticket.withdrawn;
+    ticket.event.as_ref().filter(|_| open).map(|e| e.starts_at)
+}
+
+/// The alarm's other question: has the event started? Then the listing
+/// closes, and an unpaid hold on it expires with it. A payment already in
+/// flight goes on: its outcome sells the ticket or frees the hold (to a
+/// closed listing). Idempotent: `None` once closed.
+pub fn close_listing(ticket: &Ticket, held: Option<&Order>, now: i64) -> Option<Change> {
+    if closes_at(ticket).is_none_or(|at| now < at) {
+        return None;
     }
+    let closed = Ticket {
+        closed: true,
+        ..ticket.clone()
+    };
+    match held {
+        Some(order) if order.status == OrderStatus::Created => {
+            // One version step for both: released and closed together.
+            let mut change = release(&closed, order, CancelReason::Expired);
+            if let Some(Event::TicketUpdated(t)) = change.events.last_mut() {
+                *t = change.ticket.clone();
+            }
+            Some(change.into())
+        }
+        _ => {
+            let ticket = Ticket {
+                version: ticket.version + 1,
+                ..closed
+            };
+            Some(Change::Ticket(TicketChange {
+                events: vec![Event::TicketUpdated(ticket.clone())],
+                ticket,
+            }))
+        }
+    }
+}
+
+/// The seller takes a listing off the market; the same checks as an edit.
+/// `Ok(None)`: already withdrawn.
+pub fn withdraw_ticket(
+    ticket: &Ticket,
+    user_id: &str,
+    now: i64,
+) -> Result<Option<TicketChange>, Refusal> {
+    if ticket.withdrawn && ticket.user_id == user_id {
+        return Ok(None);
+    }
+    may_change(ticket, user_id, now)?;
+    let ticket = Ticket {
+        withdrawn: true,
+        version: ticket.version + 1,
+        ..ticket.clone()
+    };
+    Ok(Some(TicketChange {
+        events: vec![Event::TicketUpdated(ticket.clone())],
+        ticket,
+    }))
 }
 
 /// The alarm's question: is this order due at `now`? Idempotent. An unpaid
@@ -261,7 +363,9 @@ pub fn complete_payment(
             };
             let ticket = Ticket {
                 order_id: None,
+                held_until: None,
                 sold_to: Some(order.id.clone()),
+                sold_at: Some(now),
                 version: ticket.version + 1,
                 ..ticket.clone()
             };
@@ -339,6 +443,7 @@ fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> OrderChange 
     let mut ticket = ticket.clone();
     if ticket.order_id.as_ref() == Some(&order.id) {
         ticket.order_id = None;
+        ticket.held_until = None;
         ticket.version += 1;
         events.push(Event::TicketUpdated(ticket.clone()));
     }
@@ -363,6 +468,7 @@ mod tests {
         TicketInput {
             title: Title::parse(Some(&json!(title))).unwrap(),
             price: Cents(price),
+            event: EventField::Unchanged,
         }
     }
 
@@ -395,7 +501,7 @@ mod tests {
 
     #[test]
     fn the_owner_edits_a_free_ticket() {
-        let edited = update_ticket(&ticket(), "seller", input("Opera", 3000)).unwrap();
+        let edited = update_ticket(&ticket(), "seller", input("Opera", 3000), NOW).unwrap();
         assert_eq!(
             (
                 edited.ticket.title.as_str(),
@@ -410,11 +516,11 @@ mod tests {
     #[test]
     fn edits_are_refused_to_others_and_while_held_or_sold() {
         assert_eq!(
-            update_ticket(&ticket(), "someone", input("x", 1)),
+            update_ticket(&ticket(), "someone", input("x", 1), NOW),
             Err(Refusal::NotOwner)
         );
         assert_eq!(
-            update_ticket(&held().ticket, "seller", input("x", 1)),
+            update_ticket(&held().ticket, "seller", input("x", 1), NOW),
             Err(Refusal::TicketReserved)
         );
         let sold = Ticket {
@@ -422,7 +528,7 @@ mod tests {
             ..ticket()
         };
         assert_eq!(
-            update_ticket(&sold, "seller", input("x", 1)),
+            update_ticket(&sold, "seller", input("x", 1), NOW),
             Err(Refusal::TicketSold)
         );
     }
@@ -678,7 +784,7 @@ mod tests {
             Err(Refusal::AlreadyReserved)
         );
         assert_eq!(
-            update_ticket(&done.ticket, "seller", input("x", 1)),
+            update_ticket(&done.ticket, "seller", input("x", 1), NOW),
             Err(Refusal::TicketSold)
         );
         assert_eq!(expire_order(&done.ticket, &order, NOW + WINDOW * 10), None);
@@ -825,14 +931,17 @@ mod tests {
     fn the_alarm_comes_at_the_held_orders_deadline_or_the_event_retry_whichever_is_first() {
         let order = held().order;
         let deadline = order.expires_at;
-        assert_eq!(next_alarm(Some(&order), None, NOW), Some(deadline));
-        assert_eq!(next_alarm(Some(&order), Some(NOW + 5), NOW), Some(NOW + 5));
+        assert_eq!(next_alarm(None, Some(&order), None, NOW), Some(deadline));
         assert_eq!(
-            next_alarm(Some(&order), Some(deadline + 5), NOW),
+            next_alarm(None, Some(&order), Some(NOW + 5), NOW),
+            Some(NOW + 5)
+        );
+        assert_eq!(
+            next_alarm(None, Some(&order), Some(deadline + 5), NOW),
             Some(deadline)
         );
-        assert_eq!(next_alarm(None, Some(NOW + 5), NOW), Some(NOW + 5));
-        assert_eq!(next_alarm(None, None, NOW), None);
+        assert_eq!(next_alarm(None, None, Some(NOW + 5), NOW), Some(NOW + 5));
+        assert_eq!(next_alarm(None, None, None, NOW), None);
     }
 
     #[test]
@@ -840,13 +949,13 @@ mod tests {
         let order = held().order;
         let late = order.expires_at + 10;
         assert_eq!(
-            next_alarm(Some(&order), None, late),
+            next_alarm(None, Some(&order), None, late),
             Some(late + OVERDUE_RETRY_MS)
         );
         let mut paid = order.clone();
         paid.status = OrderStatus::Complete;
         assert_eq!(
-            next_alarm(Some(&paid), None, late),
+            next_alarm(None, Some(&paid), None, late),
             None,
             "nothing to expire"
         );
@@ -898,6 +1007,155 @@ mod tests {
         assert_eq!(
             await_authentication(&held.ticket, &held.order, 0, window_end),
             None
+        );
+    }
+
+    fn with_event(starts_at: i64) -> Ticket {
+        let mut input = input("Concert", 2000);
+        input.event = EventField::Given(crate::tickets::EventDetails {
+            name: "Tour".into(),
+            venue: "Hall".into(),
+            starts_at,
+        });
+        let id = TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        create_ticket(id, "seller", input, NOW).ticket
+    }
+
+    #[test]
+    fn a_listing_closes_when_its_event_starts() {
+        let start = NOW + 60_000;
+        let ticket = with_event(start);
+        assert_eq!(closes_at(&ticket), Some(start));
+        assert_eq!(next_alarm(Some(&ticket), None, None, NOW), Some(start));
+        assert_eq!(close_listing(&ticket, None, start - 1), None, "not before");
+        let Some(Change::Ticket(closed)) = close_listing(&ticket, None, start) else {
+            panic!("closes at the start")
+        };
+        assert!(closed.ticket.closed);
+        assert_eq!(closed.ticket.version, ticket.version + 1);
+        assert_eq!(closed.events, [Event::TicketUpdated(closed.ticket.clone())]);
+        assert_eq!(close_listing(&closed.ticket, None, start + 1), None, "once");
+        assert_eq!(closes_at(&closed.ticket), None, "no more alarms for it");
+        // Even before the alarm: no hold, no edit, no withdrawal once started.
+        assert_eq!(
+            place_order(&ticket, order_id(1), "buyer", start, WINDOW).unwrap_err(),
+            Refusal::EventStarted
+        );
+        assert_eq!(
+            update_ticket(&ticket, "seller", input("x", 1), start).unwrap_err(),
+            Refusal::EventStarted
+        );
+        assert_eq!(
+            withdraw_ticket(&ticket, "seller", start).unwrap_err(),
+            Refusal::EventStarted
+        );
+    }
+
+    #[test]
+    fn an_unpaid_hold_expires_when_the_event_starts() {
+        let start = NOW + 60_000;
+        let held = place_order(&with_event(start), order_id(1), "buyer", NOW, WINDOW).unwrap();
+        assert_eq!(held.ticket.held_until, Some(NOW + WINDOW));
+        assert_eq!(
+            next_alarm(Some(&held.ticket), Some(&held.order), None, NOW),
+            Some(start),
+            "the start comes before the payment deadline"
+        );
+        let Some(Change::Order { change, .. }) =
+            close_listing(&held.ticket, Some(&held.order), start)
+        else {
+            panic!("released and closed")
+        };
+        assert_eq!(change.order.status, OrderStatus::Cancelled);
+        assert_eq!(change.order.cancel_reason, Some(CancelReason::Expired));
+        assert!(
+            change.ticket.closed
+                && change.ticket.order_id.is_none()
+                && change.ticket.held_until.is_none()
+        );
+        assert_eq!(change.ticket.version, held.ticket.version + 1, "one step");
+        assert_eq!(
+            change.events.last(),
+            Some(&Event::TicketUpdated(change.ticket.clone()))
+        );
+
+        // A payment in flight goes on: the listing closes, the hold stays.
+        let paying = start_payment(&held.ticket, &held.order, "buyer", NOW)
+            .unwrap()
+            .unwrap();
+        let Some(Change::Ticket(closed)) = close_listing(&held.ticket, Some(&paying.order), start)
+        else {
+            panic!("closed, order untouched")
+        };
+        assert!(closed.ticket.closed && closed.ticket.order_id.is_some());
+    }
+
+    #[test]
+    fn editing_the_start_moves_the_closing_alarm() {
+        let ticket = with_event(NOW + 60_000);
+        let mut edit = input("Concert", 2000);
+        edit.event = EventField::Given(crate::tickets::EventDetails {
+            name: "Tour".into(),
+            venue: "Hall".into(),
+            starts_at: NOW + 120_000,
+        });
+        let moved = update_ticket(&ticket, "seller", edit, NOW).unwrap().ticket;
+        assert_eq!(
+            next_alarm(Some(&moved), None, None, NOW),
+            Some(NOW + 120_000)
+        );
+        let kept = update_ticket(&moved, "seller", input("Renamed", 1), NOW)
+            .unwrap()
+            .ticket;
+        assert_eq!(kept.event, moved.event, "an edit without `event` keeps it");
+        let mut removal = input("Concert", 1);
+        removal.event = EventField::Removed;
+        let removed = update_ticket(&kept, "seller", removal, NOW).unwrap().ticket;
+        assert_eq!(
+            (
+                removed.event.as_ref(),
+                next_alarm(Some(&removed), None, None, NOW)
+            ),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_seller_withdraws_a_free_listing_only() {
+        let withdrawn = withdraw_ticket(&ticket(), "seller", NOW).unwrap().unwrap();
+        assert!(withdrawn.ticket.withdrawn);
+        assert_eq!(
+            withdrawn.events,
+            [Event::TicketUpdated(withdrawn.ticket.clone())]
+        );
+        assert_eq!(
+            withdraw_ticket(&withdrawn.ticket, "seller", NOW),
+            Ok(None),
+            "idempotent"
+        );
+        assert_eq!(
+            withdraw_ticket(&ticket(), "someone", NOW).unwrap_err(),
+            Refusal::NotOwner
+        );
+        assert_eq!(
+            withdraw_ticket(&held().ticket, "seller", NOW).unwrap_err(),
+            Refusal::TicketReserved
+        );
+        assert_eq!(
+            place_order(&withdrawn.ticket, order_id(2), "buyer", NOW, WINDOW).unwrap_err(),
+            Refusal::TicketWithdrawn
+        );
+        assert_eq!(
+            update_ticket(&withdrawn.ticket, "seller", input("x", 1), NOW).unwrap_err(),
+            Refusal::TicketWithdrawn
+        );
+        let sold = complete_payment(&held().ticket, &held().order, payment("p1"), NOW)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sold.ticket.sold_at, Some(NOW));
+        assert_eq!(
+            withdraw_ticket(&sold.ticket, "seller", NOW).unwrap_err(),
+            Refusal::TicketSold
         );
     }
 }

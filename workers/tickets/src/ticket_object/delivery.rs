@@ -83,11 +83,12 @@ async fn next_retry(store: &Store, all_sent: bool) -> worker::Result<Option<i64>
     Ok(Some(now_ms() + outbox_retry_delay_ms(failures)))
 }
 
-/// The next alarm (`desk::next_alarm`): the retry of unsent events or the
-/// held order's deadline, whichever comes first; else none.
+/// The next alarm (`desk::next_alarm`): the retry of unsent events, the
+/// held order's deadline or the listing's closing, whichever comes first.
 async fn schedule_next_alarm(store: &Store, retry_at: Option<i64>) -> worker::Result<()> {
-    let held = store.load_held_order().await?.order;
-    match desk::next_alarm(held.as_ref(), retry_at, now_ms()) {
+    let loaded = store.load_held_order().await?;
+    let (ticket, held) = (loaded.ticket.as_ref(), loaded.order.as_ref());
+    match desk::next_alarm(ticket, held, retry_at, now_ms()) {
         Some(at) => store.set_alarm_at(at).await,
         None => store.clear_alarm().await,
     }

@@ -79,7 +79,10 @@ impl DurableObject for TicketObject {
     /// `deliver` has set the next alarm if it could (`desk::next_alarm`), so
     /// a held order keeps one at or before its deadline whatever failed.
     async fn alarm(&self) -> Result<Response> {
-        let expired = self.expire_due_order().await;
+        let mut expired = self.expire_due_order().await;
+        if expired.is_ok() {
+            expired = self.close_started_listing().await;
+        }
         if let Err(e) = &expired {
             edge::log::error("-", "expiry_failed", &e.to_string());
         }
@@ -166,6 +169,25 @@ impl TicketObject {
         };
         if let Some(change) = desk::expire_order(&ticket, &order, now) {
             self.commit(&change.into(), now).await?;
+        }
+        Ok(())
+    }
+}
+
+impl TicketObject {
+    /// Closes the listing if its event has started, expiring an unpaid hold
+    /// with it (`desk::close_listing`; idempotent).
+    async fn close_started_listing(&self) -> Result<()> {
+        let now = edge::now_ms();
+        let Loaded {
+            ticket: Some(ticket),
+            order,
+        } = self.store().load_held_order().await?
+        else {
+            return Ok(());
+        };
+        if let Some(change) = desk::close_listing(&ticket, order.as_ref(), now) {
+            self.commit(&change, now).await?;
         }
         Ok(())
     }
