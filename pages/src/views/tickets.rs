@@ -140,7 +140,7 @@ pub fn selling(
         ctx,
         "Selling",
         html! {
-            section.card {
+            section.listing {
                 h1 { "Your listings" }
                 dl.totals data-testid="totals" {
                     div { dt { "Listed" } dd data-testid="listed" { (totals.listed) } }

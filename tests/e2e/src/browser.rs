@@ -195,6 +195,14 @@ impl Browser {
         }
     }
 
+    /// Resizes the window (a phone's width, for a screenshot).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();

@@ -395,3 +395,109 @@ async fn one_pay_form_submitted_twice_is_one_payment() {
 
     buyer.close().await;
 }
+
+#[tokio::test]
+async fn a_seller_lists_for_an_event_a_buyer_finds_it_and_the_seller_withdraws_it() {
+    let _journey = one_journey_at_a_time().await;
+    let base = base_url();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let (event, venue) = (format!("Jazz night {tag}"), format!("Blue Note {tag}"));
+
+    // The sell form names the event; the ticket page shows it, priced in dollars.
+    let seller = Browser::launch().await;
+    sign_up(&seller, &base).await;
+    seller.click("a[href='/tickets/new']").await;
+    seller.text("#price").await;
+    seller.fill("#title", "Table for two").await;
+    seller.fill("#price", "45").await;
+    seller.fill("[name='event.name']", &event).await;
+    seller.fill("[name='event.venue']", &venue).await;
+    // A datetime-local input takes its value in this form whatever the locale.
+    seller
+        .client
+        .execute(
+            "document.querySelector(\"[name='event.startsAt']\").value = '2030-06-01T20:00'",
+            vec![],
+        )
+        .await
+        .expect("set the start");
+    seller.click("button[type=submit].primary").await;
+    assert_eq!(seller.text("[data-testid=ticket-event]").await, event);
+    assert_eq!(seller.text("[data-testid=ticket-price]").await, "$45.00");
+    let ticket_path = current_path(&seller).await;
+
+    // A buyer searches by venue with the form (no script), sorted by price,
+    // sees the event, its date and the price, and opens it by its row.
+    let buyer = Browser::launch().await;
+    buyer.goto(&format!("{base}/")).await;
+    buyer.fill("#q", &venue.to_uppercase()).await;
+    buyer
+        .client
+        .find(Locator::Css("#sort option[value=price]"))
+        .await
+        .expect("the sort control")
+        .click()
+        .await
+        .expect("choose a sort");
+    buyer.click(".search button[type=submit]").await;
+    let row = buyer.text("[data-testid=tickets] tbody tr").await;
+    assert!(row.contains(&event) && row.contains(&venue), "{row}");
+    assert!(
+        row.contains("Sat 1 Jun 2030, 20:00 UTC") && row.contains("$45.00"),
+        "{row}"
+    );
+    let url = buyer.client.current_url().await.expect("url");
+    assert!(
+        url.query().is_some_and(|q| q.contains("sort=price")),
+        "{url}"
+    );
+    buyer.assert_content_policy_holds().await;
+    buyer.set_window_size(390, 844).await;
+    buyer
+        .screenshot("../../target/browser-search-phone.png")
+        .await;
+    buyer.set_window_size(1200, 900).await;
+    buyer.screenshot("../../target/browser-search.png").await;
+    // The date cell is not a link, yet what a click there lands on is the
+    // title's link: it covers the whole row.
+    let under_the_date = buyer
+        .client
+        .execute(
+            "const r = document.querySelector('[data-testid=tickets] tbody tr td:nth-child(3)').getBoundingClientRect();
+             return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2).getAttribute('href');",
+            vec![],
+        )
+        .await
+        .expect("what the date cell's middle is");
+    assert_eq!(under_the_date, json!(ticket_path));
+    buyer
+        .click("[data-testid=tickets] tbody tr a.row-link")
+        .await;
+    assert_eq!(buyer.text("[data-testid=ticket-event]").await, event);
+    assert_eq!(current_path(&buyer).await, ticket_path);
+
+    // The seller withdraws it: gone from the search, shown on /selling.
+    seller.click("[data-testid=withdraw]").await;
+    assert_eq!(
+        seller.text("[data-testid=ticket-status]").await,
+        "Withdrawn"
+    );
+    buyer.goto(&format!("{base}/?q={tag}")).await;
+    assert!(buyer
+        .text("[data-testid=no-tickets]")
+        .await
+        .contains("No tickets match"));
+    seller.click("a[href='/selling']").await;
+    let listing = seller.text("[data-testid=listings] tbody tr").await;
+    assert!(
+        listing.contains("Table for two") && listing.contains("Withdrawn"),
+        "{listing}"
+    );
+    assert_eq!(seller.text("[data-testid=listed]").await, "1");
+    assert_eq!(seller.text("[data-testid=sold]").await, "0");
+    assert_eq!(seller.text("[data-testid=earned]").await, "$0.00");
+    seller.screenshot("../../target/browser-selling.png").await;
+
+    buyer.close().await;
+    seller.close().await;
+}
