@@ -58,6 +58,8 @@ async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult
             ticket_pages::withdraw(&mut req, &ctx, id).await
         }
         (Method::Get, ["selling"]) => ticket_pages::selling(&req, &ctx).await,
+        (Method::Get, ["my-tickets"]) => ticket_pages::my_tickets(&req, &ctx, None).await,
+        (Method::Post, ["tickets", id, "resell"]) => ticket_pages::resell(&mut req, &ctx, id).await,
         (Method::Post, ["tickets", id, "purchase"]) => {
             ticket_pages::purchase(&mut req, &ctx, id).await
         }

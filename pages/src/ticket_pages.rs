@@ -10,7 +10,7 @@ use crate::views::{
 use domain::ids::TicketId;
 use domain::orders::OrderView;
 use domain::ticket_search::Sort;
-use domain::tickets::TicketView;
+use domain::tickets::{TicketView, Transfer};
 use domain::ApiError;
 use edge::ApiResult;
 use serde_json::{json, Value};
@@ -119,7 +119,8 @@ fn local_from_utc(iso: &str) -> String {
 
 pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {
     let ticket = load(ctx, &TicketId::parse(raw_id)?).await?;
-    views::html(200, views::tickets::detail(ctx, &ticket, &[]))
+    let custody = custody_for_owner(ctx, &ticket).await?;
+    views::html(200, views::tickets::detail(ctx, &ticket, &custody, &[]))
 }
 
 pub fn new_form(ctx: &PageContext) -> ApiResult {
@@ -217,7 +218,7 @@ pub async fn withdraw(req: &mut Request, ctx: &PageContext, raw_id: &str) -> Api
         400 => {
             let errors = FormErrors::from_api(&reply.body).all();
             let ticket = load(ctx, &id).await?;
-            views::html(400, views::tickets::detail(ctx, &ticket, &errors))
+            views::html(400, views::tickets::detail(ctx, &ticket, &[], &errors))
         }
         401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Tickets)),
@@ -242,10 +243,84 @@ pub async fn purchase(req: &mut Request, ctx: &PageContext, raw_id: &str) -> Api
         400 | 429 => {
             let errors = FormErrors::from_api(&reply.body).all();
             let ticket = load(ctx, &id).await?;
-            views::html(reply.status, views::tickets::detail(ctx, &ticket, &errors))
+            views::html(
+                reply.status,
+                views::tickets::detail(ctx, &ticket, &[], &errors),
+            )
         }
         401 => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Orders)),
+    }
+}
+
+/// The chain of custody, when the visitor owns the ticket (the API shows it
+/// to the owner only).
+async fn custody_for_owner(
+    ctx: &PageContext,
+    ticket: &TicketView,
+) -> Result<Vec<Transfer>, ApiError> {
+    if !ctx.is_user(&ticket.user_id) || ticket.paid_cents.is_none() {
+        return Ok(Vec::new());
+    }
+    let path = format!("/api/tickets/{}/custody", ticket.id);
+    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
+    match reply.status {
+        200 => reply.parse(),
+        _ => Err(reply.unexpected(Service::Tickets)),
+    }
+}
+
+/// What the user bought and holds (`GET /api/tickets?owner=me`), each with
+/// its resale form; `refused` re-renders one form with what was typed and why.
+pub async fn my_tickets(
+    req: &Request,
+    ctx: &PageContext,
+    refused: Option<(&str, &str, &[String])>,
+) -> ApiResult {
+    if ctx.user.is_none() {
+        return views::redirect(SIGN_IN);
+    }
+    let cursor = query(req, "cursor")?;
+    let path = format!(
+        "/api/tickets?owner=me&limit={PAGE_SIZE}{}",
+        cursor_query(cursor.as_deref())
+    );
+    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
+    if reply.status != 200 {
+        return Err(reply.unexpected(Service::Tickets));
+    }
+    let next = next_page_link("/my-tickets", reply.next_cursor.as_deref());
+    let owned: Vec<TicketView> = reply.parse()?;
+    let status = if refused.is_some() { 400 } else { 200 };
+    views::html(
+        status,
+        views::tickets::my_tickets(ctx, &owned, refused, next.as_deref()),
+    )
+}
+
+/// Lists a bought ticket for resale, then shows My tickets (with the
+/// listing), or the form again with the reason (the cap, mostly).
+pub async fn resell(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
+    let id = TicketId::parse(raw_id)?;
+    let fields = read_form(req).await?;
+    let price = value(&fields, "price");
+    let path = format!("/api/tickets/{id}/resell");
+    let reply = ctx
+        .call(
+            Service::Tickets,
+            Method::Post,
+            &path,
+            Some(json!({ "price": price })),
+        )
+        .await?;
+    match reply.status {
+        200 => views::redirect("/my-tickets"),
+        400 => {
+            let errors = FormErrors::from_api(&reply.body).all();
+            my_tickets(req, ctx, Some((id.as_str(), price, &errors))).await
+        }
+        401 if ctx.user.is_none() => views::redirect(SIGN_IN),
+        _ => Err(reply.unexpected(Service::Tickets)),
     }
 }
 

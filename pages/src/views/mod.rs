@@ -48,6 +48,7 @@ pub fn layout_with_head(ctx: &PageContext, title: &str, head: Markup, body: Mark
                     nav {
                         @if let Some(user) = &ctx.user {
                             a href="/tickets/new" { "Sell a ticket" }
+                            a href="/my-tickets" { "My tickets" }
                             a href="/selling" { "Selling" }
                             a href="/orders" { "My orders" }
                             span.who data-testid="signed-in-as" { (user.email) }

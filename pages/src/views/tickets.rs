@@ -6,7 +6,7 @@ use crate::forms::FormErrors;
 use crate::services::PageContext;
 use domain::money::Cents;
 use domain::ticket_search::Sort;
-use domain::tickets::{ListingState, TicketView};
+use domain::tickets::{ListingState, TicketView, Transfer};
 use maud::{html, Markup};
 
 /// `12.50`: prices are shown from their cents, never from the float (form values).
@@ -33,12 +33,13 @@ pub fn state_label(state: ListingState) -> &'static str {
         ListingState::Sold => "Sold",
         ListingState::Closed => "Closed",
         ListingState::Withdrawn => "Withdrawn",
+        ListingState::Owned => "Owned",
     }
 }
 
 fn state_class(state: ListingState) -> &'static str {
     match state {
-        ListingState::Available => "status status-ok",
+        ListingState::Available | ListingState::Owned => "status status-ok",
         ListingState::Reserved => "status status-wait",
         ListingState::Sold | ListingState::Closed | ListingState::Withdrawn => "status status-done",
     }
@@ -183,7 +184,12 @@ pub fn selling(
 
 /// One ticket, with what the visitor may do with it. `errors` come from a
 /// refused purchase.
-pub fn detail(ctx: &PageContext, ticket: &TicketView, errors: &[String]) -> Markup {
+pub fn detail(
+    ctx: &PageContext,
+    ticket: &TicketView,
+    custody: &[Transfer],
+    errors: &[String],
+) -> Markup {
     let state = ticket.state;
     let own = ctx.is_user(&ticket.user_id);
     layout(
@@ -237,9 +243,105 @@ pub fn detail(ctx: &PageContext, ticket: &TicketView, errors: &[String]) -> Mark
                 } @else if state == ListingState::Closed {
                     p.aside { "The event has started: this ticket is no longer for sale." }
                 }
+                @if own && state == ListingState::Owned {
+                    p.aside data-testid="owned" { "You own this ticket. " a href="/my-tickets" { "Resell it" } " from My tickets." }
+                }
+                @if own && !custody.is_empty() {
+                    h2 { "History" }
+                    table.tickets data-testid="custody" {
+                        thead { tr { th scope="col" { "Sold" } th scope="col" { "From" } th scope="col" { "To" } th.num scope="col" { "Price" } } }
+                        tbody {
+                            @for sale in custody {
+                                tr {
+                                    td { (crate::views::tickets::when(&domain::time::iso8601(sale.at))) }
+                                    td { (person(ctx, &sale.from)) }
+                                    td { (person(ctx, &sale.to)) }
+                                    td.num { (money(sale.price.0)) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         },
     )
+}
+
+/// A user in a ticket's history: "you", or another holder (ids are not names).
+fn person(ctx: &PageContext, user_id: &str) -> &'static str {
+    if ctx.is_user(user_id) {
+        "You"
+    } else {
+        "Another fan"
+    }
+}
+
+/// What the signed-in user bought and still holds, each with a resale form
+/// (or its listing), and `errors` of a refused resale by ticket id.
+pub fn my_tickets(
+    ctx: &PageContext,
+    owned: &[TicketView],
+    refused: Option<(&str, &str, &[String])>,
+    next_page: Option<&str>,
+) -> Markup {
+    layout(
+        ctx,
+        "My tickets",
+        html! {
+            section.listing {
+                h1 { "My tickets" }
+                @if owned.is_empty() {
+                    p.empty data-testid="no-tickets" { "Tickets you buy show up here. " a href="/" { "Find one" } "." }
+                } @else {
+                    table.tickets data-testid="my-tickets" {
+                        thead { tr { th scope="col" { "Ticket" } th.num scope="col" { "Paid" } th scope="col" { "Resale" } } }
+                        tbody {
+                            @for ticket in owned {
+                                tr {
+                                    td {
+                                        a href=(format!("/tickets/{}", ticket.id)) { (ticket.title) }
+                                        @if let Some(event) = &ticket.event { br; span.muted { (event.name) ", " (event.venue) ", " (when(&event.starts_at)) } }
+                                    }
+                                    td.num { (ticket.paid_cents.map(money).unwrap_or_default()) }
+                                    td {
+                                        @if ticket.state == ListingState::Owned {
+                                            (resell_form(ticket, refused.filter(|(id, _, _)| *id == ticket.id)))
+                                        } @else {
+                                            (badge(ticket)) " at " (money(ticket.price_cents))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(href) = next_page {
+                    p.pager { a href=(href) rel="next" { "Next page" } }
+                }
+            }
+        },
+    )
+}
+
+/// A price box and a Resell button, starting at the cap; a refusal shown under it.
+fn resell_form(ticket: &TicketView, refused: Option<(&str, &str, &[String])>) -> Markup {
+    let max = ticket
+        .resale_max_cents
+        .or(ticket.paid_cents)
+        .unwrap_or(ticket.price_cents);
+    let typed = refused.map_or_else(|| price(max), |(_, typed, _)| typed.to_string());
+    let field = format!("price-{}", ticket.id);
+    html! {
+        form.resell method="post" action=(format!("/tickets/{}/resell", ticket.id)) novalidate {
+            label.visually-hidden for=(field) { "Resale price" }
+            input id=(field) name="price" type="text" inputmode="decimal" value=(typed) size="8";
+            button type="submit" data-testid="resell" { "Resell" }
+            p.hint { "At most " (money(max)) }
+            @if let Some((_, _, errors)) = refused {
+                @for message in errors { p.field-error role="alert" { (message) } }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -326,6 +428,8 @@ mod tests {
             held_until: None,
             sold_at: None,
             currency: "usd".into(),
+            paid_cents: None,
+            resale_max_cents: None,
         }
     }
 

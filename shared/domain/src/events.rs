@@ -19,6 +19,10 @@ pub enum Event {
     TicketCreated(Ticket),
     #[serde(rename = "ticket:updated")]
     TicketUpdated(Ticket),
+    /// A completed purchase issued this ticket to its buyer; the tickets
+    /// service creates it in its own object (idempotent: named by the order).
+    #[serde(rename = "ticket:issued")]
+    TicketIssued(Ticket),
     #[serde(rename = "order:created")]
     OrderCreated(Order),
     #[serde(rename = "order:cancelled")]
@@ -34,6 +38,7 @@ impl Event {
         match self {
             Event::TicketCreated(_) => "ticket:created",
             Event::TicketUpdated(_) => "ticket:updated",
+            Event::TicketIssued(_) => "ticket:issued",
             Event::OrderCreated(_) => "order:created",
             Event::OrderCancelled(_) => "order:cancelled",
             Event::OrderCompleted(_) => "order:completed",
@@ -43,7 +48,7 @@ impl Event {
 
     pub fn aggregate_version(&self) -> u64 {
         match self {
-            Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
+            Event::TicketCreated(t) | Event::TicketUpdated(t) | Event::TicketIssued(t) => t.version,
             Event::OrderCreated(o) | Event::OrderCancelled(o) | Event::OrderCompleted(o) => {
                 o.version
             }
@@ -102,7 +107,9 @@ impl Queue {
 /// Who subscribes to an event: the one place subjects are routed.
 pub fn subscribers(event: &Event) -> &'static [Queue] {
     match event {
-        Event::TicketCreated(_) | Event::TicketUpdated(_) => &[Queue::TicketEvents],
+        Event::TicketCreated(_) | Event::TicketUpdated(_) | Event::TicketIssued(_) => {
+            &[Queue::TicketEvents]
+        }
         Event::OrderCreated(_) | Event::OrderCancelled(_) | Event::OrderCompleted(_) => {
             &[Queue::OrderEvents]
         }
@@ -142,6 +149,9 @@ mod tests {
             sold_at: None,
             withdrawn: false,
             closed: false,
+            unlisted: false,
+            paid: None,
+            custody: Vec::new(),
         }
     }
 

@@ -50,6 +50,14 @@ macro_rules! uuid_id {
 uuid_id!(TicketId);
 uuid_id!(OrderId);
 
+impl TicketId {
+    /// The ticket a completed order issues to its buyer: named by the order,
+    /// so issuing it again (a retried event) names the same ticket.
+    pub fn issued_by(order: &OrderId) -> TicketId {
+        TicketId(order.0.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

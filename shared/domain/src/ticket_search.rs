@@ -70,6 +70,18 @@ pub enum Scope {
     Market { available_only: bool },
     /// Every listing of this seller, in every state (`?seller=me`).
     Seller(String),
+    /// The tickets this user bought and still holds (`?owner=me`).
+    Owner(String),
+}
+
+/// The raw query parameters of a list request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub available: Option<String>,
+    pub seller: Option<String>,
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,15 +107,14 @@ pub fn like_pattern(text: &str) -> String {
 }
 
 impl Search {
-    /// From the query's `q`, `sort`, `available` and `seller`; `user` is the
-    /// signed-in user's id, which `seller=me` needs.
-    pub fn parse(
-        q: Option<&str>,
-        sort: Option<&str>,
-        available: Option<&str>,
-        seller: Option<&str>,
-        user: Option<&str>,
-    ) -> Result<Search, ApiError> {
+    /// From the query's `q`, `sort`, `available`, `seller` and `owner`;
+    /// `user` is the signed-in user's id, which `seller=me` and `owner=me` need.
+    pub fn parse(params: &SearchParams, user: Option<&str>) -> Result<Search, ApiError> {
+        let (q, sort, available) = (
+            params.q.as_deref(),
+            params.sort.as_deref(),
+            params.available.as_deref(),
+        );
         let mut errors = Vec::new();
         let text = q.map(str::trim).filter(|t| !t.is_empty());
         if text.is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS) {
@@ -126,17 +137,21 @@ impl Search {
                 false
             }
         };
-        let scope = match seller {
-            None => Scope::Market { available_only },
+        let mut mine = |field: &str, value: Option<&str>, scope: fn(String) -> Scope| match value {
+            None => Ok(None),
             Some("me") => match user {
-                Some(user) => Scope::Seller(user.to_string()),
-                None => return Err(ApiError::NotAuthorized),
+                Some(user) => Ok(Some(scope(user.to_string()))),
+                None => Err(ApiError::NotAuthorized),
             },
             Some(_) => {
-                errors.push(FieldError::new("seller", "Seller must be me"));
-                Scope::Market { available_only }
+                let name = if field == "seller" { "Seller" } else { "Owner" };
+                errors.push(FieldError::new(field, format!("{name} must be me")));
+                Ok(None)
             }
         };
+        let seller = mine("seller", params.seller.as_deref(), Scope::Seller)?;
+        let owner = mine("owner", params.owner.as_deref(), Scope::Owner)?;
+        let scope = seller.or(owner).unwrap_or(Scope::Market { available_only });
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -174,34 +189,49 @@ mod tests {
     #[test]
     fn search_text_matches_literally_anywhere() {
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-        let search = Search::parse(Some("  Jazz "), None, None, None, None).unwrap();
+        let q = |text: &str| SearchParams {
+            q: Some(text.into()),
+            ..Default::default()
+        };
+        let search = Search::parse(&q("  Jazz "), None).unwrap();
         assert_eq!(search.pattern.as_deref(), Some("%Jazz%"));
-        let blank = Search::parse(Some("   "), None, None, None, None).unwrap();
+        let blank = Search::parse(&q("   "), None).unwrap();
         assert_eq!(blank.pattern, None);
     }
 
     #[test]
     fn every_bad_parameter_is_reported_at_once() {
-        let Err(ApiError::Validation(errors)) = Search::parse(
-            Some(&"x".repeat(101)),
-            Some("up"),
-            Some("yes"),
-            Some("bob"),
-            None,
-        ) else {
+        let params = SearchParams {
+            q: Some("x".repeat(101)),
+            sort: Some("up".into()),
+            available: Some("yes".into()),
+            seller: Some("bob".into()),
+            owner: Some("alice".into()),
+        };
+        let Err(ApiError::Validation(errors)) = Search::parse(&params, None) else {
             panic!("expected validation errors")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_deref().unwrap()).collect();
-        assert_eq!(fields, ["q", "sort", "available", "seller"]);
+        assert_eq!(fields, ["q", "sort", "available", "seller", "owner"]);
     }
 
     #[test]
-    fn a_sellers_own_listings_need_a_session() {
-        assert_eq!(
-            Search::parse(None, None, None, Some("me"), None),
-            Err(ApiError::NotAuthorized)
-        );
-        let mine = Search::parse(None, Some("price"), None, Some("me"), Some("u1")).unwrap();
+    fn a_users_own_lists_need_a_session() {
+        let seller = SearchParams {
+            seller: Some("me".into()),
+            sort: Some("price".into()),
+            ..Default::default()
+        };
+        assert_eq!(Search::parse(&seller, None), Err(ApiError::NotAuthorized));
+        let mine = Search::parse(&seller, Some("u1")).unwrap();
         assert_eq!(mine.scope, Scope::Seller("u1".into()));
+        let owner = SearchParams {
+            owner: Some("me".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Search::parse(&owner, Some("u1")).unwrap().scope,
+            Scope::Owner("u1".into())
+        );
     }
 }

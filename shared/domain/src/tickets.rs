@@ -215,6 +215,60 @@ pub enum ListingState {
     Closed,
     /// Its seller took it off the market.
     Withdrawn,
+    /// Bought, and owned by its buyer; not for sale until they resell it.
+    Owned,
+}
+
+/// One change of hands in a ticket's chain of custody.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transfer {
+    /// The seller's and the buyer's user ids.
+    pub from: String,
+    pub to: String,
+    #[serde(rename = "priceCents")]
+    pub price: Cents,
+    /// Unix ms.
+    pub at: i64,
+    /// The listing that sold.
+    pub listing: TicketId,
+}
+
+/// How far above what its owner paid a ticket may be resold: a percentage
+/// (`RESALE_CAP_PERCENT`; 100, face value, by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResaleCap {
+    pub percent: u32,
+}
+
+impl Default for ResaleCap {
+    fn default() -> Self {
+        ResaleCap { percent: 100 }
+    }
+}
+
+impl ResaleCap {
+    /// From the setting: a whole percentage from 1 to 1000; unset, 100.
+    pub fn from_setting(raw: Option<&str>) -> Result<ResaleCap, String> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(ResaleCap::default()),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|p| (1..=1000).contains(p))
+                .map(|percent| ResaleCap { percent })
+                .ok_or_else(|| {
+                    format!(
+                        "RESALE_CAP_PERCENT must be a whole number from 1 to 1000, not {text:?}"
+                    )
+                }),
+        }
+    }
+
+    /// The highest resale price of a ticket its owner bought for `paid`.
+    pub fn max_price(self, paid: Cents) -> Cents {
+        Cents(paid.0 * i64::from(self.percent) / 100)
+    }
 }
 
 /// A ticket as its Durable Object keeps it, and as `ticket:*` events carry it.
@@ -249,6 +303,15 @@ pub struct Ticket {
     /// Its event started: closed by the object's alarm at `event.starts_at`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub closed: bool,
+    /// Owned by `user_id` and not for sale (a bought ticket until it is resold).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlisted: bool,
+    /// What its owner paid, for a ticket issued by a purchase: the resale cap's base.
+    #[serde(default, rename = "paidCents", skip_serializing_if = "Option::is_none")]
+    pub paid: Option<Cents>,
+    /// Every sale that led to this ticket, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custody: Vec<Transfer>,
 }
 
 impl Ticket {
@@ -271,6 +334,8 @@ impl Ticket {
             ListingState::Withdrawn
         } else if self.closed {
             ListingState::Closed
+        } else if self.unlisted {
+            ListingState::Owned
         } else {
             ListingState::Available
         }
@@ -295,6 +360,8 @@ impl Ticket {
                 .map(iso8601),
             sold_at: self.sold_at.map(iso8601),
             currency: crate::money::CURRENCY.to_string(),
+            paid_cents: self.paid.map(|p| p.0),
+            resale_max_cents: None,
         }
     }
 }
@@ -320,6 +387,11 @@ pub struct TicketView {
     pub sold_at: Option<String>,
     /// The currency of `price` and `priceCents` (ISO 4217, lower case).
     pub currency: String,
+    /// What the owner paid, for a ticket bought here; else null.
+    pub paid_cents: Option<i64>,
+    /// The highest price it may be resold at, shown to its owner only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resale_max_cents: Option<i64>,
 }
 
 #[cfg(test)]
@@ -393,6 +465,9 @@ mod tests {
             sold_at: None,
             withdrawn: false,
             closed: false,
+            unlisted: false,
+            paid: None,
+            custody: Vec::new(),
         };
         let view = ticket.view();
         assert_eq!(
@@ -487,5 +562,16 @@ mod tests {
         assert_eq!(view["state"], "reserved");
         assert_eq!(view["currency"], "usd");
         assert_eq!(view["event"]["startsAt"], iso8601(NOW));
+    }
+
+    #[test]
+    fn the_resale_cap_is_a_percentage_of_what_was_paid() {
+        assert_eq!(ResaleCap::default().max_price(Cents(4550)), Cents(4550));
+        let cap = ResaleCap::from_setting(Some("110")).unwrap();
+        assert_eq!(cap.max_price(Cents(4550)), Cents(5005));
+        assert_eq!(ResaleCap::from_setting(None), Ok(ResaleCap::default()));
+        for bad in ["0", "-5", "1001", "ten", "99.5"] {
+            assert!(ResaleCap::from_setting(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

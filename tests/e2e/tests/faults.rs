@@ -366,3 +366,63 @@ async fn a_charge_whose_order_could_not_be_completed_is_completed_by_the_retry()
     let payments = buyer.payments(&order.id).await;
     assert_eq!(payments.len(), 1, "one charge: {payments:?}");
 }
+
+#[tokio::test]
+async fn a_bought_ticket_is_issued_once_when_the_first_tries_to_create_it_fail() {
+    let _serial = SERIAL.lock().await;
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let listing = seller.create_ticket("Issued late", json!(18)).await;
+    let order = buyer.reserve(&listing.id).await;
+
+    // The sale is one write in the listing's object (order complete, listing
+    // sold, the new ticket in its outbox); creating the buyer's ticket is the
+    // second write, done by the tickets consumer. It fails three times here.
+    fail_next("tickets", json!({"consumerWrites": 3})).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        seller.ticket(&listing.id).await["state"],
+        "sold",
+        "sold at once"
+    );
+
+    let issued = format!("/api/tickets/{}", order.id);
+    let mine = eventually(
+        "the buyer's ticket is created once the fault clears",
+        || async {
+            let response = buyer.get(&issued).await;
+            if response.status() != StatusCode::OK {
+                return None;
+            }
+            response.json::<Value>().await.ok()
+        },
+    )
+    .await;
+    assert_eq!(
+        faults_left("tickets").await["consumerWrites"],
+        0,
+        "every fault fired"
+    );
+    assert_eq!(mine["userId"], buyer.id.as_str());
+    assert_eq!(mine["state"], "owned");
+    assert_eq!(
+        mine["version"], 0,
+        "created once: redeliveries changed nothing"
+    );
+    let custody = buyer.get_json(&format!("{issued}/custody")).await;
+    assert_eq!(custody.as_array().map(Vec::len), Some(1), "{custody}");
+    let owned = eventually("the buyer's list shows it", || async {
+        let owned = buyer.get_json("/api/tickets?owner=me").await;
+        (owned.as_array()?.len() == 1).then_some(owned)
+    })
+    .await;
+    assert_eq!(owned[0]["id"], order.id.as_str());
+    let record = seller.ticket(&listing.id).await;
+    assert_eq!(
+        (record["state"].as_str(), record["userId"].as_str()),
+        (Some("sold"), Some(seller.id.as_str()))
+    );
+}

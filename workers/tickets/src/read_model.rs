@@ -29,10 +29,12 @@ struct Row {
     sold_at: Option<i64>,
     withdrawn: i64,
     closed: i64,
+    unlisted: i64,
+    paid_cents: Option<i64>,
 }
 
 const COLUMNS: &str = "id, title, price_cents, user_id, version, order_id, sold_to, created_at, \
-    event_name, venue, starts_at, held_until, sold_at, withdrawn, closed";
+    event_name, venue, starts_at, held_until, sold_at, withdrawn, closed, unlisted, paid_cents";
 
 impl Row {
     /// The row as the `Ticket` it was written from, shown through the same
@@ -60,6 +62,10 @@ impl Row {
             sold_at: self.sold_at,
             withdrawn: self.withdrawn != 0,
             closed: self.closed != 0,
+            unlisted: self.unlisted != 0,
+            paid: self.paid_cents.map(Cents),
+            // The chain of custody lives in the ticket's object only.
+            custody: Vec::new(),
         };
         Ok(ticket.view())
     }
@@ -73,13 +79,13 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     let result = db
         .prepare(
             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at, \
-               event_name, venue, starts_at, held_until, sold_at, withdrawn, closed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+               event_name, venue, starts_at, held_until, sold_at, withdrawn, closed, unlisted, paid_cents) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
                version = excluded.version, order_id = excluded.order_id, sold = excluded.sold, sold_to = excluded.sold_to, \
                event_name = excluded.event_name, venue = excluded.venue, starts_at = excluded.starts_at, \
                held_until = excluded.held_until, sold_at = excluded.sold_at, withdrawn = excluded.withdrawn, \
-               closed = excluded.closed \
+               closed = excluded.closed, unlisted = excluded.unlisted, paid_cents = excluded.paid_cents \
              WHERE excluded.version > tickets.version",
         )
         .bind(&[
@@ -99,6 +105,8 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
             number_or_null(ticket.sold_at),
             number(ticket.withdrawn as i64),
             number(ticket.closed as i64),
+            number(ticket.unlisted as i64),
+            number_or_null(ticket.paid.map(|p| p.0)),
         ])
         .context("tickets read model: apply")?
         .run()
@@ -154,7 +162,7 @@ pub async fn list(
             // closes a listing at its start, and `now` covers a late alarm.
             let now = bind(number(now));
             conditions.push(format!(
-                "withdrawn = 0 AND closed = 0 AND (starts_at IS NULL OR starts_at > {now})"
+                "withdrawn = 0 AND closed = 0 AND unlisted = 0 AND (starts_at IS NULL OR starts_at > {now})"
             ));
             if *available_only {
                 conditions.push("order_id IS NULL AND sold = 0".into());
@@ -162,7 +170,14 @@ pub async fn list(
         }
         Scope::Seller(user_id) => {
             let user = bind(user_id.as_str().into());
-            conditions.push(format!("user_id = {user}"));
+            conditions.push(format!("user_id = {user} AND unlisted = 0"));
+        }
+        Scope::Owner(user_id) => {
+            // What they bought and still hold, listed for resale or not.
+            let user = bind(user_id.as_str().into());
+            conditions.push(format!(
+                "user_id = {user} AND paid_cents IS NOT NULL AND sold = 0"
+            ));
         }
     }
     if let Some(pattern) = &search.pattern {
@@ -204,7 +219,7 @@ pub async fn sales_totals(env: &Env, user_id: &str) -> Result<SalesTotals, ApiEr
         .prepare(
             "SELECT COUNT(*) AS listed, COALESCE(SUM(sold), 0) AS sold, \
                COALESCE(SUM(CASE WHEN sold = 1 THEN price_cents ELSE 0 END), 0) AS earned_cents \
-             FROM tickets WHERE user_id = ?1",
+             FROM tickets WHERE user_id = ?1 AND unlisted = 0",
         )
         .bind(&[user_id.into()]);
     #[derive(Deserialize)]

@@ -3,9 +3,11 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
+use domain::money::Cents;
 use domain::session::CurrentUser;
-use domain::ticket_search::Search;
-use domain::tickets::{Ticket, TicketInput};
+use domain::ticket_search::{Scope, Search, SearchParams};
+use domain::tickets::{ResaleCap, Ticket, TicketInput};
+use domain::ApiError;
 use domain::OrInternal;
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
@@ -18,6 +20,8 @@ pub fn table() -> Vec<Route> {
         Get  "/api/tickets/:id" anyone => show,
         Put  "/api/tickets/:id" user   => update,
         Delete "/api/tickets/:id" user => withdraw,
+        Post "/api/tickets/:id/resell" user => resell,
+        Get  "/api/tickets/:id/custody" user => custody,
     ];
     routes.extend(crate::admin::routes());
     #[cfg(feature = "test-hooks")]
@@ -63,10 +67,45 @@ async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         .ticket(&Command::UpdateTicket {
             user_id: user.id,
             input,
+            resale_cap: resale_cap(&cx)?,
         })
         .await?;
     record(&cx, &ticket).await;
     reply::json(200, &ticket.view())
+}
+
+/// `RESALE_CAP_PERCENT`: how far above what they paid an owner may resell.
+fn resale_cap(cx: &Ctx) -> Result<ResaleCap, ApiError> {
+    ResaleCap::from_setting(edge::config::setting(&cx.env, "RESALE_CAP_PERCENT").as_deref())
+        .map_err(ApiError::internal)
+}
+
+/// The owner of a bought ticket lists it: `{"price": …}`, at most the cap.
+async fn resell(mut cx: Ctx, user: CurrentUser) -> ApiResult {
+    let price = Cents::parse_price(cx.json_body().await?.get("price"))
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let id = TicketId::parse(cx.param("id"))?;
+    let ticket = cx
+        .desk(&id)?
+        .ticket(&Command::ResellTicket {
+            user_id: user.id,
+            price,
+            resale_cap: resale_cap(&cx)?,
+        })
+        .await?;
+    record(&cx, &ticket).await;
+    reply::json(200, &ticket.view())
+}
+
+/// The ticket's chain of custody (every sale: from, to, price, time), for
+/// its owner only.
+async fn custody(cx: Ctx, user: CurrentUser) -> ApiResult {
+    let id = TicketId::parse(cx.param("id"))?;
+    let ticket = cx.desk(&id)?.ticket(&Command::GetTicket).await?;
+    if ticket.user_id != user.id {
+        return Err(ApiError::NotAuthorized);
+    }
+    reply::json(200, &ticket.custody)
 }
 
 /// The seller takes a free listing off the market: it leaves the list and
@@ -94,30 +133,37 @@ async fn record(cx: &Ctx, ticket: &Ticket) {
     }
 }
 
-/// A page of the read model: `q`, `sort`, `available` and `seller=me`
+/// A page of the read model: `q`, `sort`, `available`, `seller=me`, `owner=me`
 /// (`domain::ticket_search`); the next page's URL is in `Link`.
 async fn list(cx: Ctx) -> ApiResult {
     let url = cx.req.url().or_internal()?;
     let param = |name| edge::paging::query_param(&url, name);
     let page = edge::paging::page_request(&url)?;
-    let seller = param("seller");
-    // Only `seller=me` needs a session; the market is public.
-    let user = match seller.as_deref() {
-        Some("me") => Some(
+    let params = SearchParams {
+        q: param("q"),
+        sort: param("sort"),
+        available: param("available"),
+        seller: param("seller"),
+        owner: param("owner"),
+    };
+    // Only `seller=me` and `owner=me` need a session; the market is public.
+    let user = match (params.seller.as_deref(), params.owner.as_deref()) {
+        (Some("me"), _) | (_, Some("me")) => Some(
             edge::session::SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id)?
                 .require_user(&cx.req)?
                 .id,
         ),
         _ => None,
     };
-    let search = Search::parse(
-        param("q").as_deref(),
-        param("sort").as_deref(),
-        param("available").as_deref(),
-        seller.as_deref(),
-        user.as_deref(),
-    )?;
-    let (tickets, next) = read_model::list(&cx.env, &page, &search, edge::now_ms()).await?;
+    let search = Search::parse(&params, user.as_deref())?;
+    let (mut tickets, next) = read_model::list(&cx.env, &page, &search, edge::now_ms()).await?;
+    if let Scope::Owner(_) = search.scope {
+        // The owner sees how high each may be resold.
+        let cap = resale_cap(&cx)?;
+        for ticket in &mut tickets {
+            ticket.resale_max_cents = ticket.paid_cents.map(|paid| cap.max_price(Cents(paid)).0);
+        }
+    }
     let response = reply::json(200, &tickets)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
     Ok(response)

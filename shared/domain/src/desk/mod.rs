@@ -12,16 +12,18 @@ mod rules;
 pub use refusal::Refusal;
 pub use rules::{
     await_authentication, cancel_order, close_listing, closes_at, complete_payment, create_ticket,
-    expire_order, fail_payment, next_alarm, next_deadline, place_order, republish, start_payment,
-    update_ticket, withdraw_ticket, OrderChange, TicketChange, PAYMENT_TIMEOUT_MS,
+    expire_order, fail_payment, issue_to_buyer, next_alarm, next_deadline, place_order, republish,
+    resell_ticket, start_payment, update_ticket, withdraw_ticket, OrderChange, TicketChange,
+    PAYMENT_TIMEOUT_MS,
 };
 
 use crate::events::Event;
 use crate::idempotency::IdempotencyKey;
 use crate::ids::{OrderId, TicketId};
+use crate::money::Cents;
 use crate::orders::Order;
 use crate::payments::Payment;
-use crate::tickets::{Ticket, TicketInput};
+use crate::tickets::{ResaleCap, Ticket, TicketInput};
 use serde::{Deserialize, Serialize};
 
 /// What the ticket's Durable Object is asked to do (its internal protocol;
@@ -37,6 +39,20 @@ pub enum Command {
     UpdateTicket {
         user_id: String,
         input: TicketInput,
+        /// The cap a resale listing's price keeps to (`RESALE_CAP_PERCENT`).
+        #[serde(default)]
+        resale_cap: ResaleCap,
+    },
+    /// Creates the ticket a completed purchase issued (`ticket:issued`);
+    /// the same ticket again changes nothing.
+    IssueTicket {
+        ticket: Ticket,
+    },
+    /// The owner of a bought ticket lists it for sale.
+    ResellTicket {
+        user_id: String,
+        price: Cents,
+        resale_cap: ResaleCap,
     },
     /// The seller takes the listing off the market.
     WithdrawTicket {
@@ -109,6 +125,8 @@ impl Command {
             Command::CreateTicket { .. }
             | Command::UpdateTicket { .. }
             | Command::WithdrawTicket { .. }
+            | Command::IssueTicket { .. }
+            | Command::ResellTicket { .. }
             | Command::GetTicket
             | Command::PlaceOrder { .. } => None,
         }
@@ -209,9 +227,23 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
             None => Ok(store_ticket(create_ticket(ticket_id, &user_id, input, now))),
         },
         Command::GetTicket => Ok(Decision::Unchanged(Reply::Ticket(existing(ticket)?))),
-        Command::UpdateTicket { user_id, input } => {
-            update_ticket(&existing(ticket)?, &user_id, input, now).map(store_ticket)
-        }
+        Command::UpdateTicket {
+            user_id,
+            input,
+            resale_cap,
+        } => update_ticket(&existing(ticket)?, &user_id, input, resale_cap, now).map(store_ticket),
+        Command::IssueTicket { ticket: issued } => Ok(match ticket {
+            Some(existing) => Decision::Unchanged(Reply::Ticket(existing)),
+            None => store_ticket(TicketChange {
+                events: vec![Event::TicketCreated(issued.clone())],
+                ticket: issued,
+            }),
+        }),
+        Command::ResellTicket {
+            user_id,
+            price,
+            resale_cap,
+        } => resell_ticket(&existing(ticket)?, &user_id, price, resale_cap, now).map(store_ticket),
         Command::WithdrawTicket { user_id } => {
             let ticket = existing(ticket)?;
             Ok(match withdraw_ticket(&ticket, &user_id, now)? {
@@ -365,6 +397,12 @@ mod tests {
             Command::UpdateTicket {
                 user_id: "seller".into(),
                 input: input(),
+                resale_cap: ResaleCap::default(),
+            },
+            Command::ResellTicket {
+                user_id: "owner".into(),
+                price: Cents(100),
+                resale_cap: ResaleCap::default(),
             },
             place(None),
             Command::GetOrder {

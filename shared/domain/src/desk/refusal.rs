@@ -23,6 +23,16 @@ pub enum Refusal {
     TicketWithdrawn,
     /// The listing's event has started: it is closed.
     EventStarted,
+    /// An owned ticket that its owner has not put up for sale.
+    NotForSale,
+    /// Only a ticket bought here can be resold.
+    NotResellable,
+    /// A resale is listed already (its price is edited like any listing's).
+    AlreadyListed,
+    /// A resale price above the cap on what the owner paid.
+    AboveResaleCap {
+        max: crate::money::Cents,
+    },
 }
 
 impl From<Refusal> for ApiError {
@@ -44,6 +54,16 @@ impl From<Refusal> for ApiError {
             Refusal::OrderExpired => bad("Cannot pay for an expired order"),
             Refusal::TicketWithdrawn => bad("This listing was withdrawn"),
             Refusal::EventStarted => bad("The event has started: this listing is closed"),
+            Refusal::NotForSale => bad("This ticket is not for sale"),
+            Refusal::NotResellable => bad("Only a ticket you bought here can be resold"),
+            Refusal::AlreadyListed => bad("This ticket is already listed for sale"),
+            Refusal::AboveResaleCap { max } => ApiError::field(
+                "price",
+                &format!(
+                    "Price must be at most {} (the resale cap on what you paid)",
+                    crate::money::display(max)
+                ),
+            ),
         }
     }
 }

@@ -5,9 +5,10 @@
 use super::{Change, Refusal};
 use crate::events::Event;
 use crate::ids::{OrderId, TicketId};
+use crate::money::Cents;
 use crate::orders::{CancelReason, Order, OrderStatus, TicketSnapshot};
 use crate::payments::Payment;
-use crate::tickets::{EventField, Ticket, TicketInput};
+use crate::tickets::{EventField, ResaleCap, Ticket, TicketInput, Transfer};
 
 /// A change to the ticket alone, with its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +43,9 @@ pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) 
         sold_at: None,
         withdrawn: false,
         closed: false,
+        unlisted: false,
+        paid: None,
+        custody: Vec::new(),
     };
     TicketChange {
         events: vec![Event::TicketCreated(ticket.clone())],
@@ -69,15 +73,26 @@ fn may_change(ticket: &Ticket, user_id: &str, now: i64) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A resold ticket's price may not exceed the cap on what its owner paid.
+fn within_cap(ticket: &Ticket, price: Cents, cap: ResaleCap) -> Result<(), Refusal> {
+    match ticket.paid.map(|paid| cap.max_price(paid)) {
+        Some(max) if price > max => Err(Refusal::AboveResaleCap { max }),
+        _ => Ok(()),
+    }
+}
+
 /// The seller edits the title, the price and the event (a new start moves
-/// the closing alarm: `next_alarm` reads it from the ticket).
+/// the closing alarm: `next_alarm` reads it from the ticket). A resale
+/// listing keeps to the resale cap.
 pub fn update_ticket(
     ticket: &Ticket,
     user_id: &str,
     input: TicketInput,
+    cap: ResaleCap,
     now: i64,
 ) -> Result<TicketChange, Refusal> {
     may_change(ticket, user_id, now)?;
+    within_cap(ticket, input.price, cap)?;
     let ticket = Ticket {
         title: input.title.as_str().to_string(),
         price: input.price,
@@ -111,6 +126,9 @@ pub fn place_order(
     }
     if ticket.withdrawn {
         return Err(Refusal::TicketWithdrawn);
+    }
+    if ticket.unlisted {
+        return Err(Refusal::NotForSale);
     }
     if ticket.has_started(now) {
         return Err(Refusal::EventStarted);
@@ -273,9 +291,16 @@ pub fn withdraw_ticket(
     if ticket.withdrawn && ticket.user_id == user_id {
         return Ok(None);
     }
+    if ticket.unlisted && ticket.user_id == user_id {
+        return Ok(None);
+    }
     may_change(ticket, user_id, now)?;
+    // A resale listing goes back to its owner's tickets; a first-hand
+    // listing leaves the market for good.
+    let resale = ticket.paid.is_some();
     let ticket = Ticket {
-        withdrawn: true,
+        withdrawn: !resale,
+        unlisted: resale,
         version: ticket.version + 1,
         ..ticket.clone()
     };
@@ -361,6 +386,7 @@ pub fn complete_payment(
                 version: order.version + 1,
                 ..order.clone()
             };
+            let issued = issue_to_buyer(ticket, &order, now);
             let ticket = Ticket {
                 order_id: None,
                 held_until: None,
@@ -374,12 +400,85 @@ pub fn complete_payment(
                     Event::OrderCompleted(order.clone()),
                     Event::TicketUpdated(ticket.clone()),
                     Event::PaymentCreated(payment),
+                    Event::TicketIssued(issued),
                 ],
                 ticket,
                 order,
             }))
         }
     }
+}
+
+/// The ticket a completed order gives its buyer (the Face Value Exchange
+/// model: the listing is closed for good as the seller's record, and a new
+/// ticket is issued, so one ticket can never be sold twice). It is named by
+/// the order, owned by the buyer, not listed, and carries the chain of
+/// custody with this sale at its end. It is written in the same commit as
+/// the sale, as the `ticket:issued` event in the listing's outbox; the
+/// tickets service creates it from there in its own object.
+pub fn issue_to_buyer(listing: &Ticket, order: &Order, now: i64) -> Ticket {
+    let mut custody = listing.custody.clone();
+    custody.push(Transfer {
+        from: listing.user_id.clone(),
+        to: order.user_id.clone(),
+        price: order.ticket.price,
+        at: now,
+        listing: listing.id.clone(),
+    });
+    Ticket {
+        id: TicketId::issued_by(&order.id),
+        title: listing.title.clone(),
+        price: order.ticket.price,
+        user_id: order.user_id.clone(),
+        version: 0,
+        order_id: None,
+        sold_to: None,
+        created_at: now,
+        event: listing.event.clone(),
+        held_until: None,
+        sold_at: None,
+        withdrawn: false,
+        closed: false,
+        unlisted: true,
+        paid: Some(order.ticket.price),
+        custody,
+    }
+}
+
+/// The owner lists a ticket they bought, at most at the cap on what they paid.
+pub fn resell_ticket(
+    ticket: &Ticket,
+    user_id: &str,
+    price: Cents,
+    cap: ResaleCap,
+    now: i64,
+) -> Result<TicketChange, Refusal> {
+    if ticket.user_id != user_id {
+        return Err(Refusal::NotOwner);
+    }
+    if ticket.sold_to.is_some() {
+        return Err(Refusal::TicketSold);
+    }
+    if ticket.paid.is_none() {
+        return Err(Refusal::NotResellable);
+    }
+    if !ticket.unlisted {
+        return Err(Refusal::AlreadyListed);
+    }
+    if ticket.has_started(now) {
+        return Err(Refusal::EventStarted);
+    }
+    within_cap(ticket, price, cap)?;
+    let ticket = Ticket {
+        unlisted: false,
+        price,
+        version: ticket.version + 1,
+        ..ticket.clone()
+    };
+    Ok(TicketChange {
+        events: vec![Event::TicketUpdated(ticket.clone())],
+        ticket,
+    })
 }
 
 /// The card's issuer wants the buyer to authenticate (3-D Secure) the
@@ -501,7 +600,14 @@ mod tests {
 
     #[test]
     fn the_owner_edits_a_free_ticket() {
-        let edited = update_ticket(&ticket(), "seller", input("Opera", 3000), NOW).unwrap();
+        let edited = update_ticket(
+            &ticket(),
+            "seller",
+            input("Opera", 3000),
+            ResaleCap::default(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(
             (
                 edited.ticket.title.as_str(),
@@ -516,11 +622,23 @@ mod tests {
     #[test]
     fn edits_are_refused_to_others_and_while_held_or_sold() {
         assert_eq!(
-            update_ticket(&ticket(), "someone", input("x", 1), NOW),
+            update_ticket(
+                &ticket(),
+                "someone",
+                input("x", 1),
+                ResaleCap::default(),
+                NOW
+            ),
             Err(Refusal::NotOwner)
         );
         assert_eq!(
-            update_ticket(&held().ticket, "seller", input("x", 1), NOW),
+            update_ticket(
+                &held().ticket,
+                "seller",
+                input("x", 1),
+                ResaleCap::default(),
+                NOW
+            ),
             Err(Refusal::TicketReserved)
         );
         let sold = Ticket {
@@ -528,7 +646,7 @@ mod tests {
             ..ticket()
         };
         assert_eq!(
-            update_ticket(&sold, "seller", input("x", 1), NOW),
+            update_ticket(&sold, "seller", input("x", 1), ResaleCap::default(), NOW),
             Err(Refusal::TicketSold)
         );
     }
@@ -776,7 +894,12 @@ mod tests {
         assert_eq!(order.payment_started_at, None, "no payment in flight");
         assert_eq!(
             subjects(&done.events),
-            ["order:completed", "ticket:updated", "payment:created"]
+            [
+                "order:completed",
+                "ticket:updated",
+                "payment:created",
+                "ticket:issued"
+            ]
         );
         // Sold for good: not reservable, not editable, not expirable, not cancellable.
         assert_eq!(
@@ -784,7 +907,13 @@ mod tests {
             Err(Refusal::AlreadyReserved)
         );
         assert_eq!(
-            update_ticket(&done.ticket, "seller", input("x", 1), NOW),
+            update_ticket(
+                &done.ticket,
+                "seller",
+                input("x", 1),
+                ResaleCap::default(),
+                NOW
+            ),
             Err(Refusal::TicketSold)
         );
         assert_eq!(expire_order(&done.ticket, &order, NOW + WINDOW * 10), None);
@@ -1042,7 +1171,14 @@ mod tests {
             Refusal::EventStarted
         );
         assert_eq!(
-            update_ticket(&ticket, "seller", input("x", 1), start).unwrap_err(),
+            update_ticket(
+                &ticket,
+                "seller",
+                input("x", 1),
+                ResaleCap::default(),
+                start
+            )
+            .unwrap_err(),
             Refusal::EventStarted
         );
         assert_eq!(
@@ -1099,18 +1235,28 @@ mod tests {
             venue: "Hall".into(),
             starts_at: NOW + 120_000,
         });
-        let moved = update_ticket(&ticket, "seller", edit, NOW).unwrap().ticket;
+        let moved = update_ticket(&ticket, "seller", edit, ResaleCap::default(), NOW)
+            .unwrap()
+            .ticket;
         assert_eq!(
             next_alarm(Some(&moved), None, None, NOW),
             Some(NOW + 120_000)
         );
-        let kept = update_ticket(&moved, "seller", input("Renamed", 1), NOW)
-            .unwrap()
-            .ticket;
+        let kept = update_ticket(
+            &moved,
+            "seller",
+            input("Renamed", 1),
+            ResaleCap::default(),
+            NOW,
+        )
+        .unwrap()
+        .ticket;
         assert_eq!(kept.event, moved.event, "an edit without `event` keeps it");
         let mut removal = input("Concert", 1);
         removal.event = EventField::Removed;
-        let removed = update_ticket(&kept, "seller", removal, NOW).unwrap().ticket;
+        let removed = update_ticket(&kept, "seller", removal, ResaleCap::default(), NOW)
+            .unwrap()
+            .ticket;
         assert_eq!(
             (
                 removed.event.as_ref(),
@@ -1146,7 +1292,14 @@ mod tests {
             Refusal::TicketWithdrawn
         );
         assert_eq!(
-            update_ticket(&withdrawn.ticket, "seller", input("x", 1), NOW).unwrap_err(),
+            update_ticket(
+                &withdrawn.ticket,
+                "seller",
+                input("x", 1),
+                ResaleCap::default(),
+                NOW
+            )
+            .unwrap_err(),
             Refusal::TicketWithdrawn
         );
         let sold = complete_payment(&held().ticket, &held().order, payment("p1"), NOW)
@@ -1157,5 +1310,120 @@ mod tests {
             withdraw_ticket(&sold.ticket, "seller", NOW).unwrap_err(),
             Refusal::TicketSold
         );
+    }
+
+    fn sold() -> OrderChange {
+        let held = held();
+        complete_payment(&held.ticket, &held.order, payment("p1"), NOW + 1)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn issued(change: &OrderChange) -> Ticket {
+        match change.events.last() {
+            Some(Event::TicketIssued(ticket)) => ticket.clone(),
+            other => panic!("no ticket issued: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_purchase_closes_the_listing_and_issues_a_ticket_to_the_buyer() {
+        let sale = sold();
+        let mine = issued(&sale);
+        assert_eq!(mine.id, TicketId::issued_by(&sale.order.id));
+        assert_eq!(
+            (mine.user_id.as_str(), mine.unlisted, mine.paid),
+            ("buyer", true, Some(Cents(2000)))
+        );
+        assert_eq!(mine.state(), crate::tickets::ListingState::Owned);
+        assert_eq!(
+            mine.custody,
+            [Transfer {
+                from: "seller".into(),
+                to: "buyer".into(),
+                price: Cents(2000),
+                at: NOW + 1,
+                listing: ticket().id
+            }]
+        );
+        assert_eq!(
+            sale.ticket.state(),
+            crate::tickets::ListingState::Sold,
+            "the seller's record"
+        );
+        assert_eq!(
+            place_order(&mine, order_id(2), "someone", NOW, WINDOW).unwrap_err(),
+            Refusal::NotForSale
+        );
+    }
+
+    #[test]
+    fn the_owner_resells_within_the_cap_and_the_chain_grows() {
+        let mine = issued(&sold());
+        let cap = ResaleCap { percent: 110 };
+        assert_eq!(
+            resell_ticket(&mine, "buyer", Cents(2201), cap, NOW).unwrap_err(),
+            Refusal::AboveResaleCap { max: Cents(2200) }
+        );
+        assert_eq!(
+            resell_ticket(&mine, "someone", Cents(2000), cap, NOW).unwrap_err(),
+            Refusal::NotOwner
+        );
+        assert_eq!(
+            resell_ticket(&ticket(), "seller", Cents(10), cap, NOW).unwrap_err(),
+            Refusal::NotResellable
+        );
+        let listed = resell_ticket(&mine, "buyer", Cents(2200), cap, NOW)
+            .unwrap()
+            .ticket;
+        assert_eq!(
+            (listed.unlisted, listed.price, listed.version),
+            (false, Cents(2200), 1)
+        );
+        assert_eq!(
+            resell_ticket(&listed, "buyer", Cents(10), cap, NOW).unwrap_err(),
+            Refusal::AlreadyListed
+        );
+        // An edit keeps to the cap too.
+        assert_eq!(
+            update_ticket(&listed, "buyer", input("x", 2300), cap, NOW).unwrap_err(),
+            Refusal::AboveResaleCap { max: Cents(2200) }
+        );
+        // Withdrawn, a resale goes back to its owner, resellable again.
+        let back = withdraw_ticket(&listed, "buyer", NOW)
+            .unwrap()
+            .unwrap()
+            .ticket;
+        assert!(back.unlisted && !back.withdrawn);
+        // Sold again: the next buyer's ticket carries both sales.
+        let order = place_order(&listed, order_id(3), "third", NOW, WINDOW).unwrap();
+        let sale = complete_payment(&order.ticket, &order.order, payment("p2"), NOW + 5)
+            .unwrap()
+            .unwrap();
+        let theirs = issued(&sale);
+        assert_eq!(theirs.paid, Some(Cents(2200)));
+        let hands: Vec<(&str, &str, i64)> = theirs
+            .custody
+            .iter()
+            .map(|t| (t.from.as_str(), t.to.as_str(), t.price.0))
+            .collect();
+        assert_eq!(hands, [("seller", "buyer", 2000), ("buyer", "third", 2200)]);
+    }
+
+    #[test]
+    fn issuing_the_same_ticket_again_changes_nothing() {
+        use super::super::{decide, Command, Decision, Loaded, Reply};
+        let mine = issued(&sold());
+        let issue = || Command::IssueTicket {
+            ticket: mine.clone(),
+        };
+        let first = decide(Loaded::default(), issue(), NOW).unwrap();
+        assert!(matches!(first, Decision::Store(_)));
+        let loaded = Loaded {
+            ticket: Some(mine.clone()),
+            order: None,
+        };
+        let again = decide(loaded, issue(), NOW).unwrap();
+        assert_eq!(again, Decision::Unchanged(Reply::Ticket(mine)));
     }
 }
