@@ -234,7 +234,7 @@ pub fn detail(
                             button.primary type="submit" data-testid="purchase" { "Purchase" }
                         }
                     }
-                } @else if own {
+                } @else if own && state != ListingState::Owned {
                     p.aside { (match state {
                         ListingState::Withdrawn => "You withdrew this listing.",
                         ListingState::Closed => "The event has started: this listing is closed.",
@@ -254,8 +254,8 @@ pub fn detail(
                             @for sale in custody {
                                 tr {
                                     td { (crate::views::tickets::when(&domain::time::iso8601(sale.at))) }
-                                    td { (person(ctx, &sale.from)) }
-                                    td { (person(ctx, &sale.to)) }
+                                    td.nowrap { (person(ctx, &sale.from)) }
+                                    td.nowrap { (person(ctx, &sale.to)) }
                                     td.num { (money(sale.price.0)) }
                                 }
                             }

@@ -501,3 +501,132 @@ async fn a_seller_lists_for_an_event_a_buyer_finds_it_and_the_seller_withdraws_i
     buyer.close().await;
     seller.close().await;
 }
+
+/// Buys the ticket at `ticket_path` through its page and the pay form (the
+/// local provider's test card); answers the receipt.
+async fn buy_in_the_browser(buyer: &Browser, base: &str, ticket_path: &str, pay: &str) -> String {
+    buyer.goto(&format!("{base}{ticket_path}")).await;
+    buyer.click("[data-testid=purchase]").await;
+    assert_eq!(buyer.text("[data-testid=pay]").await, pay);
+    buyer.click("[data-testid=pay]").await;
+    buyer.text("[data-testid=receipt]").await
+}
+
+#[tokio::test]
+async fn a_ticket_is_bought_resold_at_the_cap_and_bought_again() {
+    let _journey = one_journey_at_a_time().await;
+    let base = base_url();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let event = format!("Quartet {tag}");
+
+    // A seller lists a ticket for an event.
+    let seller = Browser::launch().await;
+    sign_up(&seller, &base).await;
+    seller.click("a[href='/tickets/new']").await;
+    seller.text("#price").await;
+    seller.fill("#title", "Row C").await;
+    seller.fill("#price", "45").await;
+    seller.fill("[name='event.name']", &event).await;
+    seller.fill("[name='event.venue']", "Wigmore Hall").await;
+    seller
+        .client
+        .execute(
+            "document.querySelector(\"[name='event.startsAt']\").value = '2031-02-01T19:30'",
+            vec![],
+        )
+        .await
+        .expect("set the start");
+    seller.click("button[type=submit].primary").await;
+    let listing_path = current_path(&seller).await;
+
+    // A fan buys it and finds it under My tickets, with what they paid.
+    let reseller = Browser::launch().await;
+    sign_up(&reseller, &base).await;
+    let receipt = buy_in_the_browser(&reseller, &base, &listing_path, "Pay $45.00").await;
+    assert!(receipt.starts_with("Paid $45.00"), "{receipt}");
+    reseller.click("a[href='/my-tickets']").await;
+    let owned = eventually("the bought ticket under My tickets", || async {
+        reseller.goto(&format!("{base}/my-tickets")).await;
+        let row = reseller.text("main").await;
+        row.contains(&event).then_some(row)
+    })
+    .await;
+    assert!(
+        owned.contains("$45.00") && owned.contains("At most $45.00"),
+        "{owned}"
+    );
+
+    // Above the cap: refused next to the form, with the cap; at the cap: listed.
+    let price_box = "[data-testid=my-tickets] form.resell input[name=price]";
+    reseller.fill(price_box, "60").await;
+    reseller.click("[data-testid=resell]").await;
+    assert_eq!(
+        reseller.text("[data-testid=my-tickets] .field-error").await,
+        "Price must be at most $45.00 (the resale cap on what you paid)"
+    );
+    reseller.fill(price_box, "45").await;
+    reseller.click("[data-testid=resell]").await;
+    let listed = reseller.text("[data-testid=my-tickets] tbody tr").await;
+    assert!(listed.contains("Available at $45.00"), "{listed}");
+    reseller.set_window_size(390, 844).await;
+    reseller
+        .screenshot("../../target/browser-my-tickets-phone.png")
+        .await;
+    reseller.set_window_size(1200, 900).await;
+    reseller
+        .screenshot("../../target/browser-my-tickets.png")
+        .await;
+    let resale_path = reseller
+        .client
+        .find(Locator::Css("[data-testid=my-tickets] tbody tr a"))
+        .await
+        .expect("the ticket's link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+
+    // A third user buys the resale; its history shows both sales.
+    let fan = Browser::launch().await;
+    sign_up(&fan, &base).await;
+    let receipt = buy_in_the_browser(&fan, &base, &resale_path, "Pay $45.00").await;
+    assert!(receipt.starts_with("Paid $45.00"), "{receipt}");
+    let theirs = eventually("the resale under the fan's tickets", || async {
+        fan.goto(&format!("{base}/my-tickets")).await;
+        fan.client
+            .find(Locator::Css("[data-testid=my-tickets] tbody tr a"))
+            .await
+            .ok()
+    })
+    .await;
+    theirs.click().await.expect("open the ticket");
+    let history = fan.text("[data-testid=custody] tbody").await;
+    assert_eq!(history.matches("$45.00").count(), 2, "{history}");
+    assert!(history.contains("You"), "{history}");
+    assert!(fan.has("[data-testid=owned]").await);
+    fan.screenshot("../../target/browser-ticket-history.png")
+        .await;
+
+    // Both sellers see their sale and what it earned.
+    for (who, browser) in [("seller", &seller), ("reseller", &reseller)] {
+        let earned = eventually(&format!("the {who}'s sale on /selling"), || async {
+            browser.goto(&format!("{base}/selling")).await;
+            let sold = browser.text("[data-testid=sold]").await;
+            (sold == "1").then_some(browser.text("[data-testid=earned]").await)
+        })
+        .await;
+        assert_eq!(earned, "$45.00", "{who}");
+        let row = browser.text("[data-testid=listings] tbody tr").await;
+        assert!(
+            row.contains("Sold") && row.contains("Row C"),
+            "{who}: {row}"
+        );
+    }
+    seller
+        .screenshot("../../target/browser-selling-sold.png")
+        .await;
+
+    fan.close().await;
+    reseller.close().await;
+    seller.close().await;
+}
