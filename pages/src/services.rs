@@ -229,8 +229,10 @@ pub fn cursor_query(cursor: Option<&str>) -> String {
 }
 
 /// The page's own URL for the next page of a list, when the API has one.
+/// `page_path` may carry a query already (`/?q=jazz&sort=price`), which it keeps.
 pub fn next_page_link(page_path: &str, next_cursor: Option<&str>) -> Option<String> {
-    next_cursor.map(|cursor| format!("{page_path}?cursor={}", encode(cursor)))
+    let joiner = if page_path.contains('?') { '&' } else { '?' };
+    next_cursor.map(|cursor| format!("{page_path}{joiner}cursor={}", encode(cursor)))
 }
 
 fn encode(text: &str) -> String {
@@ -270,5 +272,10 @@ mod tests {
             Some("/?cursor=x%3D")
         );
         assert_eq!(next_page_link("/orders", None), None);
+        assert_eq!(
+            next_page_link("/?q=jazz&sort=price", Some("c")).as_deref(),
+            Some("/?q=jazz&sort=price&cursor=c"),
+            "the search is kept"
+        );
     }
 }
