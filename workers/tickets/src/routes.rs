@@ -7,8 +7,7 @@ use domain::money::Cents;
 use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
 use domain::tickets::{ResaleCap, Ticket, TicketInput};
-use domain::ApiError;
-use domain::OrInternal;
+use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::{reply, ApiResult};
 
