@@ -1,6 +1,7 @@
 //! The Pages worker: server-rendered pages, static files from the Pages assets,
 //! and `/api/*` forwarded to the service workers over service bindings.
 
+mod account_pages;
 mod auth_pages;
 mod forms;
 mod hardening;
@@ -57,9 +58,11 @@ async fn route(mut req: Request, env: &Env, request_id: &str) -> edge::ApiResult
         (Method::Post, ["tickets", id, "withdraw"]) => {
             ticket_pages::withdraw(&mut req, &ctx, id).await
         }
-        (Method::Get, ["selling"]) => ticket_pages::selling(&req, &ctx).await,
-        (Method::Get, ["my-tickets"]) => ticket_pages::my_tickets(&req, &ctx, None).await,
-        (Method::Post, ["tickets", id, "resell"]) => ticket_pages::resell(&mut req, &ctx, id).await,
+        (Method::Get, ["selling"]) => account_pages::selling(&req, &ctx).await,
+        (Method::Get, ["my-tickets"]) => account_pages::my_tickets(&req, &ctx, None).await,
+        (Method::Post, ["tickets", id, "resell"]) => {
+            account_pages::resell(&mut req, &ctx, id).await
+        }
         (Method::Post, ["tickets", id, "purchase"]) => {
             ticket_pages::purchase(&mut req, &ctx, id).await
         }

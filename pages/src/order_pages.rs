@@ -1,9 +1,9 @@
 //! The buyer's orders: the list, one order with its countdown and pay form,
 //! paying and cancelling, backed by the orders and payments services.
 
-use crate::forms::{query, read_form, value, FormErrors};
+use crate::forms::{read_form, value, FormErrors};
 use crate::hardening::STRIPE_PUBLISHABLE_KEY;
-use crate::services::{cursor_query, next_page_link, PageContext, Service};
+use crate::services::{list_page, PageContext, Service};
 use crate::ticket_pages::SIGN_IN;
 use crate::views;
 use crate::views::orders::PaymentForm;
@@ -15,7 +15,6 @@ use edge::ApiResult;
 use serde_json::json;
 use worker::{Method, Request};
 
-const PAGE_SIZE: u32 = 20;
 /// The Pages var naming the payments worker's provider; the pay form offers
 /// test cards only when it is `local` (set by the local runs, see scripts/env.sh).
 const PAYMENT_PROVIDER: &str = "PAYMENT_PROVIDER";
@@ -24,21 +23,9 @@ pub async fn list(req: &Request, ctx: &PageContext) -> ApiResult {
     if ctx.user.is_none() {
         return views::redirect(SIGN_IN);
     }
-    let cursor = query(req, "cursor")?;
-    let path = format!(
-        "/api/orders?limit={PAGE_SIZE}{}",
-        cursor_query(cursor.as_deref())
-    );
-    let reply = ctx.call(Service::Orders, Method::Get, &path, None).await?;
-    match reply.status {
-        200 => {
-            let next = next_page_link("/orders", reply.next_cursor.as_deref());
-            let orders: Vec<OrderView> = reply.parse()?;
-            views::html(200, views::orders::list_page(ctx, &orders, next.as_deref()))
-        }
-        401 => views::redirect(SIGN_IN),
-        _ => Err(reply.unexpected(Service::Orders)),
-    }
+    let (orders, next): (Vec<OrderView>, _) =
+        list_page(ctx, req, Service::Orders, "/api/orders", "/orders").await?;
+    views::html(200, views::orders::list_page(ctx, &orders, next.as_deref()))
 }
 
 pub async fn show(ctx: &PageContext, raw_id: &str) -> ApiResult {

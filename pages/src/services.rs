@@ -220,6 +220,30 @@ fn next_cursor(link: &str) -> Option<String> {
     })
 }
 
+/// One page of an API list (`api_query` has its filters; the page size and
+/// the page's `?cursor=` are added), and the link to this page's next page.
+pub async fn list_page<T: serde::de::DeserializeOwned>(
+    ctx: &PageContext,
+    req: &worker::Request,
+    service: Service,
+    api_query: &str,
+    page_path: &str,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    const PAGE_SIZE: u32 = 20;
+    let cursor = crate::forms::query(req, "cursor")?;
+    let joiner = if api_query.contains('?') { '&' } else { '?' };
+    let path = format!(
+        "{api_query}{joiner}limit={PAGE_SIZE}{}",
+        cursor_query(cursor.as_deref())
+    );
+    let reply = ctx.call(service, worker::Method::Get, &path, None).await?;
+    if reply.status != 200 {
+        return Err(reply.unexpected(service));
+    }
+    let next = next_page_link(page_path, reply.next_cursor.as_deref());
+    Ok((reply.parse()?, next))
+}
+
 /// A `&cursor=` to append to an API list query, from the page's own query string.
 pub fn cursor_query(cursor: Option<&str>) -> String {
     match cursor.filter(|c| !c.is_empty()) {

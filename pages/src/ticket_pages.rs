@@ -2,10 +2,10 @@
 //! forms and the purchase button, backed by the tickets and orders services.
 
 use crate::forms::{query, read_form, value, FormErrors};
-use crate::services::{cursor_query, next_page_link, PageContext, Service};
+use crate::services::{list_page, PageContext, Service};
 use crate::views::{
     self,
-    tickets::{SalesTotals, TicketFields, TicketForm},
+    tickets::{TicketFields, TicketForm},
 };
 use domain::ids::TicketId;
 use domain::orders::OrderView;
@@ -18,12 +18,10 @@ use std::collections::HashMap;
 use worker::{Method, Request};
 
 pub const SIGN_IN: &str = "/auth/signin";
-const PAGE_SIZE: u32 = 20;
 
 /// The start page: the tickets for sale, searched and sorted as asked
 /// (`?q=&sort=`, newest first by default).
 pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
-    let cursor = query(req, "cursor")?;
     let q = query(req, "q")?.unwrap_or_default();
     // An unknown sort (a hand-edited URL) shows the default order.
     let sort = Sort::parse(query(req, "sort")?.as_deref()).unwrap_or_default();
@@ -31,48 +29,18 @@ pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
         .append_pair("q", q.trim())
         .append_pair("sort", sort.as_str())
         .finish();
-    let path = format!(
-        "/api/tickets?available=true&limit={PAGE_SIZE}&{search}{}",
-        cursor_query(cursor.as_deref())
-    );
-    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
-    if reply.status != 200 {
-        return Err(reply.unexpected(Service::Tickets));
-    }
-    let next = next_page_link(&format!("/?{search}"), reply.next_cursor.as_deref());
-    let tickets: Vec<TicketView> = reply.parse()?;
+    let api_query = format!("/api/tickets?available=true&{search}");
+    let (tickets, next): (Vec<TicketView>, _) = list_page(
+        ctx,
+        req,
+        Service::Tickets,
+        &api_query,
+        &format!("/?{search}"),
+    )
+    .await?;
     views::html(
         200,
         views::home::page(ctx, &tickets, next.as_deref(), &q, sort),
-    )
-}
-
-/// The seller's listings in every state, with their totals.
-pub async fn selling(req: &Request, ctx: &PageContext) -> ApiResult {
-    if ctx.user.is_none() {
-        return views::redirect(SIGN_IN);
-    }
-    let cursor = query(req, "cursor")?;
-    let path = format!(
-        "/api/tickets?seller=me&limit={PAGE_SIZE}{}",
-        cursor_query(cursor.as_deref())
-    );
-    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
-    if reply.status != 200 {
-        return Err(reply.unexpected(Service::Tickets));
-    }
-    let next = next_page_link("/selling", reply.next_cursor.as_deref());
-    let listings: Vec<TicketView> = reply.parse()?;
-    let reply = ctx
-        .call(Service::Tickets, Method::Get, "/api/tickets/sales", None)
-        .await?;
-    if reply.status != 200 {
-        return Err(reply.unexpected(Service::Tickets));
-    }
-    let totals: SalesTotals = reply.parse()?;
-    views::html(
-        200,
-        views::tickets::selling(ctx, &listings, &totals, next.as_deref()),
     )
 }
 
@@ -266,60 +234,6 @@ async fn custody_for_owner(
     let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
     match reply.status {
         200 => reply.parse(),
-        _ => Err(reply.unexpected(Service::Tickets)),
-    }
-}
-
-/// What the user bought and holds (`GET /api/tickets?owner=me`), each with
-/// its resale form; `refused` re-renders one form with what was typed and why.
-pub async fn my_tickets(
-    req: &Request,
-    ctx: &PageContext,
-    refused: Option<(&str, &str, &[String])>,
-) -> ApiResult {
-    if ctx.user.is_none() {
-        return views::redirect(SIGN_IN);
-    }
-    let cursor = query(req, "cursor")?;
-    let path = format!(
-        "/api/tickets?owner=me&limit={PAGE_SIZE}{}",
-        cursor_query(cursor.as_deref())
-    );
-    let reply = ctx.call(Service::Tickets, Method::Get, &path, None).await?;
-    if reply.status != 200 {
-        return Err(reply.unexpected(Service::Tickets));
-    }
-    let next = next_page_link("/my-tickets", reply.next_cursor.as_deref());
-    let owned: Vec<TicketView> = reply.parse()?;
-    let status = if refused.is_some() { 400 } else { 200 };
-    views::html(
-        status,
-        views::tickets::my_tickets(ctx, &owned, refused, next.as_deref()),
-    )
-}
-
-/// Lists a bought ticket for resale, then shows My tickets (with the
-/// listing), or the form again with the reason (the cap, mostly).
-pub async fn resell(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResult {
-    let id = TicketId::parse(raw_id)?;
-    let fields = read_form(req).await?;
-    let price = value(&fields, "price");
-    let path = format!("/api/tickets/{id}/resell");
-    let reply = ctx
-        .call(
-            Service::Tickets,
-            Method::Post,
-            &path,
-            Some(json!({ "price": price })),
-        )
-        .await?;
-    match reply.status {
-        200 => views::redirect("/my-tickets"),
-        400 => {
-            let errors = FormErrors::from_api(&reply.body).all();
-            my_tickets(req, ctx, Some((id.as_str(), price, &errors))).await
-        }
-        401 if ctx.user.is_none() => views::redirect(SIGN_IN),
         _ => Err(reply.unexpected(Service::Tickets)),
     }
 }

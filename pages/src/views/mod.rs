@@ -1,5 +1,6 @@
 //! HTML, rendered with maud (compile-time templates, escaped by default).
 
+pub mod account;
 pub mod auth;
 pub mod home;
 pub mod orders;
