@@ -41,6 +41,8 @@ pub enum ApiError {
     NotFound,
     /// 405: the path exists but not with this method.
     MethodNotAllowed,
+    /// 426: a live channel asked for without the WebSocket upgrade.
+    UpgradeRequired,
     /// 409: a request with the same Idempotency-Key is still running.
     Conflict(&'static str),
     /// 413: the body is larger than the route accepts.
@@ -83,6 +85,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
+            ApiError::UpgradeRequired => 426,
             ApiError::Conflict(_) => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
@@ -111,6 +114,9 @@ impl ApiError {
             ApiError::Forbidden(why) | ApiError::Conflict(why) => general((*why).into()),
             ApiError::NotFound => general("Not found".into()),
             ApiError::MethodNotAllowed => general("Method not allowed".into()),
+            ApiError::UpgradeRequired => general(
+                "This is a live channel: connect with a WebSocket (Upgrade: websocket)".into(),
+            ),
             ApiError::PayloadTooLarge { limit } => {
                 general(format!("Request body is larger than {limit} bytes"))
             }
@@ -186,6 +192,7 @@ mod tests {
             (ApiError::Forbidden("x"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed, 405),
+            (ApiError::UpgradeRequired, 426),
             (ApiError::Conflict("busy"), 409),
             (ApiError::PayloadTooLarge { limit: 10 }, 413),
             (ApiError::UnsupportedMediaType, 415),

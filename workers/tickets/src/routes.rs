@@ -21,6 +21,7 @@ pub fn table() -> Vec<Route> {
         Delete "/api/tickets/:id" user => withdraw,
         Post "/api/tickets/:id/resell" user => resell,
         Get  "/api/tickets/:id/custody" user => custody,
+        Get  "/api/tickets/:id/live" anyone => watch,
     ];
     routes.extend(crate::admin::routes());
     #[cfg(feature = "test-hooks")]
@@ -105,6 +106,16 @@ async fn custody(cx: Ctx, user: CurrentUser) -> ApiResult {
         return Err(ApiError::NotAuthorized);
     }
     reply::json(200, &ticket.custody)
+}
+
+/// A watcher's WebSocket on the ticket (no session needed: the data is
+/// public): the current state first, then every change (docs/live.md).
+async fn watch(cx: Ctx) -> ApiResult {
+    let id = TicketId::parse(cx.param("id"))?;
+    if !edge::desk_client::is_websocket_upgrade(&cx.req) {
+        return Err(ApiError::UpgradeRequired);
+    }
+    edge::desk_client::watch(&cx.env, &id).await
 }
 
 /// The seller takes a free listing off the market: it leaves the list and

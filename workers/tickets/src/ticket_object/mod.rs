@@ -14,7 +14,10 @@ use domain::desk::{self, Change, Command, Decision, Loaded, Reply};
 use domain::events::Envelope;
 use std::cell::Cell;
 use store::Store;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
 
 use delivery::OUTBOX_RETRY_MS;
 
@@ -28,6 +31,11 @@ pub struct TicketObject {
 
 impl DurableObject for TicketObject {
     fn new(state: State, env: Env) -> Self {
+        // Watchers' pings are answered by the platform without waking the
+        // object, so idle connections cost nothing between changes.
+        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+            state.set_websocket_auto_response(&pair);
+        }
         Self {
             state,
             env,
@@ -48,6 +56,9 @@ impl DurableObject for TicketObject {
         if req.path() == crate::test_hooks::BENCH_WRITE_PATH {
             self.store().bench_write(edge::now_ms()).await?;
             return Response::from_json(&true);
+        }
+        if req.path() == edge::desk_client::LIVE_PATH {
+            return self.accept_watcher().await;
         }
         if req.path() == REPUBLISH_PATH {
             let result = self.republish().await;
@@ -73,6 +84,33 @@ impl DurableObject for TicketObject {
                 Response::error("ticket object failed", 500)
             }
         }
+    }
+
+    /// A watcher's message (other than the auto-answered ping) asks for
+    /// nothing: the channel only pushes.
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        // The platform forgets a closed socket; closing our side completes the handshake.
+        let _ = ws.close(Some(1000), Some("closed"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        let _ = ws.close(Some(1011), Some("error"));
+        Ok(())
     }
 
     /// Errors propagate, so the platform retries the alarm; before that,
@@ -153,7 +191,34 @@ impl TicketObject {
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
         store.write(change, &envelopes, now).await?;
         self.events_written.set(true);
+        self.broadcast(change.ticket());
         Ok(())
+    }
+
+    /// Accepts a watcher with the hibernation API (the object may leave
+    /// memory while it stays connected) and sends it the current state.
+    async fn accept_watcher(&self) -> Result<Response> {
+        let Some(ticket) = self.store().ticket().await? else {
+            return Response::error("no such ticket", 404);
+        };
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        pair.server
+            .send_with_str(domain::live::ticket_message(&ticket))?;
+        Response::from_websocket(pair.client)
+    }
+
+    /// Tells every watcher the ticket as it is now. A watcher that cannot
+    /// take it has gone; the platform closes it.
+    fn broadcast(&self, ticket: &domain::tickets::Ticket) {
+        let watchers = self.state.get_websockets();
+        if watchers.is_empty() {
+            return;
+        }
+        let message = domain::live::ticket_message(ticket);
+        for watcher in watchers {
+            let _ = watcher.send_with_str(&message);
+        }
     }
 
     /// Expires the held order, or gives up on its lost payment, if its

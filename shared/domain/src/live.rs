@@ -1,0 +1,42 @@
+//! The live channels' messages (docs/live.md): a JSON object with a `type`
+//! and the current view as the matching GET answers it, with its `version`,
+//! so a client can drop a stale one.
+
+use crate::tickets::{Ticket, TicketView};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum LiveMessage {
+    Ticket { ticket: TicketView },
+}
+
+/// `{"type":"ticket","ticket":{…}}`: the ticket as `GET /api/tickets/:id` shows it.
+pub fn ticket_message(ticket: &Ticket) -> String {
+    let message = LiveMessage::Ticket {
+        ticket: ticket.view(),
+    };
+    serde_json::to_string(&message).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn a_ticket_message_carries_the_view_and_its_version() {
+        let ticket: Ticket = serde_json::from_value(json!({
+            "id": "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "title": "T", "priceCents": 100,
+            "userId": "u", "version": 4, "orderId": null, "soldTo": null, "createdAt": 0
+        }))
+        .unwrap();
+        let message: Value = serde_json::from_str(&ticket_message(&ticket)).unwrap();
+        assert_eq!(message["type"], "ticket");
+        assert_eq!(message["ticket"]["version"], 4);
+        assert_eq!(
+            message["ticket"],
+            serde_json::to_value(ticket.view()).unwrap()
+        );
+    }
+}
