@@ -1,7 +1,7 @@
 //! Tickets: the list of tickets for sale, one ticket, the sell / edit form
 //! and the seller's own listings.
 
-use super::{general_errors, layout, Field};
+use super::{general_errors, layout, layout_with_head, Field};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
 use domain::money::Cents;
@@ -131,11 +131,15 @@ pub fn detail(
 ) -> Markup {
     let state = ticket.state;
     let own = ctx.is_user(&ticket.user_id);
-    layout(
+    // Held by someone else: the button stays, disabled, so that the live
+    // script can enable it again when the hold ends.
+    let buyable = matches!(state, ListingState::Available | ListingState::Reserved);
+    layout_with_head(
         ctx,
         &ticket.title,
+        html! { script src="/static/live-ticket.js" defer {} },
         html! {
-            article.card {
+            article.card data-live=(format!("/api/tickets/{}/live", ticket.id)) {
                 h1 data-testid="ticket-title" { (ticket.title) }
                 @for message in errors {
                     p.error-banner role="alert" { (message) }
@@ -154,10 +158,16 @@ pub fn detail(
                     dt { "Status" }
                     dd {
                         (badge(ticket))
-                        @if let Some(until) = &ticket.held_until { " until " (when(until)) }
+                        span data-testid="held-until" {
+                            @if let Some(until) = &ticket.held_until { " until " (when(until)) }
+                        }
                     }
                 }
-                @if state == ListingState::Available {
+                @if buyable && !own && ctx.user.is_some() {
+                    form method="post" action=(format!("/tickets/{}/purchase", ticket.id)) {
+                        button.primary type="submit" data-testid="purchase" disabled[state != ListingState::Available] { "Purchase" }
+                    }
+                } @else if state == ListingState::Available {
                     @if ctx.user.is_none() {
                         p.aside { a href="/auth/signin" { "Sign in" } " to buy this ticket." }
                     } @else if own {
@@ -167,10 +177,6 @@ pub fn detail(
                             form.inline method="post" action=(format!("/tickets/{}/withdraw", ticket.id)) {
                                 button type="submit" data-testid="withdraw" { "Withdraw" }
                             }
-                        }
-                    } @else {
-                        form method="post" action=(format!("/tickets/{}/purchase", ticket.id)) {
-                            button.primary type="submit" data-testid="purchase" { "Purchase" }
                         }
                     }
                 } @else if own && state != ListingState::Owned {
