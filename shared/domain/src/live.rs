@@ -2,6 +2,7 @@
 //! and the current view as the matching GET answers it, with its `version`,
 //! so a client can drop a stale one.
 
+use crate::orders::{Order, OrderView};
 use crate::tickets::{Ticket, TicketView};
 use serde::Serialize;
 
@@ -9,6 +10,27 @@ use serde::Serialize;
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum LiveMessage {
     Ticket { ticket: TicketView },
+    Order { order: OrderView },
+}
+
+/// Who a watcher of a ticket's object is: every change of the ticket, or
+/// one order's (its buyer, checked by the orders worker before connecting).
+/// The object tags each socket with this, and sends a change to the sockets
+/// of its tag only.
+pub fn ticket_tag() -> String {
+    "ticket".to_string()
+}
+
+pub fn order_tag(order_id: &crate::ids::OrderId) -> String {
+    format!("order:{order_id}")
+}
+
+/// `{"type":"order","order":{…}}`: the order as `GET /api/orders/:id` shows it.
+pub fn order_message(order: &Order) -> String {
+    let message = LiveMessage::Order {
+        order: order.view(),
+    };
+    serde_json::to_string(&message).unwrap_or_default()
 }
 
 /// `{"type":"ticket","ticket":{…}}`: the ticket as `GET /api/tickets/:id` shows it.

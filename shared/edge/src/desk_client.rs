@@ -23,15 +23,21 @@ pub fn is_websocket_upgrade(req: &Request) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// Connects a watcher to the ticket's object: its WebSocket, as a response
-/// of our own (the one from the object has immutable headers), or 404.
-pub async fn watch(env: &Env, ticket_id: &TicketId) -> Result<Response, ApiError> {
+/// Connects a watcher to the ticket's object, for the ticket or for one of
+/// its orders: its WebSocket, as a response of our own (the one from the
+/// object has immutable headers), or 404.
+pub async fn watch(
+    env: &Env,
+    ticket_id: &TicketId,
+    order: Option<&domain::ids::OrderId>,
+) -> Result<Response, ApiError> {
     let headers = Headers::new();
     headers.set("upgrade", "websocket").or_internal()?;
     let mut init = RequestInit::new();
     init.with_headers(headers);
-    let request = Request::new_with_init(&format!("https://ticket-object{LIVE_PATH}"), &init)
-        .or_internal()?;
+    let query = order.map(|id| format!("?order={id}")).unwrap_or_default();
+    let url = format!("https://ticket-object{LIVE_PATH}{query}");
+    let request = Request::new_with_init(&url, &init).or_internal()?;
     let response = ticket_object(env, ticket_id)?
         .fetch_with_request(request)
         .await

@@ -3,7 +3,9 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
-use e2e::{base_url, errors, TestClient, TestUser, TicketId};
+use e2e::{
+    base_url, errors, session_token, set_cookie, OrderId, TestClient, TestUser, TicketId, PASSWORD,
+};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -143,4 +145,108 @@ async fn a_live_channel_needs_the_upgrade_and_a_ticket() {
         matches!(malformed, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 404),
         "{malformed:?}"
     );
+}
+
+/// A session token of `user` (a second sign-in), for the WebSocket handshake.
+async fn token_of(user: &TestUser) -> String {
+    let response = TestClient::anonymous().signin(&user.email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    session_token(&set_cookie(&response))
+}
+
+/// Connects to an order's channel with `token` (or none); the socket, or the
+/// HTTP status the handshake was refused with.
+async fn watch_order(order: &OrderId, token: Option<&str>) -> Result<Socket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = base_url().replacen("http://", "ws://", 1) + &format!("/api/orders/{order}/live");
+    let mut request = url.into_client_request().expect("a request");
+    if let Some(token) = token {
+        let value = format!("Bearer {token}").parse().expect("a header value");
+        request.headers_mut().insert("authorization", value);
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The next `order` message, within `WITHIN`.
+async fn next_order(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(WITHIN, socket.next())
+            .await
+            .expect("a message within a second")
+            .expect("the socket open")
+            .expect("a message");
+        if let Message::Text(text) = message {
+            let message: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(message["type"], "order", "{message}");
+            return message["order"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_order_channel_is_for_its_buyer_only() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let other = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Private", json!(20)).await;
+    let order = buyer.reserve(&ticket.id).await;
+
+    assert_eq!(watch_order(&order.id, None).await.err(), Some(401));
+    let others = token_of(&other).await;
+    assert_eq!(
+        watch_order(&order.id, Some(&others)).await.err(),
+        Some(401),
+        "another user's session"
+    );
+    let plain = buyer.get(&format!("/api/orders/{}/live", order.id)).await;
+    assert_eq!(plain.status(), StatusCode::UPGRADE_REQUIRED);
+    let unknown = OrderId::of(&json!({"id": uuid::Uuid::new_v4().to_string()}));
+    let mine = token_of(&buyer).await;
+    assert_eq!(watch_order(&unknown, Some(&mine)).await.err(), Some(404));
+
+    let mut socket = watch_order(&order.id, Some(&mine))
+        .await
+        .expect("the buyer's socket");
+    let first = next_order(&mut socket).await;
+    assert_eq!(first, buyer.order(&order.id).await, "the GET's view first");
+    assert_eq!(first["status"], "created");
+    let paid = buyer.pay(&order.id, "tok_visa").await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    let mut last = next_order(&mut socket).await;
+    while last["status"] != "complete" {
+        last = next_order(&mut socket).await; // awaiting:payment first
+    }
+    assert!(last["paymentId"].is_string(), "{last}");
+}
+
+#[tokio::test]
+async fn an_order_watcher_sees_its_cancel_and_nothing_of_other_orders() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let next_buyer = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Mine only", json!(20)).await;
+    let order = buyer.reserve(&ticket.id).await;
+    let mut socket = watch_order(&order.id, Some(&token_of(&buyer).await))
+        .await
+        .expect("the buyer's socket");
+    next_order(&mut socket).await;
+    assert_eq!(
+        buyer.cancel_order(&order.id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let cancelled = next_order(&mut socket).await;
+    assert_eq!(
+        (cancelled["status"].as_str(), cancelled["version"].as_i64()),
+        (Some("cancelled"), Some(1))
+    );
+    // Another buyer's order on the same ticket is not sent to this socket.
+    next_buyer.reserve(&ticket.id).await;
+    let quiet = tokio::time::timeout(WITHIN, socket.next()).await;
+    assert!(quiet.is_err(), "nothing about another order: {quiet:?}");
 }

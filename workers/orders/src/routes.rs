@@ -19,6 +19,7 @@ pub fn table() -> Vec<Route> {
         Get    "/api/orders"     user => list,
         Get    "/api/orders/:id" user => show,
         Delete "/api/orders/:id" user => cancel,
+        Get    "/api/orders/:id/live" user => watch,
     ];
     routes.extend(crate::admin::routes());
     #[cfg(feature = "test-hooks")]
@@ -148,6 +149,18 @@ async fn show(cx: Ctx, user: CurrentUser) -> ApiResult {
     let id = OrderId::parse(cx.param("id"))?;
     let order = load_own_order(&cx, &id, &user).await?;
     reply::json(200, &order.view())
+}
+
+/// The buyer's WebSocket on their order (docs/live.md): the order now, then
+/// each change. Only the order's buyer may connect; the ticket's object
+/// sends an order's changes only to the sockets tagged with that order.
+async fn watch(cx: Ctx, user: CurrentUser) -> ApiResult {
+    let id = OrderId::parse(cx.param("id"))?;
+    if !edge::desk_client::is_websocket_upgrade(&cx.req) {
+        return Err(ApiError::UpgradeRequired);
+    }
+    let ticket_id = locate_own_order(&id, &cx.env, &user).await?;
+    edge::desk_client::watch(&cx.env, &ticket_id, Some(&id)).await
 }
 
 async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {

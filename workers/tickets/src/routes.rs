@@ -115,7 +115,7 @@ async fn watch(cx: Ctx) -> ApiResult {
     if !edge::desk_client::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
-    edge::desk_client::watch(&cx.env, &id).await
+    edge::desk_client::watch(&cx.env, &id, None).await
 }
 
 /// The seller takes a free listing off the market: it leaves the list and

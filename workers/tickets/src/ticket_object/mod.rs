@@ -12,6 +12,7 @@ mod store;
 
 use domain::desk::{self, Change, Command, Decision, Loaded, Reply};
 use domain::events::Envelope;
+use domain::live;
 use std::cell::Cell;
 use store::Store;
 use worker::{
@@ -58,7 +59,12 @@ impl DurableObject for TicketObject {
             return Response::from_json(&true);
         }
         if req.path() == edge::desk_client::LIVE_PATH {
-            return self.accept_watcher().await;
+            let order = req
+                .url()?
+                .query_pairs()
+                .find(|(k, _)| k == "order")
+                .map(|(_, v)| v.into_owned());
+            return self.accept_watcher(order).await;
         }
         if req.path() == REPUBLISH_PATH {
             let result = self.republish().await;
@@ -191,33 +197,54 @@ impl TicketObject {
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
         store.write(change, &envelopes, now).await?;
         self.events_written.set(true);
-        self.broadcast(change.ticket());
+        self.broadcast(change);
         Ok(())
     }
 
-    /// Accepts a watcher with the hibernation API (the object may leave
-    /// memory while it stays connected) and sends it the current state.
-    async fn accept_watcher(&self) -> Result<Response> {
-        let Some(ticket) = self.store().ticket().await? else {
-            return Response::error("no such ticket", 404);
+    /// Accepts a watcher of the ticket, or of one of its orders (`order`:
+    /// its buyer, checked by the orders worker), with the hibernation API
+    /// (the object may leave memory while it stays connected), tagged with
+    /// what it watches, and sends it the current state.
+    async fn accept_watcher(&self, order: Option<String>) -> Result<Response> {
+        let store = self.store();
+        let (tag, first) = match order {
+            None => match store.ticket().await? {
+                Some(ticket) => (live::ticket_tag(), live::ticket_message(&ticket)),
+                None => return Response::error("no such ticket", 404),
+            },
+            Some(raw) => {
+                let found = match domain::ids::OrderId::parse(&raw) {
+                    Ok(id) => store.order(&id).await?,
+                    Err(_) => None,
+                };
+                match found {
+                    Some(order) => (live::order_tag(&order.id), live::order_message(&order)),
+                    None => return Response::error("no such order", 404),
+                }
+            }
         };
         let pair = WebSocketPair::new()?;
-        self.state.accept_web_socket(&pair.server);
-        pair.server
-            .send_with_str(domain::live::ticket_message(&ticket))?;
+        self.state
+            .accept_websocket_with_tags(&pair.server, &[tag.as_str()]);
+        pair.server.send_with_str(first)?;
         Response::from_websocket(pair.client)
     }
 
-    /// Tells every watcher the ticket as it is now. A watcher that cannot
-    /// take it has gone; the platform closes it.
-    fn broadcast(&self, ticket: &domain::tickets::Ticket) {
-        let watchers = self.state.get_websockets();
-        if watchers.is_empty() {
-            return;
-        }
-        let message = domain::live::ticket_message(ticket);
-        for watcher in watchers {
-            let _ = watcher.send_with_str(&message);
+    /// Tells the ticket's watchers the ticket as it is now, and the watchers
+    /// of a changed order that order. A watcher that cannot take it has gone;
+    /// the platform closes it.
+    fn broadcast(&self, change: &Change) {
+        let send = |tag: String, message: String| {
+            for watcher in self.state.get_websockets_with_tag(&tag) {
+                let _ = watcher.send_with_str(&message);
+            }
+        };
+        send(live::ticket_tag(), live::ticket_message(change.ticket()));
+        if let Change::Order { change, .. } = change {
+            send(
+                live::order_tag(&change.order.id),
+                live::order_message(&change.order),
+            );
         }
     }
 
