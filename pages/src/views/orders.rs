@@ -137,7 +137,13 @@ fn detail_head(order: &OrderView, seconds_left: Option<i64>) -> Markup {
     // It names the order's URL: this page is also the answer to a pay or
     // cancel form post, whose own URL is not a page.
     let url = format!("/orders/{}", order.id);
+    let live = matches!(
+        order.status,
+        OrderStatus::Created | OrderStatus::AwaitingPayment
+    );
     html! {
+        // With JavaScript the order's live channel moves the page on at once.
+        @if live { script src="/static/live-order.js" defer {} }
         @if let Some(seconds) = seconds_left {
             meta http-equiv="refresh" content=(format!("{}; url={url}", if seconds > 0 { seconds + 1 } else { 2 }));
             script src="/static/countdown.js" defer {}
@@ -165,7 +171,8 @@ fn detail_card(
         }
     };
     html! {
-        article.card {
+        article.card data-live=(format!("/api/orders/{}/live", order.id))
+            data-page=(format!("/orders/{}", order.id)) data-version=(order.version) {
             h1 { (ticket.title) }
             @for message in errors {
                 p.error-banner role="alert" { (message) }
@@ -466,7 +473,7 @@ mod tests {
         assert_eq!(
             head,
             format!(
-                r#"<meta http-equiv="refresh" content="2; url=/orders/{}">"#,
+                r#"<script src="/static/live-order.js" defer></script><meta http-equiv="refresh" content="2; url=/orders/{}">"#,
                 order.id
             )
         );

@@ -87,3 +87,84 @@ async fn an_open_ticket_page_follows_a_hold_its_expiry_and_a_price_change() {
         .await;
     watcher.close().await;
 }
+
+/// A client with the browser's session: the same buyer in another tab.
+async fn another_tab(browser: &Browser) -> e2e::TestClient {
+    let session = browser
+        .client
+        .get_named_cookie("session")
+        .await
+        .expect("the browser's session cookie");
+    let mut headers = reqwest::header::HeaderMap::new();
+    let cookie = format!("session={}", session.value());
+    headers.insert(
+        reqwest::header::COOKIE,
+        cookie.parse().expect("a header value"),
+    );
+    e2e::TestClient {
+        http: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client"),
+        base: base_url(),
+    }
+}
+
+#[tokio::test]
+async fn an_open_order_page_moves_on_at_the_deadline_and_when_paid_in_another_tab() {
+    let _journey = one_journey_at_a_time().await;
+    let base = base_url();
+    e2e::stripe_stub::StripeStub::shared(); // this stack pays through the Stripe stub
+    let seller = TestUser::signed_up().await;
+    let expiring = seller.create_ticket("Deadline", json!(20)).await;
+    let paid = seller.create_ticket("Paid elsewhere", json!(20)).await;
+
+    let buyer = Browser::launch().await;
+    buyer.goto(&format!("{base}/auth/signup")).await;
+    buyer.fill("#email", &unique_email()).await;
+    buyer.fill("#password", PASSWORD).await;
+    buyer.click("button[type=submit].primary").await;
+    buyer.text("[data-testid=signed-in-as]").await;
+    let tab = another_tab(&buyer).await;
+
+    // Left open past its deadline: it shows the expiry the moment the server
+    // applies it (before the page's own refresh, a second after the deadline).
+    buyer.goto(&format!("{base}/tickets/{}", expiring.id)).await;
+    buyer.click("[data-testid=purchase]").await;
+    buyer.text("[data-testid=countdown]").await;
+    let orders = tab.orders().await;
+    let expires_at = e2e::iso_to_unix_ms(orders[0]["expiresAt"].as_str().expect("expiresAt"));
+    e2e::wait_until(expires_at).await;
+    eventually_within(
+        "Order expired, from the server",
+        Duration::from_millis(900),
+        || async {
+            let shown = buyer.text("[data-testid=order-status]").await;
+            (shown == "Cancelled (expired)").then_some(())
+        },
+    )
+    .await;
+
+    // Paid in another tab: the open order page shows the receipt at once.
+    buyer.goto(&format!("{base}/tickets/{}", paid.id)).await;
+    buyer.click("[data-testid=purchase]").await;
+    buyer.text("[data-testid=countdown]").await;
+    let order = e2e::OrderId::of(
+        &json!({"id": buyer.client.current_url().await.unwrap().path().trim_start_matches("/orders/")}),
+    );
+    let started = Instant::now();
+    assert_eq!(
+        tab.pay(&order, "tok_visa").await.status(),
+        reqwest::StatusCode::CREATED
+    );
+    eventually_within("the receipt on the open page", WITHIN, || async {
+        buyer.has("[data-testid=receipt]").await.then_some(())
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    buyer.close().await;
+}

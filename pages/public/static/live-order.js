@@ -1,0 +1,33 @@
+// Moves an open order page on the moment its order changes (paid, expired,
+// cancelled, a payment started in another tab): the order's live channel
+// (docs/live.md) says so and the page loads its new state. Each message also
+// corrects the countdown's deadline from the server. Without this script the
+// page's meta refresh does the same, later.
+(() => {
+  const card = document.querySelector("[data-live]");
+  if (!card || !("WebSocket" in window)) return;
+  const shown = Number(card.dataset.version);
+  let delay = 500;
+  const connect = () => {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + card.dataset.live);
+    socket.onopen = () => { delay = 500; };
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type !== "order") return;
+      const order = message.order;
+      const countdown = document.getElementById("seconds-left");
+      if (countdown && countdown.dataset.expiresAt !== order.expiresAt) {
+        countdown.dataset.expiresAt = order.expiresAt;
+        countdown.dispatchEvent(new Event("deadline"));
+      }
+      // The page may be the answer to a form post: load the order's own URL.
+      if (order.version > shown) location.replace(card.dataset.page);
+    };
+    socket.onclose = () => {
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  };
+  connect();
+})();
