@@ -33,4 +33,5 @@ trap stop_stack EXIT
 # A short payment window so that expiry lateness is measured in the same run.
 export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-3}
 start_stack "$ROOT/target/bench-stack.log"
-TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS target/loadgen/bench
+TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS \
+  "${CARGO_TARGET_DIR:-$ROOT/target}/loadgen/bench"
