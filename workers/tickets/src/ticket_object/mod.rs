@@ -123,10 +123,7 @@ impl DurableObject for TicketObject {
     /// `deliver` has set the next alarm if it could (`desk::next_alarm`), so
     /// a held order keeps one at or before its deadline whatever failed.
     async fn alarm(&self) -> Result<Response> {
-        let mut expired = self.expire_due_order().await;
-        if expired.is_ok() {
-            expired = self.close_started_listing().await;
-        }
+        let expired = self.settle_due().await;
         if let Err(e) = &expired {
             edge::log::error("-", "expiry_failed", &e.to_string());
         }
@@ -248,28 +245,12 @@ impl TicketObject {
         }
     }
 
-    /// Expires the held order, or gives up on its lost payment, if its
-    /// deadline has passed (idempotent).
-    async fn expire_due_order(&self) -> Result<()> {
-        let now = edge::now_ms();
-        let Loaded {
-            ticket: Some(ticket),
-            order: Some(order),
-        } = self.store().load_held_order().await?
-        else {
-            return Ok(());
-        };
-        if let Some(change) = desk::expire_order(&ticket, &order, now) {
-            self.commit(&change.into(), now).await?;
-        }
-        Ok(())
-    }
-}
-
-impl TicketObject {
-    /// Closes the listing if its event has started, expiring an unpaid hold
-    /// with it (`desk::close_listing`; idempotent).
-    async fn close_started_listing(&self) -> Result<()> {
+    /// What is due at `now`, in one read: the held order's expiry (or giving
+    /// up on its lost payment), else the listing's closing at its event's
+    /// start, which expires an unpaid hold with it (`desk::expire_order`,
+    /// `desk::close_listing`; both idempotent). Whatever else is due
+    /// is done by the next alarm, which `desk::next_alarm` sets.
+    async fn settle_due(&self) -> Result<()> {
         let now = edge::now_ms();
         let Loaded {
             ticket: Some(ticket),
@@ -278,7 +259,11 @@ impl TicketObject {
         else {
             return Ok(());
         };
-        if let Some(change) = desk::close_listing(&ticket, order.as_ref(), now) {
+        let expiry = order
+            .as_ref()
+            .and_then(|order| desk::expire_order(&ticket, order, now))
+            .map(Change::from);
+        if let Some(change) = expiry.or_else(|| desk::close_listing(&ticket, order.as_ref(), now)) {
             self.commit(&change, now).await?;
         }
         Ok(())
