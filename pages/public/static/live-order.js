@@ -7,14 +7,23 @@
   const card = document.querySelector("[data-live]");
   if (!card || !("WebSocket" in window)) return;
   const shown = Number(card.dataset.version);
+  // A form being sent (pay, cancel) answers with the new page itself: the
+  // channel must not navigate away from that answer.
+  let leaving = false;
+  let socket = null;
+  document.addEventListener("submit", () => {
+    leaving = true;
+    if (socket) socket.close();
+  });
   let delay = 500;
   const connect = () => {
+    if (leaving) return;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + card.dataset.live);
+    socket = new WebSocket(scheme + location.host + card.dataset.live);
     socket.onopen = () => { delay = 500; };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
-      if (message.type !== "order") return;
+      if (leaving || message.type !== "order") return;
       const order = message.order;
       const countdown = document.getElementById("seconds-left");
       if (countdown && countdown.dataset.expiresAt !== order.expiresAt) {
