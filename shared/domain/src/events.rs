@@ -135,23 +135,10 @@ mod tests {
     use serde_json::{json, Value};
 
     fn ticket(version: u64) -> Ticket {
+        let id = TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
         Ticket {
-            id: TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
-            title: "Show".into(),
-            price: Cents(1500),
-            user_id: "u1".into(),
             version,
-            order_id: None,
-            sold_to: None,
-            created_at: 0,
-            event: None,
-            held_until: None,
-            sold_at: None,
-            withdrawn: false,
-            closed: false,
-            unlisted: false,
-            paid: None,
-            custody: Vec::new(),
+            ..Ticket::new(id, "Show".into(), Cents(1500), "u1".into(), 0)
         }
     }
 

@@ -315,6 +315,34 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// A ticket as it starts: version 0, free, no event, listed, no history.
+    pub fn new(
+        id: TicketId,
+        title: String,
+        price: Cents,
+        user_id: String,
+        created_at: i64,
+    ) -> Ticket {
+        Ticket {
+            id,
+            title,
+            price,
+            user_id,
+            version: 0,
+            order_id: None,
+            sold_to: None,
+            created_at,
+            event: None,
+            held_until: None,
+            sold_at: None,
+            withdrawn: false,
+            closed: false,
+            unlisted: false,
+            paid: None,
+            custody: Vec::new(),
+        }
+    }
+
     pub fn is_free(&self) -> bool {
         self.order_id.is_none() && self.sold_to.is_none()
     }
@@ -451,24 +479,8 @@ mod tests {
 
     #[test]
     fn views_show_price_both_ways() {
-        let ticket = Ticket {
-            id: TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
-            title: "Show".into(),
-            price: Cents(1999),
-            user_id: "u".into(),
-            version: 0,
-            order_id: None,
-            sold_to: None,
-            created_at: 0,
-            event: None,
-            held_until: None,
-            sold_at: None,
-            withdrawn: false,
-            closed: false,
-            unlisted: false,
-            paid: None,
-            custody: Vec::new(),
-        };
+        let id = TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let ticket = Ticket::new(id, "Show".into(), Cents(1999), "u".into(), 0);
         let view = ticket.view();
         assert_eq!(
             (view.price, view.price_cents, view.sold),

@@ -195,6 +195,44 @@ impl Browser {
         }
     }
 
+    /// Signs a new user up through the form (the page under its content
+    /// policy) and waits until the header names them; answers their email.
+    pub async fn sign_up(&self, base: &str) -> String {
+        let email = crate::unique_email();
+        self.goto(&format!("{base}/auth/signup")).await;
+        self.assert_content_policy_holds().await;
+        self.fill("#email", &email).await;
+        self.fill("#password", crate::PASSWORD).await;
+        self.click("button[type=submit].primary").await;
+        assert_eq!(self.text("[data-testid=signed-in-as]").await, email);
+        email
+    }
+
+    /// An HTTP client with this browser's session: the same user in another
+    /// tab (redirects are not followed, so a test sees each answer).
+    pub async fn session_client(&self) -> crate::TestClient {
+        let session = self
+            .client
+            .get_named_cookie("session")
+            .await
+            .expect("the browser's session cookie");
+        let mut headers = reqwest::header::HeaderMap::new();
+        let cookie = format!("session={}", session.value());
+        headers.insert(
+            reqwest::header::COOKIE,
+            cookie.parse().expect("a header value"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        crate::TestClient {
+            http,
+            base: crate::base_url(),
+        }
+    }
+
     /// Resizes the window (a phone's width, for a screenshot).
     pub async fn set_window_size(&self, width: u32, height: u32) {
         self.client

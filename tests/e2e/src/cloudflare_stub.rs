@@ -9,7 +9,6 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -103,36 +102,14 @@ impl CloudflareStub {
     pub fn start() -> CloudflareStub {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a port");
         let port = listener.local_addr().expect("an address").port();
-        listener.set_nonblocking(true).expect("non-blocking");
         let stub = CloudflareStub {
             state: Arc::default(),
             base_url: format!("http://127.0.0.1:{port}/client/v4"),
         };
         let server = stub.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let stub = server.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let stub = stub.clone();
-                            async move { Ok::<_, std::io::Error>(stub.answer(req).await) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
+        crate::stub_server::serve_in_background(listener, move |req| {
+            let stub = server.clone();
+            async move { Some(stub.answer(req).await) }
         });
         stub
     }

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod load;
 pub mod purchase;
 pub mod stripe_stub;
+pub mod stub_server;
 
 use reqwest::{header, Client, Response, StatusCode};
 use serde_json::{json, Value};

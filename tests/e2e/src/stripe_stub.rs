@@ -22,7 +22,6 @@ use crate::TestClient;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -156,45 +155,13 @@ impl StripeStub {
             };
             let listener =
                 std::net::TcpListener::bind(("127.0.0.1", port)).expect("the stub's port");
-            listener.set_nonblocking(true).expect("non-blocking");
             let server = stub.clone();
-            // Its own runtime on its own thread: it outlives any one test's runtime.
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-                    server.serve(listener).await
-                });
+            crate::stub_server::serve_in_background(listener, move |req| {
+                let stub = server.clone();
+                async move { stub.answer(req).await }
             });
             stub
         })
-    }
-
-    async fn serve(self, listener: tokio::net::TcpListener) {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let stub = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let stub = stub.clone();
-                    async move {
-                        // No answer: the connection is dropped, as by a timeout.
-                        stub.answer(req)
-                            .await
-                            .ok_or_else(|| std::io::Error::other("answer lost"))
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
     }
 
     /// The next `n` refunds of `intent_id` answer 500 (and refund nothing).

@@ -3,7 +3,7 @@
 //! Stack: api (see scripts/test.sh)
 
 use e2e::browser::{one_journey_at_a_time, Browser};
-use e2e::{base_url, eventually, unique_email, OrderId, TestClient, TestUser, PASSWORD};
+use e2e::{base_url, eventually, unique_email, OrderId, TestUser, PASSWORD};
 use fantoccini::Locator;
 use reqwest::{header, StatusCode};
 use serde_json::json;
@@ -75,17 +75,6 @@ async fn current_path(browser: &Browser) -> String {
         .to_string()
 }
 
-async fn sign_up(browser: &Browser, base: &str) -> String {
-    let email = unique_email();
-    browser.goto(&format!("{base}/auth/signup")).await;
-    browser.assert_content_policy_holds().await;
-    browser.fill("#email", &email).await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
-    assert_eq!(browser.text("[data-testid=signed-in-as]").await, email);
-    email
-}
-
 #[tokio::test]
 async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
     let _journey = one_journey_at_a_time().await;
@@ -94,7 +83,7 @@ async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
 
     // The seller: a bad price is shown next to its field, with the title kept.
     let seller = Browser::launch().await;
-    sign_up(&seller, &base).await;
+    seller.sign_up(&base).await;
     seller.click("a[href='/tickets/new']").await;
     seller.text("#price").await;
     seller.fill("#title", &title).await;
@@ -125,7 +114,7 @@ async fn a_seller_lists_a_ticket_and_a_buyer_reserves_it_then_cancels() {
 
     // The buyer, in a session of their own, reserves it...
     let buyer = Browser::launch().await;
-    sign_up(&buyer, &base).await;
+    buyer.sign_up(&base).await;
     buyer.goto(&format!("{base}{ticket_path}")).await;
     assert_eq!(buyer.text("[data-testid=ticket-title]").await, title);
     buyer.click("[data-testid=purchase]").await;
@@ -205,7 +194,7 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
     let title = format!("Opera {}", uuid::Uuid::new_v4().simple());
 
     let seller = Browser::launch().await;
-    sign_up(&seller, &base).await;
+    seller.sign_up(&base).await;
     let ticket_path = list_a_ticket(&seller, &title, "20").await;
     // The seller sees their new listing on the start page at once, whatever
     // the queue's delay.
@@ -216,7 +205,7 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
 
     // For sale: on the start page and buyable.
     let buyer = Browser::launch().await;
-    sign_up(&buyer, &base).await;
+    buyer.sign_up(&base).await;
     assert!(on_the_start_page(&buyer, &base, &ticket_path).await);
     buyer.goto(&format!("{base}{ticket_path}")).await;
     assert_eq!(buyer.text("[data-testid=ticket-status]").await, "Available");
@@ -296,28 +285,6 @@ async fn a_buyer_pays_and_the_ticket_is_sold() {
     seller.close().await;
 }
 
-/// An API client holding the browser's session cookie: what the browser
-/// itself would send, for requests the test makes on its behalf.
-async fn with_browser_session(browser: &Browser) -> TestClient {
-    let session = browser
-        .client
-        .get_named_cookie("session")
-        .await
-        .expect("the browser's session cookie");
-    let mut headers = header::HeaderMap::new();
-    let cookie = format!("session={}", session.value());
-    headers.insert(header::COOKIE, cookie.parse().expect("a header value"));
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
-    TestClient {
-        http,
-        base: base_url(),
-    }
-}
-
 #[tokio::test]
 async fn one_pay_form_submitted_twice_is_one_payment() {
     let _journey = one_journey_at_a_time().await;
@@ -326,7 +293,7 @@ async fn one_pay_form_submitted_twice_is_one_payment() {
     let ticket = seller.create_ticket("Double click", json!(30)).await;
 
     let buyer = Browser::launch().await;
-    sign_up(&buyer, &base).await;
+    buyer.sign_up(&base).await;
     buyer.goto(&format!("{base}/tickets/{}", ticket.id)).await;
     buyer.click("[data-testid=purchase]").await;
     assert_eq!(buyer.text("[data-testid=pay]").await, "Pay $30.00");
@@ -353,7 +320,7 @@ async fn one_pay_form_submitted_twice_is_one_payment() {
     // Submitted once by the browser...
     buyer.click("[data-testid=pay]").await;
     let receipt = buyer.text("[data-testid=receipt]").await;
-    let as_buyer = with_browser_session(&buyer).await;
+    let as_buyer = buyer.session_client().await;
     let payments = as_buyer.payments(&order).await;
     assert_eq!(payments.len(), 1, "{payments:?}");
     let payment_id = payments[0]["id"]
@@ -405,7 +372,7 @@ async fn a_seller_lists_for_an_event_a_buyer_finds_it_and_the_seller_withdraws_i
 
     // The sell form names the event; the ticket page shows it, priced in dollars.
     let seller = Browser::launch().await;
-    sign_up(&seller, &base).await;
+    seller.sign_up(&base).await;
     seller.click("a[href='/tickets/new']").await;
     seller.text("#price").await;
     seller.fill("#title", "Table for two").await;
@@ -521,7 +488,7 @@ async fn a_ticket_is_bought_resold_at_the_cap_and_bought_again() {
 
     // A seller lists a ticket for an event.
     let seller = Browser::launch().await;
-    sign_up(&seller, &base).await;
+    seller.sign_up(&base).await;
     seller.click("a[href='/tickets/new']").await;
     seller.text("#price").await;
     seller.fill("#title", "Row C").await;
@@ -541,7 +508,7 @@ async fn a_ticket_is_bought_resold_at_the_cap_and_bought_again() {
 
     // A fan buys it and finds it under My tickets, with what they paid.
     let reseller = Browser::launch().await;
-    sign_up(&reseller, &base).await;
+    reseller.sign_up(&base).await;
     let receipt = buy_in_the_browser(&reseller, &base, &listing_path, "Pay $45.00").await;
     assert!(receipt.starts_with("Paid $45.00"), "{receipt}");
     reseller.click("a[href='/my-tickets']").await;
@@ -588,7 +555,7 @@ async fn a_ticket_is_bought_resold_at_the_cap_and_bought_again() {
 
     // A third user buys the resale; its history shows both sales.
     let fan = Browser::launch().await;
-    sign_up(&fan, &base).await;
+    fan.sign_up(&base).await;
     let receipt = buy_in_the_browser(&fan, &base, &resale_path, "Pay $45.00").await;
     assert!(receipt.starts_with("Paid $45.00"), "{receipt}");
     let theirs = eventually("the resale under the fan's tickets", || async {

@@ -31,8 +31,9 @@ async fn watch(ticket: &TicketId) -> Socket {
     socket
 }
 
-/// The next `ticket` message, within `WITHIN`.
-async fn next_ticket(socket: &mut Socket) -> Value {
+/// The view in the next message, which must be of `kind` (`ticket` or
+/// `order`), within `WITHIN`.
+async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
         let message = tokio::time::timeout(WITHIN, socket.next())
             .await
@@ -41,10 +42,14 @@ async fn next_ticket(socket: &mut Socket) -> Value {
             .expect("a message");
         if let Message::Text(text) = message {
             let message: Value = serde_json::from_str(&text).expect("JSON");
-            assert_eq!(message["type"], "ticket", "{message}");
-            return message["ticket"].clone();
+            assert_eq!(message["type"], kind, "{message}");
+            return message[kind].clone();
         }
     }
+}
+
+async fn next_ticket(socket: &mut Socket) -> Value {
+    next_of(socket, "ticket").await
 }
 
 #[tokio::test]
@@ -173,20 +178,8 @@ async fn watch_order(order: &OrderId, token: Option<&str>) -> Result<Socket, u16
     }
 }
 
-/// The next `order` message, within `WITHIN`.
 async fn next_order(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(WITHIN, socket.next())
-            .await
-            .expect("a message within a second")
-            .expect("the socket open")
-            .expect("a message");
-        if let Message::Text(text) = message {
-            let message: Value = serde_json::from_str(&text).expect("JSON");
-            assert_eq!(message["type"], "order", "{message}");
-            return message["order"].clone();
-        }
-    }
+    next_of(socket, "order").await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! Stack: expiry (see scripts/test.sh): a 3-second payment window.
 
 use e2e::browser::{one_journey_at_a_time, Browser};
-use e2e::{base_url, eventually_within, now_ms, unique_email, TestUser, PASSWORD};
+use e2e::{base_url, eventually_within, now_ms, TestUser};
 use fantoccini::Locator;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -44,11 +44,7 @@ async fn an_open_ticket_page_follows_a_hold_its_expiry_and_a_price_change() {
 
     // A signed-in visitor opens the ticket page and leaves it open.
     let watcher = Browser::launch().await;
-    watcher.goto(&format!("{base}/auth/signup")).await;
-    watcher.fill("#email", &unique_email()).await;
-    watcher.fill("#password", PASSWORD).await;
-    watcher.click("button[type=submit].primary").await;
-    watcher.text("[data-testid=signed-in-as]").await;
+    watcher.sign_up(&base).await;
     watcher.goto(&format!("{base}/tickets/{}", ticket.id)).await;
     assert_eq!(shown(&watcher).await, ("Available".into(), true));
     watcher.assert_content_policy_holds().await;
@@ -88,28 +84,6 @@ async fn an_open_ticket_page_follows_a_hold_its_expiry_and_a_price_change() {
     watcher.close().await;
 }
 
-/// A client with the browser's session: the same buyer in another tab.
-async fn another_tab(browser: &Browser) -> e2e::TestClient {
-    let session = browser
-        .client
-        .get_named_cookie("session")
-        .await
-        .expect("the browser's session cookie");
-    let mut headers = reqwest::header::HeaderMap::new();
-    let cookie = format!("session={}", session.value());
-    headers.insert(
-        reqwest::header::COOKIE,
-        cookie.parse().expect("a header value"),
-    );
-    e2e::TestClient {
-        http: reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("an HTTP client"),
-        base: base_url(),
-    }
-}
-
 #[tokio::test]
 async fn an_open_order_page_moves_on_at_the_deadline_and_when_paid_in_another_tab() {
     let _journey = one_journey_at_a_time().await;
@@ -120,12 +94,8 @@ async fn an_open_order_page_moves_on_at_the_deadline_and_when_paid_in_another_ta
     let paid = seller.create_ticket("Paid elsewhere", json!(20)).await;
 
     let buyer = Browser::launch().await;
-    buyer.goto(&format!("{base}/auth/signup")).await;
-    buyer.fill("#email", &unique_email()).await;
-    buyer.fill("#password", PASSWORD).await;
-    buyer.click("button[type=submit].primary").await;
-    buyer.text("[data-testid=signed-in-as]").await;
-    let tab = another_tab(&buyer).await;
+    buyer.sign_up(&base).await;
+    let tab = buyer.session_client().await;
 
     // Left open past its deadline: it shows the expiry the moment the server
     // applies it (before the page's own refresh, a second after the deadline).

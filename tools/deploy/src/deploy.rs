@@ -42,16 +42,22 @@ pub enum DeployError {
     Cycle,
 }
 
+/// Nothing is deployed from configs that disagree (`crate::check`).
+fn refuse_broken_configs(project: &Project) -> Result<(), DeployError> {
+    let problems = crate::check::problems(project);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    Err(DeployError::Configs(list.join("\n")))
+}
+
 fn step(text: &str) {
     println!("==> {text}");
 }
 
 pub fn deploy(project: &Project, env: Environment) -> Result<(), DeployError> {
-    let problems = crate::check::problems(project);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(DeployError::Configs(list.join("\n")));
-    }
+    refuse_broken_configs(project)?;
     let wrangler = Wrangler::new(&project.root);
     step(&format!("deploying the {env} copy"));
     check_secrets(project, env, &wrangler)?;
@@ -247,11 +253,7 @@ fn deploy_site(
 /// both environments bundled by `wrangler deploy --dry-run` (which validates
 /// each config and uploads nothing).
 pub fn check_offline(project: &Project) -> Result<(), DeployError> {
-    let problems = crate::check::problems(project);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(DeployError::Configs(list.join("\n")));
-    }
+    refuse_broken_configs(project)?;
     let wrangler = Wrangler::new(&project.root);
     for env in [Environment::Production, Environment::Staging] {
         let ids = generate::committed_database_ids(project, env);

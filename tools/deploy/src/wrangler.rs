@@ -31,6 +31,33 @@ struct Output {
     all: String,
 }
 
+impl Output {
+    /// What it printed, or the failure with everything it printed.
+    fn stdout_of(self, args: &[&str]) -> Result<String, WranglerError> {
+        if self.ok {
+            Ok(self.stdout)
+        } else {
+            Err(WranglerError::Failed {
+                command: args.join(" "),
+                output: self.all,
+            })
+        }
+    }
+}
+
+/// The JSON a command printed: its output from the first bracket on.
+fn parse_json<T: serde::de::DeserializeOwned>(
+    args: &[&str],
+    stdout: String,
+) -> Result<T, WranglerError> {
+    let start = stdout.find(['[', '{']).unwrap_or(0);
+    serde_json::from_str(&stdout[start..]).map_err(|e| WranglerError::Unreadable {
+        command: args.join(" "),
+        error: e.to_string(),
+        output: stdout,
+    })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Database {
     pub name: String,
@@ -80,26 +107,11 @@ impl Wrangler {
     }
 
     fn run(&self, args: &[&str]) -> Result<String, WranglerError> {
-        let out = self.run_in(&self.root, args)?;
-        if out.ok {
-            Ok(out.stdout)
-        } else {
-            Err(WranglerError::Failed {
-                command: args.join(" "),
-                output: out.all,
-            })
-        }
+        self.run_in(&self.root, args)?.stdout_of(args)
     }
 
     fn json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> Result<T, WranglerError> {
-        let stdout = self.run(args)?;
-        // The JSON is the output from its first bracket on.
-        let start = stdout.find(['[', '{']).unwrap_or(0);
-        serde_json::from_str(&stdout[start..]).map_err(|e| WranglerError::Unreadable {
-            command: args.join(" "),
-            error: e.to_string(),
-            output: stdout,
-        })
+        parse_json(args, self.run(args)?)
     }
 
     pub fn databases(&self) -> Result<Vec<Database>, WranglerError> {
@@ -142,19 +154,7 @@ impl Wrangler {
         if !out.ok && out.all.contains(&format!("Worker \"{worker}\" not found")) {
             return Ok(Vec::new());
         }
-        if !out.ok {
-            return Err(WranglerError::Failed {
-                command: args.join(" "),
-                output: out.all,
-            });
-        }
-        let start = out.stdout.find('[').unwrap_or(0);
-        let secrets: Vec<Secret> =
-            serde_json::from_str(&out.stdout[start..]).map_err(|e| WranglerError::Unreadable {
-                command: args.join(" "),
-                error: e.to_string(),
-                output: out.stdout.clone(),
-            })?;
+        let secrets: Vec<Secret> = parse_json(&args, out.stdout_of(&args)?)?;
         Ok(secrets.into_iter().map(|s| s.name).collect())
     }
 
@@ -218,14 +218,6 @@ impl Wrangler {
             "--branch",
             "main",
         ];
-        let out = self.run_in(config_dir, &args)?;
-        if out.ok {
-            Ok(())
-        } else {
-            Err(WranglerError::Failed {
-                command: args.join(" "),
-                output: out.all,
-            })
-        }
+        self.run_in(config_dir, &args)?.stdout_of(&args).map(drop)
     }
 }

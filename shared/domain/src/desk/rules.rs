@@ -26,26 +26,13 @@ pub struct OrderChange {
 }
 
 pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) -> TicketChange {
+    let title = input.title.as_str().to_string();
     let ticket = Ticket {
-        id,
-        title: input.title.as_str().to_string(),
-        price: input.price,
-        user_id: user_id.to_string(),
-        version: 0,
-        order_id: None,
-        sold_to: None,
-        created_at: now,
         event: match input.event {
             EventField::Given(event) => Some(event),
             EventField::Unchanged | EventField::Removed => None,
         },
-        held_until: None,
-        sold_at: None,
-        withdrawn: false,
-        closed: false,
-        unlisted: false,
-        paid: None,
-        custody: Vec::new(),
+        ..Ticket::new(id, title, input.price, user_id.to_string(), now)
     };
     TicketChange {
         events: vec![Event::TicketCreated(ticket.clone())],
@@ -425,23 +412,18 @@ pub fn issue_to_buyer(listing: &Ticket, order: &Order, now: i64) -> Ticket {
         at: now,
         listing: listing.id.clone(),
     });
+    let id = TicketId::issued_by(&order.id);
+    let (title, price, owner) = (
+        listing.title.clone(),
+        order.ticket.price,
+        order.user_id.clone(),
+    );
     Ticket {
-        id: TicketId::issued_by(&order.id),
-        title: listing.title.clone(),
-        price: order.ticket.price,
-        user_id: order.user_id.clone(),
-        version: 0,
-        order_id: None,
-        sold_to: None,
-        created_at: now,
         event: listing.event.clone(),
-        held_until: None,
-        sold_at: None,
-        withdrawn: false,
-        closed: false,
         unlisted: true,
-        paid: Some(order.ticket.price),
+        paid: Some(price),
         custody,
+        ..Ticket::new(id, title, price, owner, now)
     }
 }
 
