@@ -105,13 +105,42 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
-    /// Clicks the element. A click whose navigation outlasts the page-load
-    /// timeout was still delivered: the next `text` waits for the page.
+    /// Clicks the element. A link or a submit button leads to a new page:
+    /// the click waits until that page has replaced this one, since
+    /// chromedriver may answer a click before the form's answer arrives (the
+    /// next `text` would then read the old page). A click whose navigation
+    /// outlasts the page-load timeout was still delivered.
     pub async fn click(&self, css: &str) {
         let element = self.client.find(Locator::Css(css)).await.expect(css);
+        let tag = element.tag_name().await.expect("a tag name");
+        let kind = element.attr("type").await.expect("an attribute");
+        let navigates = tag == "a" || kind.as_deref() == Some("submit");
+        if navigates {
+            self.client
+                .execute("window.beforeTheClick = true;", vec![])
+                .await
+                .expect("mark the page");
+        }
         if let Err(e) = element.click().await {
             assert!(e.to_string().contains("timeout"), "click {css}: {e}");
             eprintln!("click {css}: the page is still loading ({e})");
+        }
+        if navigates {
+            self.wait_for_the_next_page(css).await;
+        }
+    }
+
+    /// Waits until the page marked before a click is gone and its successor
+    /// has loaded. Errors while the old page unloads count as "not yet".
+    async fn wait_for_the_next_page(&self, css: &str) {
+        let deadline = std::time::Instant::now() + 2 * PATIENCE;
+        let check = "return window.beforeTheClick !== true && document.readyState === 'complete';";
+        while self.client.execute(check, vec![]).await.ok() != Some(json!(true)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "clicking {css} never led to a new page"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 
