@@ -5,7 +5,7 @@ use crate::forms::{query, read_form, value, FormErrors};
 use crate::services::{list_page, PageContext, Service};
 use crate::views::{
     self,
-    tickets::{TicketFields, TicketForm},
+    tickets::{LiveList, TicketFields, TicketForm},
 };
 use domain::ids::TicketId;
 use domain::orders::OrderView;
@@ -30,6 +30,13 @@ pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
         .append_pair("sort", sort.as_str())
         .finish();
     let api_query = format!("/api/tickets?available=true&{search}");
+    // Taken before the list is read: a listing in between is on the page and
+    // also new to it, and the page's script drops the repeat.
+    let live = LiveList {
+        since: edge::now_ms(),
+        inline: query(req, "cursor")?.is_none() && sort == Sort::Newest,
+        first_page: format!("/?{search}"),
+    };
     let (tickets, next): (Vec<TicketView>, _) = list_page(
         ctx,
         req,
@@ -40,7 +47,7 @@ pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
     .await?;
     views::html(
         200,
-        views::home::page(ctx, &tickets, next.as_deref(), &q, sort),
+        views::home::page(ctx, &tickets, next.as_deref(), &q, sort, &live),
     )
 }
 

@@ -5,38 +5,24 @@
 // page's meta refresh does the same, later.
 (() => {
   const card = document.querySelector("[data-live]");
-  if (!card || !("WebSocket" in window)) return;
+  if (!card || !("WebSocket" in window) || !window.Live) return;
   const shown = Number(card.dataset.version);
   // A form being sent (pay, cancel) answers with the new page itself: the
   // channel must not navigate away from that answer.
   let leaving = false;
-  let socket = null;
+  const socket = Live.open(card.dataset.live, (message) => {
+    if (leaving || message.type !== "order") return;
+    const order = message.order;
+    const countdown = document.getElementById("seconds-left");
+    if (countdown && countdown.dataset.expiresAt !== order.expiresAt) {
+      countdown.dataset.expiresAt = order.expiresAt;
+      countdown.dispatchEvent(new Event("deadline"));
+    }
+    // The page may be the answer to a form post: load the order's own URL.
+    if (order.version > shown) location.replace(card.dataset.page);
+  }, () => !leaving);
   document.addEventListener("submit", () => {
     leaving = true;
-    if (socket) socket.close();
+    if (socket()) socket().close();
   });
-  let delay = 500;
-  const connect = () => {
-    if (leaving) return;
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + card.dataset.live);
-    socket.onopen = () => { delay = 500; };
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (leaving || message.type !== "order") return;
-      const order = message.order;
-      const countdown = document.getElementById("seconds-left");
-      if (countdown && countdown.dataset.expiresAt !== order.expiresAt) {
-        countdown.dataset.expiresAt = order.expiresAt;
-        countdown.dispatchEvent(new Event("deadline"));
-      }
-      // The page may be the answer to a form post: load the order's own URL.
-      if (order.version > shown) location.replace(card.dataset.page);
-    };
-    socket.onclose = () => {
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30000);
-    };
-  };
-  connect();
 })();

@@ -1,6 +1,6 @@
-use super::layout;
+use super::{layout_with_head, live_script};
 use crate::services::PageContext;
-use crate::views::tickets;
+use crate::views::tickets::{self, LiveList};
 use domain::ticket_search::Sort;
 use domain::tickets::TicketView;
 use maud::{html, Markup};
@@ -11,10 +11,12 @@ pub fn page(
     next_page: Option<&str>,
     q: &str,
     sort: Sort,
+    live: &LiveList,
 ) -> Markup {
-    layout(
+    layout_with_head(
         ctx,
         "Tickets",
+        live_script("live-list.js"),
         html! {
             section.hero {
                 h1 { "Tickets for the events you love" }
@@ -26,7 +28,7 @@ pub fn page(
                         a href="/auth/signin" { "sign in" } " to buy and sell tickets." }
                 }
             }
-            (tickets::listing(for_sale, next_page, q, sort))
+            (tickets::listing(for_sale, next_page, q, sort, live))
         },
     )
 }

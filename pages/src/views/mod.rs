@@ -31,6 +31,15 @@ pub fn layout(ctx: &PageContext, title: &str, body: Markup) -> Markup {
     layout_with_head(ctx, title, html! {}, body)
 }
 
+/// A page's live script (docs/live.md), after the helpers it shares with
+/// the others; both deferred, so they run in this order once the page is parsed.
+pub fn live_script(name: &str) -> Markup {
+    html! {
+        script src="/static/live.js" defer {}
+        script src=(format!("/static/{name}")) defer {}
+    }
+}
+
 /// The layout with extra `<head>` content (a refresh, a script).
 pub fn layout_with_head(ctx: &PageContext, title: &str, head: Markup, body: Markup) -> Markup {
     html! {

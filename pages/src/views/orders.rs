@@ -143,7 +143,7 @@ fn detail_head(order: &OrderView, seconds_left: Option<i64>) -> Markup {
     );
     html! {
         // With JavaScript the order's live channel moves the page on at once.
-        @if live { script src="/static/live-order.js" defer {} }
+        @if live { (super::live_script("live-order.js")) }
         @if let Some(seconds) = seconds_left {
             meta http-equiv="refresh" content=(format!("{}; url={url}", if seconds > 0 { seconds + 1 } else { 2 }));
             script src="/static/countdown.js" defer {}
@@ -473,7 +473,7 @@ mod tests {
         assert_eq!(
             head,
             format!(
-                r#"<script src="/static/live-order.js" defer></script><meta http-equiv="refresh" content="2; url=/orders/{}">"#,
+                r#"<script src="/static/live.js" defer></script><script src="/static/live-order.js" defer></script><meta http-equiv="refresh" content="2; url=/orders/{}">"#,
                 order.id
             )
         );

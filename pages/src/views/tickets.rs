@@ -1,7 +1,7 @@
 //! Tickets: the list of tickets for sale, one ticket, the sell / edit form
 //! and the seller's own listings.
 
-use super::{general_errors, layout, layout_with_head, Field};
+use super::{general_errors, layout, layout_with_head, live_script, Field};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
 use domain::money::Cents;
@@ -73,49 +73,75 @@ fn search_form(q: &str, sort: Sort) -> Markup {
     }
 }
 
+/// How the start page's list follows the market (`static/live-list.js`).
+pub struct LiveList {
+    /// When the page was made (ms): listings after it are new to it.
+    pub since: i64,
+    /// The newest first page shows new listings in place; any other page
+    /// counts them in a notice, so a list being read does not jump.
+    pub inline: bool,
+    /// The notice's link: the first page of the same search.
+    pub first_page: String,
+}
+
 /// The tickets for sale on the start page, with a link to the next page.
 /// Each row opens its ticket (the title's link covers the row).
-pub fn listing(tickets: &[TicketView], next_page: Option<&str>, q: &str, sort: Sort) -> Markup {
+pub fn listing(
+    tickets: &[TicketView],
+    next_page: Option<&str>,
+    q: &str,
+    sort: Sort,
+    live: &LiveList,
+) -> Markup {
     html! {
-        section.listing aria-labelledby="for-sale" {
+        section.listing aria-labelledby="for-sale" data-live-list="/api/tickets/live"
+            data-since=(live.since) data-q=(q.trim()) data-inline[live.inline] {
             h2 #for-sale { "Tickets for sale" }
             (search_form(q, sort))
-            @if tickets.is_empty() {
-                p.empty data-testid="no-tickets" {
-                    @if q.is_empty() { "No tickets for sale right now. Check back soon." }
-                    @else { "No tickets match “" (q) "”." }
-                }
-            } @else {
-                table.tickets.rows-link data-testid="tickets" {
-                    thead {
-                        tr {
-                            th scope="col" { "Ticket" }
-                            th scope="col" { "Event" }
-                            th scope="col" { "Date" }
-                            th.num scope="col" { "Price" }
-                        }
+            p.notice.live-notice data-testid="new-tickets" role="status" hidden {
+                a href=(live.first_page) {}
+            }
+            div data-live-rows {
+                @if tickets.is_empty() {
+                    p.empty data-testid="no-tickets" {
+                        @if q.is_empty() { "No tickets for sale right now. Check back soon." }
+                        @else { "No tickets match “" (q) "”." }
                     }
-                    tbody {
-                        @for ticket in tickets {
+                } @else {
+                    table.tickets.rows-link data-testid="tickets" {
+                        thead {
                             tr {
-                                td { a.row-link href=(format!("/tickets/{}", ticket.id)) { (ticket.title) } }
-                                td {
-                                    @if let Some(event) = &ticket.event {
-                                        (event.name) br; span.muted { (event.venue) }
-                                    } @else { span.muted { "—" } }
-                                }
-                                td { @if let Some(event) = &ticket.event { (when(&event.starts_at)) } }
-                                td.num {
-                                    (money(ticket.price_cents))
-                                    @if ticket.state != ListingState::Available { " " (badge(ticket)) }
+                                th scope="col" { "Ticket" }
+                                th scope="col" { "Event" }
+                                th scope="col" { "Date" }
+                                th.num scope="col" { "Price" }
+                            }
+                        }
+                        tbody {
+                            @for ticket in tickets {
+                                tr data-ticket=(ticket.id) data-version=(ticket.version) {
+                                    td { a.row-link href=(format!("/tickets/{}", ticket.id)) { (ticket.title) } }
+                                    td {
+                                        @if let Some(event) = &ticket.event {
+                                            (event.name) br; span.muted { (event.venue) }
+                                        } @else { span.muted { "—" } }
+                                    }
+                                    td { @if let Some(event) = &ticket.event { (when(&event.starts_at)) } }
+                                    td.num {
+                                        span data-field="price" { (money(ticket.price_cents)) }
+                                        " "
+                                        span data-field="state" {
+                                            @if ticket.state != ListingState::Available { (badge(ticket)) }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-            }
-            @if let Some(href) = next_page {
-                p.pager { a href=(href) rel="next" { "Next page" } }
+                @if let Some(href) = next_page {
+                    p.pager { a href=(href) rel="next" { "Next page" } }
+                }
             }
         }
     }
@@ -137,7 +163,7 @@ pub fn detail(
     layout_with_head(
         ctx,
         &ticket.title,
-        html! { script src="/static/live-ticket.js" defer {} },
+        live_script("live-ticket.js"),
         html! {
             article.card data-live=(format!("/api/tickets/{}/live", ticket.id)) {
                 h1 data-testid="ticket-title" { (ticket.title) }
@@ -309,6 +335,45 @@ mod tests {
         }
     }
 
+    fn live(inline: bool) -> LiveList {
+        LiveList {
+            since: 1_700_000_000_000,
+            inline,
+            first_page: "/?q=jazz&sort=price".into(),
+        }
+    }
+
+    #[test]
+    fn the_list_tells_its_script_what_it_shows_and_since_when() {
+        let html = listing(
+            &[ticket(Some("o"), false)],
+            None,
+            " jazz ",
+            Sort::Price,
+            &live(false),
+        )
+        .into_string();
+        assert!(
+            html.contains(
+                r#"data-live-list="/api/tickets/live" data-since="1700000000000" data-q="jazz">"#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                r#"<tr data-ticket="0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e" data-version="0">"#
+            ),
+            "{html}"
+        );
+        assert!(html.contains(r#"<span data-field="state"><span class="status status-wait" data-testid="ticket-status">Reserved</span></span>"#), "{html}");
+        assert!(
+            html.contains(r#"hidden><a href="/?q=jazz&amp;sort=price"></a></p>"#),
+            "{html}"
+        );
+        let newest = listing(&[], None, "", Sort::Newest, &live(true)).into_string();
+        assert!(newest.contains(r#"data-q="" data-inline>"#), "{newest}");
+    }
+
     #[test]
     fn lists_tickets_escaped_with_their_currency_and_a_link_per_row() {
         let html = listing(
@@ -316,6 +381,7 @@ mod tests {
             Some("/?cursor=abc"),
             "",
             Sort::Newest,
+            &live(true),
         )
         .into_string();
         assert!(html.contains("Concert &lt;live&gt;"), "{html}");
@@ -331,7 +397,7 @@ mod tests {
 
     #[test]
     fn the_search_form_keeps_what_was_asked() {
-        let html = listing(&[], None, "jazz <club>", Sort::Price).into_string();
+        let html = listing(&[], None, "jazz <club>", Sort::Price, &live(false)).into_string();
         assert!(html.contains(r#"value="jazz &lt;club&gt;""#), "{html}");
         assert!(
             html.contains(r#"<option value="price" selected>"#),
@@ -342,7 +408,7 @@ mod tests {
 
     #[test]
     fn an_empty_list_says_so() {
-        let html = listing(&[], None, "", Sort::Newest).into_string();
+        let html = listing(&[], None, "", Sort::Newest, &live(true)).into_string();
         assert!(html.contains("No tickets for sale"));
         assert!(!html.contains("Next page"));
     }

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod limits;
+pub mod list_feed;
 pub mod live;
 pub mod money;
 pub mod orders;

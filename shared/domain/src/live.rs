@@ -9,8 +9,22 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum LiveMessage {
-    Ticket { ticket: TicketView },
-    Order { order: OrderView },
+    Ticket {
+        ticket: TicketView,
+    },
+    Order {
+        order: OrderView,
+    },
+    /// The list's channel: a ticket just came on the market.
+    Listed {
+        ticket: TicketView,
+    },
+}
+
+impl LiveMessage {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// Who a watcher of a ticket's object is: every change of the ticket, or
@@ -27,18 +41,18 @@ pub fn order_tag(order_id: &crate::ids::OrderId) -> String {
 
 /// `{"type":"order","order":{…}}`: the order as `GET /api/orders/:id` shows it.
 pub fn order_message(order: &Order) -> String {
-    let message = LiveMessage::Order {
+    LiveMessage::Order {
         order: order.view(),
-    };
-    serde_json::to_string(&message).unwrap_or_default()
+    }
+    .to_json()
 }
 
 /// `{"type":"ticket","ticket":{…}}`: the ticket as `GET /api/tickets/:id` shows it.
 pub fn ticket_message(ticket: &Ticket) -> String {
-    let message = LiveMessage::Ticket {
+    LiveMessage::Ticket {
         ticket: ticket.view(),
-    };
-    serde_json::to_string(&message).unwrap_or_default()
+    }
+    .to_json()
 }
 
 #[cfg(test)]

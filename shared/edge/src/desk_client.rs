@@ -6,22 +6,13 @@ use domain::ids::TicketId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
 use domain::{ApiError, OrInternal};
-use worker::{Env, Headers, Request, RequestInit, Response, Stub};
+use worker::{Env, Response, Stub};
 
 pub const BINDING: &str = "TICKET_OBJECTS";
 
 /// The object's path for a watcher's WebSocket (the tickets worker's
 /// `TicketObject` accepts it with the hibernation API).
 pub const LIVE_PATH: &str = "/live";
-
-/// Whether a request asks to become a WebSocket.
-pub fn is_websocket_upgrade(req: &Request) -> bool {
-    req.headers()
-        .get("upgrade")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
-}
 
 /// Connects a watcher to the ticket's object, for the ticket or for one of
 /// its orders: its WebSocket, as a response of our own (the one from the
@@ -31,21 +22,11 @@ pub async fn watch(
     ticket_id: &TicketId,
     order: Option<&domain::ids::OrderId>,
 ) -> Result<Response, ApiError> {
-    let headers = Headers::new();
-    headers.set("upgrade", "websocket").or_internal()?;
-    let mut init = RequestInit::new();
-    init.with_headers(headers);
     let query = order.map(|id| format!("?order={id}")).unwrap_or_default();
-    let url = format!("https://ticket-object{LIVE_PATH}{query}");
-    let request = Request::new_with_init(&url, &init).or_internal()?;
-    let response = ticket_object(env, ticket_id)?
-        .fetch_with_request(request)
-        .await
-        .context("ticket object: watch")?;
-    match response.websocket() {
-        Some(socket) => Response::from_websocket(socket).or_internal(),
-        None => Err(ApiError::NotFound),
-    }
+    let stub = ticket_object(env, ticket_id)?;
+    crate::object_call::open_socket(&stub, &format!("{LIVE_PATH}{query}"))
+        .await?
+        .map_err(|_| ApiError::NotFound)
 }
 
 pub struct DeskClient {

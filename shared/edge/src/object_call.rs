@@ -6,7 +6,7 @@ use domain::ApiError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Display;
-use worker::{Headers, Method, Request, RequestInit, Stub};
+use worker::{Headers, Method, Request, RequestInit, Response, Stub};
 
 /// Sends `command` to the object behind `stub`, forwarding the request id so
 /// the object's log lines carry it. `object` names it in the error of a
@@ -50,4 +50,39 @@ pub async fn call_at<C: Serialize, A: DeserializeOwned>(
         return Err(failed(&format!("answered {status}: {body}")));
     }
     response.json::<A>().await.map_err(|e| failed(&e))
+}
+
+/// Whether a request asks to become a WebSocket.
+pub fn is_websocket_upgrade(req: &Request) -> bool {
+    req.headers()
+        .get("upgrade")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Asks the object behind `stub` for a WebSocket at `path` (with its query):
+/// the socket, as a response of our own (the object's has immutable
+/// headers), or `None` if the object answered without one (the status).
+pub async fn open_socket(stub: &Stub, path: &str) -> Result<Result<Response, u16>, ApiError> {
+    let failed = |cause: &dyn Display| ApiError::internal(format!("{path}: {cause}"));
+    let headers = Headers::new();
+    headers
+        .set("upgrade", "websocket")
+        .map_err(|e| failed(&e))?;
+    let mut init = RequestInit::new();
+    init.with_headers(headers);
+    let request =
+        Request::new_with_init(&format!("https://object{path}"), &init).map_err(|e| failed(&e))?;
+    let response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(|e| failed(&e))?;
+    let status = response.status_code();
+    match response.websocket() {
+        Some(socket) => Response::from_websocket(socket)
+            .map(Ok)
+            .map_err(|e| failed(&e)),
+        None => Ok(Err(status)),
+    }
 }

@@ -156,7 +156,7 @@ async fn show(cx: Ctx, user: CurrentUser) -> ApiResult {
 /// sends an order's changes only to the sockets tagged with that order.
 async fn watch(cx: Ctx, user: CurrentUser) -> ApiResult {
     let id = OrderId::parse(cx.param("id"))?;
-    if !edge::desk_client::is_websocket_upgrade(&cx.req) {
+    if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
     let ticket_id = locate_own_order(&id, &cx.env, &user).await?;

@@ -1,9 +1,11 @@
 //! The tickets worker: `/api/tickets/*`, the `TicketObject` Durable Object
-//! class (the source of truth for tickets and their orders), and the consumer
-//! of the `ticket-events` queue that keeps the `tickets` read model in D1.
+//! class (the source of truth for tickets and their orders), the consumer
+//! of the `ticket-events` queue that keeps the `tickets` read model in D1,
+//! and the `ListFeed` class that tells open lists of its changes.
 
 mod admin;
 mod consumer;
+mod list_feed;
 mod read_model;
 mod republish;
 mod routes;
@@ -11,6 +13,7 @@ mod routes;
 mod test_hooks;
 mod ticket_object;
 
+pub use list_feed::ListFeed;
 pub use ticket_object::TicketObject;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};

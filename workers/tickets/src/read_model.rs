@@ -3,7 +3,7 @@
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::paging::{into_page, Cursor, PageRequest};
-use domain::ticket_search::{Scope, Search, Sort, NO_EVENT_STARTS_AT};
+use domain::ticket_search::{like_pattern, Scope, Search, Sort, NO_EVENT_STARTS_AT};
 use domain::tickets::{EventDetails, Ticket, TicketView};
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number};
@@ -123,6 +123,24 @@ fn number_or_null(n: Option<i64>) -> JsValue {
     n.map_or(JsValue::NULL, number)
 }
 
+/// On the market at `now` (an SQL parameter): closed and withdrawn
+/// listings leave it; the alarm closes a listing at its start, and `now`
+/// covers a late alarm.
+fn on_market(now: &str) -> String {
+    format!("withdrawn = 0 AND closed = 0 AND unlisted = 0 AND (starts_at IS NULL OR starts_at > {now})")
+}
+
+/// Neither held nor sold.
+const AVAILABLE: &str = "order_id IS NULL AND sold = 0";
+
+/// The search: the LIKE `pattern` (an SQL parameter) in the title, the
+/// event's name or its venue.
+fn matching(pattern: &str) -> String {
+    format!(
+        "(title LIKE {pattern} ESCAPE '\\' OR event_name LIKE {pattern} ESCAPE '\\' OR venue LIKE {pattern} ESCAPE '\\')"
+    )
+}
+
 /// The SQL key of a sort (`Sort::key` computes the same from a row).
 fn key_column(sort: Sort) -> String {
     match sort {
@@ -158,14 +176,10 @@ pub async fn list(
     };
     match &search.scope {
         Scope::Market { available_only } => {
-            // Closed and withdrawn listings leave the market; the alarm
-            // closes a listing at its start, and `now` covers a late alarm.
             let now = bind(number(now));
-            conditions.push(format!(
-                "withdrawn = 0 AND closed = 0 AND unlisted = 0 AND (starts_at IS NULL OR starts_at > {now})"
-            ));
+            conditions.push(on_market(&now));
             if *available_only {
-                conditions.push("order_id IS NULL AND sold = 0".into());
+                conditions.push(AVAILABLE.into());
             }
         }
         Scope::Seller(user_id) => {
@@ -182,9 +196,7 @@ pub async fn list(
     }
     if let Some(pattern) = &search.pattern {
         let p = bind(pattern.as_str().into());
-        conditions.push(format!(
-            "(title LIKE {p} ESCAPE '\\' OR event_name LIKE {p} ESCAPE '\\' OR venue LIKE {p} ESCAPE '\\')"
-        ));
+        conditions.push(matching(&p));
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets WHERE {} ORDER BY {key} {direction}, id {direction} LIMIT ?3",
@@ -202,6 +214,46 @@ pub async fn list(
         .map(Row::view)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((views, next))
+}
+
+/// The tickets with these ids, as the list shows them (a list watcher's
+/// first message: what its page shows, as it is now).
+pub async fn by_ids(env: &Env, ids: &[String]) -> Result<Vec<TicketView>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = env.d1(DB).context("tickets read model: by ids")?;
+    let ids = serde_json::to_string(ids).or_internal()?;
+    let statement = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM tickets WHERE id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&[ids.into()]);
+    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: by ids").await?;
+    rows.into_iter().map(Row::view).collect()
+}
+
+/// Tickets put on sale after `since` (ms) that are still for sale and match
+/// the search: what a list watcher has not seen yet, oldest first.
+pub async fn listed_since(
+    env: &Env,
+    since: i64,
+    q: Option<&str>,
+    now: i64,
+    limit: u32,
+) -> Result<Vec<TicketView>, ApiError> {
+    let db = env.d1(DB).context("tickets read model: listed since")?;
+    let pattern = q.map_or(JsValue::NULL, |q| like_pattern(q).into());
+    let statement = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM tickets WHERE created_at > ?1 AND {} AND {AVAILABLE} \
+               AND (?3 IS NULL OR {}) ORDER BY created_at, id LIMIT ?4",
+            on_market("?2"),
+            matching("?3")
+        ))
+        .bind(&[number(since), number(now), pattern, number(limit.into())]);
+    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: listed since").await?;
+    rows.into_iter().map(Row::view).collect()
 }
 
 /// A seller's totals: listings, sales, and what the sales earned.

@@ -3,6 +3,7 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
+use domain::list_feed::ListWatch;
 use domain::money::Cents;
 use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
@@ -16,6 +17,7 @@ pub fn table() -> Vec<Route> {
         Post "/api/tickets"     user   => create,
         Get  "/api/tickets"     anyone => list,
         Get  "/api/tickets/sales" user => sales,
+        Get  "/api/tickets/live" anyone => watch_list,
         Get  "/api/tickets/:id" anyone => show,
         Put  "/api/tickets/:id" user   => update,
         Delete "/api/tickets/:id" user => withdraw,
@@ -112,10 +114,30 @@ async fn custody(cx: Ctx, user: CurrentUser) -> ApiResult {
 /// public): the current state first, then every change (docs/live.md).
 async fn watch(cx: Ctx) -> ApiResult {
     let id = TicketId::parse(cx.param("id"))?;
-    if !edge::desk_client::is_websocket_upgrade(&cx.req) {
+    if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
     edge::desk_client::watch(&cx.env, &id, None).await
+}
+
+/// A watcher's WebSocket on the market list: `ids` (the tickets on its
+/// page), `q` (its search) and `since` (its page's time, ms). The tickets
+/// on its page as they are now come first, then the listings since, then
+/// each change of those and each new listing that matches (docs/live.md).
+async fn watch_list(cx: Ctx) -> ApiResult {
+    let url = cx.req.url().or_internal()?;
+    let param = |name| edge::paging::query_param(&url, name);
+    // Checked here, so that a bad query is a 400 and never reaches the feed.
+    ListWatch::parse(
+        param("ids").as_deref(),
+        param("q").as_deref(),
+        param("since").as_deref(),
+        edge::now_ms(),
+    )?;
+    if !edge::object_call::is_websocket_upgrade(&cx.req) {
+        return Err(ApiError::UpgradeRequired);
+    }
+    crate::list_feed::watch(&cx.env, url.query().unwrap_or_default()).await
 }
 
 /// The seller takes a free listing off the market: it leaves the list and

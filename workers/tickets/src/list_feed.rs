@@ -1,0 +1,254 @@
+//! `ListFeed`: the market list's live channel (`GET /api/tickets/live`,
+//! docs/live.md). One object, "market", holds every list watcher's WebSocket
+//! with the hibernation API. The tickets consumer tells it each ticket change
+//! it applies (`tell`), and it sends each change to the watchers it concerns:
+//! those with the ticket on their page, and for a new listing those whose
+//! search it matches. It keeps nothing but the sockets and what each watches.
+
+use crate::read_model;
+use domain::list_feed::{ClientMessage, FeedChange, ListWatch};
+use domain::live::LiveMessage;
+use domain::{ApiError, OrInternal};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, State, Stub, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
+
+const BINDING: &str = "LIST_FEEDS";
+const MARKET: &str = "market";
+const WATCH_PATH: &str = "/watch";
+const CHANGES_PATH: &str = "/changes";
+/// How many new listings a watcher that (re)connects is told of at most.
+const MISSED_LISTINGS: u32 = 50;
+
+#[durable_object]
+pub struct ListFeed {
+    state: State,
+    env: Env,
+    /// Built from the sockets' attachments when a change first needs it
+    /// after a wake; dropped whenever a watcher comes, goes or moves.
+    watchers: RefCell<Option<Watchers>>,
+}
+
+#[derive(Default)]
+struct Watchers {
+    by_ticket: HashMap<String, Vec<WebSocket>>,
+    all: Vec<(WebSocket, ListWatch)>,
+}
+
+impl Watchers {
+    fn of(sockets: Vec<WebSocket>) -> Watchers {
+        let mut watchers = Watchers::default();
+        for socket in sockets {
+            let Ok(Some(watch)) = socket.deserialize_attachment::<ListWatch>() else {
+                continue;
+            };
+            for id in &watch.ids {
+                let sockets = watchers.by_ticket.entry(id.clone()).or_default();
+                sockets.push(socket.clone());
+            }
+            watchers.all.push((socket, watch));
+        }
+        watchers
+    }
+}
+
+impl DurableObject for ListFeed {
+    fn new(state: State, env: Env) -> Self {
+        // Pings are answered without waking the object.
+        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+            state.set_websocket_auto_response(&pair);
+        }
+        Self {
+            state,
+            env,
+            watchers: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match req.path().as_str() {
+            WATCH_PATH => {
+                let url = req.url()?;
+                let param = |name| edge::paging::query_param(&url, name);
+                let now = edge::now_ms();
+                match ListWatch::parse(
+                    param("ids").as_deref(),
+                    param("q").as_deref(),
+                    param("since").as_deref(),
+                    now,
+                ) {
+                    Ok(watch) => self.accept_watcher(watch, now).await,
+                    Err(_) => Response::error("bad watch", 400),
+                }
+            }
+            CHANGES_PATH => {
+                let changes: Vec<FeedChange> = req.json().await?;
+                self.broadcast(&changes);
+                Response::from_json(&changes.len())
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    /// A watcher moved to another page (`{"type":"watch","ids":[…]}`);
+    /// anything else it sends is ignored: the channel only pushes.
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let WebSocketIncomingMessage::String(text) = message else {
+            return Ok(());
+        };
+        let (Ok(ClientMessage::Watch { ids }), Ok(Some(watch))) = (
+            serde_json::from_str(&text),
+            ws.deserialize_attachment::<ListWatch>(),
+        ) else {
+            return Ok(());
+        };
+        if let Ok(moved) = watch.watching(ids) {
+            ws.serialize_attachment(&moved)?;
+            self.watchers.replace(None);
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        let _ = ws.close(Some(1000), Some("closed"));
+        self.watchers.replace(None);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        let _ = ws.close(Some(1011), Some("error"));
+        self.watchers.replace(None);
+        Ok(())
+    }
+}
+
+impl ListFeed {
+    /// Accepts a watcher and tells it first how the tickets on its page are
+    /// now, then what was listed since its page was made: a watcher that
+    /// reconnects after a gap has missed nothing.
+    async fn accept_watcher(&self, watch: ListWatch, now: i64) -> Result<Response> {
+        let (on_page, listed) = match self.first_messages(&watch, now).await {
+            Ok(found) => found,
+            Err(e) => {
+                edge::log::error("-", "list_feed_read_failed", &e.to_string());
+                return Response::error("list feed failed", 500);
+            }
+        };
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        pair.server.serialize_attachment(&watch)?;
+        self.watchers.replace(None);
+        for ticket in on_page {
+            pair.server
+                .send_with_str(LiveMessage::Ticket { ticket }.to_json())?;
+        }
+        for ticket in listed {
+            pair.server
+                .send_with_str(LiveMessage::Listed { ticket }.to_json())?;
+        }
+        Response::from_websocket(pair.client)
+    }
+
+    async fn first_messages(
+        &self,
+        watch: &ListWatch,
+        now: i64,
+    ) -> std::result::Result<
+        (
+            Vec<domain::tickets::TicketView>,
+            Vec<domain::tickets::TicketView>,
+        ),
+        ApiError,
+    > {
+        let on_page = read_model::by_ids(&self.env, &watch.ids).await?;
+        let listed = read_model::listed_since(
+            &self.env,
+            watch.since,
+            watch.q.as_deref(),
+            now,
+            MISSED_LISTINGS,
+        )
+        .await?;
+        Ok((on_page, listed))
+    }
+
+    /// Sends each change to the watchers it concerns. A socket that cannot
+    /// take it has gone; the platform closes it.
+    fn broadcast(&self, changes: &[FeedChange]) {
+        let mut cache = self.watchers.borrow_mut();
+        let watchers = cache.get_or_insert_with(|| Watchers::of(self.state.get_websockets()));
+        for change in changes {
+            if let Some(sockets) = watchers.by_ticket.get(&change.ticket.id) {
+                let message = LiveMessage::Ticket {
+                    ticket: change.ticket.clone(),
+                }
+                .to_json();
+                for socket in sockets {
+                    let _ = socket.send_with_str(&message);
+                }
+            }
+            if change.listed {
+                let message = LiveMessage::Listed {
+                    ticket: change.ticket.clone(),
+                }
+                .to_json();
+                for (socket, watch) in &watchers.all {
+                    if watch.wants_listed(&change.ticket) {
+                        let _ = socket.send_with_str(&message);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn market(env: &Env) -> std::result::Result<Stub, ApiError> {
+    let namespace = env.durable_object(BINDING).context(BINDING)?;
+    namespace
+        .id_from_name(MARKET)
+        .and_then(|id| id.get_stub())
+        .context("list feed")
+}
+
+/// Connects a list watcher (`GET /api/tickets/live`, its query checked by
+/// the route) to the feed.
+pub async fn watch(env: &Env, query: &str) -> std::result::Result<Response, ApiError> {
+    let stub = market(env)?;
+    edge::object_call::open_socket(&stub, &format!("{WATCH_PATH}?{query}"))
+        .await?
+        .map_err(|status| ApiError::internal(format!("list feed answered {status}")))
+}
+
+/// Passes the changes the consumer applied to the feed. Best effort: the
+/// read model is already right, and a watcher that missed a change gets the
+/// current state when it reconnects; a failure is logged.
+pub async fn tell(env: &Env, changes: &[FeedChange]) {
+    if changes.is_empty() {
+        return;
+    }
+    let told = match market(env) {
+        Ok(stub) => {
+            edge::object_call::call_at::<_, usize>(&stub, CHANGES_PATH, "-", &changes, || {
+                "list feed".into()
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = told {
+        edge::log::error("-", "list_feed_not_told", &e.to_string());
+    }
+}
