@@ -67,10 +67,12 @@ impl ListWatch {
         })
     }
 
-    /// Whether a newly listed ticket is news to this watcher: it matches
-    /// the watcher's search, as the list's `q` would.
+    /// Whether a newly listed ticket is news to this watcher: listed after
+    /// its page was made, and matching its search as the list's `q` would.
     pub fn wants_listed(&self, ticket: &TicketView) -> bool {
-        self.q.as_deref().is_none_or(|q| matches_search(q, ticket))
+        let listed_at = crate::tickets::parse_instant(&ticket.created_at);
+        listed_at.is_none_or(|at| at > self.since)
+            && self.q.as_deref().is_none_or(|q| matches_search(q, ticket))
     }
 
     /// The same watcher, looking at another page (`ClientMessage::Watch`).
@@ -221,11 +223,20 @@ mod tests {
         }
         assert!(!matches_search("rock", &view));
         assert!(!matches_search("jazz", &ticket("Row C", None).view()));
-        let watch = ListWatch::parse(None, Some("blue"), None, 0).unwrap();
+        let watch = ListWatch::parse(None, Some("blue"), None, -1).unwrap();
         assert!(watch.wants_listed(&view));
         assert!(!watch.wants_listed(&ticket("Other", None).view()));
-        let everything = ListWatch::parse(None, None, None, 0).unwrap();
+        let everything = ListWatch::parse(None, None, None, -1).unwrap();
         assert!(everything.wants_listed(&ticket("Other", None).view()));
+    }
+
+    #[test]
+    fn a_listing_older_than_the_page_is_not_news() {
+        let mut listed = ticket("T", None);
+        listed.created_at = 1_000;
+        let watch = |since| ListWatch::parse(None, None, Some(since), 0).unwrap();
+        assert!(watch("999").wants_listed(&listed.view()));
+        assert!(!watch("1000").wants_listed(&listed.view()));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod cloudflare_stub;
 pub mod csrf;
+pub mod live;
 pub mod load;
 pub mod purchase;
 pub mod stripe_stub;

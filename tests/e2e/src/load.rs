@@ -71,6 +71,26 @@ where
     stats
 }
 
+/// Runs of one scenario taken as one (interleaved with another's, so that
+/// both see the same drift of a noisy machine).
+pub fn merge(name: &str, runs: Vec<Stats>) -> Stats {
+    let mut merged = Stats {
+        name: name.into(),
+        ok: 0,
+        failed: 0,
+        elapsed: Duration::ZERO,
+        latencies_us: Vec::new(),
+    };
+    for run in runs {
+        merged.ok += run.ok;
+        merged.failed += run.failed;
+        merged.elapsed += run.elapsed;
+        merged.latencies_us.extend(run.latencies_us);
+    }
+    merged.latencies_us.sort_unstable();
+    merged
+}
+
 /// Prints a table; ratios are against the first row (the baseline).
 pub fn report(rows: &[Stats]) {
     println!(

@@ -3,49 +3,19 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
-use e2e::{
-    base_url, errors, session_token, set_cookie, OrderId, TestClient, TestUser, TicketId, PASSWORD,
-};
+use e2e::live::{self, next_of, Socket, WITHIN};
+use e2e::{errors, session_token, set_cookie, OrderId, TestClient, TestUser, TicketId, PASSWORD};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// How soon a change must reach a watcher.
-const WITHIN: Duration = Duration::from_secs(1);
-
-fn live_url(ticket: &TicketId) -> String {
-    let base = base_url().replacen("http://", "ws://", 1);
-    format!("{base}/api/tickets/{ticket}/live")
+fn live_path(ticket: &TicketId) -> String {
+    format!("/api/tickets/{ticket}/live")
 }
 
 async fn watch(ticket: &TicketId) -> Socket {
-    let (socket, response) = tokio_tungstenite::connect_async(live_url(ticket))
-        .await
-        .expect("a WebSocket");
-    assert_eq!(response.status(), 101);
-    socket
-}
-
-/// The view in the next message, which must be of `kind` (`ticket` or
-/// `order`), within `WITHIN`.
-async fn next_of(socket: &mut Socket, kind: &str) -> Value {
-    loop {
-        let message = tokio::time::timeout(WITHIN, socket.next())
-            .await
-            .expect("a message within a second")
-            .expect("the socket open")
-            .expect("a message");
-        if let Message::Text(text) = message {
-            let message: Value = serde_json::from_str(&text).expect("JSON");
-            assert_eq!(message["type"], kind, "{message}");
-            return message[kind].clone();
-        }
-    }
+    live::open(&live_path(ticket)).await
 }
 
 async fn next_ticket(socket: &mut Socket) -> Value {
@@ -134,22 +104,12 @@ async fn a_live_channel_needs_the_upgrade_and_a_ticket() {
         )]
     );
     let unknown = TicketId::of(&json!({"id": uuid::Uuid::new_v4().to_string()}));
-    let refused = tokio_tungstenite::connect_async(live_url(&unknown)).await;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status(), 404)
-        }
-        other => panic!("expected a 404, got {other:?}"),
-    }
-    let malformed = tokio_tungstenite::connect_async(format!(
-        "{}/api/tickets/not-a-ticket/live",
-        base_url().replacen("http://", "ws://", 1)
-    ))
-    .await;
-    assert!(
-        matches!(malformed, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 404),
-        "{malformed:?}"
+    assert_eq!(
+        live::connect(&live_path(&unknown), None).await.err(),
+        Some(404)
     );
+    let malformed = live::connect("/api/tickets/not-a-ticket/live", None).await;
+    assert_eq!(malformed.err(), Some(404));
 }
 
 /// A session token of `user` (a second sign-in), for the WebSocket handshake.
@@ -162,20 +122,7 @@ async fn token_of(user: &TestUser) -> String {
 /// Connects to an order's channel with `token` (or none); the socket, or the
 /// HTTP status the handshake was refused with.
 async fn watch_order(order: &OrderId, token: Option<&str>) -> Result<Socket, u16> {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let url = base_url().replacen("http://", "ws://", 1) + &format!("/api/orders/{order}/live");
-    let mut request = url.into_client_request().expect("a request");
-    if let Some(token) = token {
-        let value = format!("Bearer {token}").parse().expect("a header value");
-        request.headers_mut().insert("authorization", value);
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, _)) => Ok(socket),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            Err(response.status().as_u16())
-        }
-        Err(e) => panic!("{e}"),
-    }
+    live::connect(&format!("/api/orders/{order}/live"), token).await
 }
 
 async fn next_order(socket: &mut Socket) -> Value {

@@ -1,6 +1,8 @@
 //! `make bench`: latency and throughput of the local stack, measured in one
 //! run so that the ratios between scenarios hold on a noisy machine.
 
+mod live;
+
 use e2e::load::{self, Stats};
 use e2e::{iso_to_unix_ms, now_ms, set_cookie, TestClient, TestUser, TicketId, PASSWORD};
 use futures::future::join_all;
@@ -446,6 +448,8 @@ async fn main() {
     }
     pay_ms.sort_unstable();
 
+    let live = live::measure(&seller).await;
+
     println!(
         "\n{CONCURRENCY} concurrent clients, {} s per scenario, against {base}\n",
         seconds().as_secs()
@@ -500,4 +504,5 @@ async fn main() {
             percentile(figures, 1.0)
         );
     }
+    live::report(&live);
 }
