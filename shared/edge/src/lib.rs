@@ -11,6 +11,7 @@ pub mod d1;
 pub mod dead_letters;
 pub mod desk_client;
 pub mod events;
+pub mod fanout;
 #[cfg(feature = "test-hooks")]
 pub mod faults;
 pub mod limits;

@@ -185,8 +185,7 @@ impl ListFeed {
         Ok((on_page, listed))
     }
 
-    /// Sends each change to the watchers it concerns. A socket that cannot
-    /// take it has gone; the platform closes it.
+    /// Sends each change to the watchers it concerns.
     fn broadcast(&self, changes: &[FeedChange]) {
         let mut cache = self.watchers.borrow_mut();
         let watchers = cache.get_or_insert_with(|| Watchers::of(self.state.get_websockets()));
@@ -196,20 +195,18 @@ impl ListFeed {
                     ticket: change.ticket.clone(),
                 }
                 .to_json();
-                for socket in sockets {
-                    let _ = socket.send_with_str(&message);
-                }
+                edge::fanout::send_to_all(sockets, &message);
             }
             if change.listed {
                 let message = LiveMessage::Listed {
                     ticket: change.ticket.clone(),
                 }
                 .to_json();
-                for (socket, watch) in &watchers.all {
-                    if watch.wants_listed(&change.ticket) {
-                        let _ = socket.send_with_str(&message);
-                    }
-                }
+                let wanting = watchers
+                    .all
+                    .iter()
+                    .filter(|(_, watch)| watch.wants_listed(&change.ticket));
+                edge::fanout::send_to_all(wanting.map(|(socket, _)| socket), &message);
             }
         }
     }

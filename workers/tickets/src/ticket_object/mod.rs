@@ -228,13 +228,10 @@ impl TicketObject {
     }
 
     /// Tells the ticket's watchers the ticket as it is now, and the watchers
-    /// of a changed order that order. A watcher that cannot take it has gone;
-    /// the platform closes it.
+    /// of a changed order that order.
     fn broadcast(&self, change: &Change) {
         let send = |tag: String, message: String| {
-            for watcher in self.state.get_websockets_with_tag(&tag) {
-                let _ = watcher.send_with_str(&message);
-            }
+            edge::fanout::send_to_all(&self.state.get_websockets_with_tag(&tag), &message);
         };
         send(live::ticket_tag(), live::ticket_message(change.ticket()));
         if let Change::Order { change, .. } = change {

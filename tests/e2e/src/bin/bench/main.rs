@@ -77,6 +77,11 @@ fn oversells(wins: &Wins) -> usize {
 #[tokio::main]
 async fn main() {
     let seller = TestUser::signed_up().await;
+    // `BENCH_ONLY=live`: the live channels' figures alone (quicker, to iterate on them).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("live") {
+        live::report(&live::measure(&seller).await);
+        return;
+    }
     let email = TestUser::signed_up().await.email;
     let anonymous = TestClient::anonymous();
     let signin = anonymous.signin(&email, PASSWORD).await;
