@@ -37,13 +37,18 @@ impl Limiter {
         command: &LimitCommand,
         why: impl FnOnce() -> String,
     ) -> Result<Taken, ApiError> {
-        match self.send(command).await? {
+        match self.count(command).await? {
             Taken::Refused { retry_at_ms } => Err(ApiError::TooManyRequests {
                 message: why(),
                 retry_after_seconds: Taken::retry_after_seconds(retry_at_ms, crate::now_ms()),
             }),
             taken => Ok(taken),
         }
+    }
+
+    /// Counts one entry if it fits: what the limiter answered, refusal included.
+    pub async fn count(&self, command: &LimitCommand) -> Result<Taken, ApiError> {
+        self.send(command).await
     }
 
     /// Frees the entry under `key`, if there is one.

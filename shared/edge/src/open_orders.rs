@@ -1,20 +1,20 @@
 //! The limit on unpaid orders per buyer (`MAX_OPEN_ORDERS`, default 5),
-//! counted exactly in the buyer's limiter object: a slot is claimed before
-//! the ticket is held, and freed when the order ends (cancel, expiry or
-//! payment, seen in its `order:*` event) or, at the latest, a little after
-//! its payment window. Used by the orders worker (place, cancel, events)
-//! and the payments worker (a paid order frees its slot at once).
+//! counted exactly in the buyer's limiter object: the ticket's object claims
+//! a slot before it holds the ticket, and the slot is freed when the order
+//! ends (cancel, expiry or payment, seen in its `order:*` event) or, at the
+//! latest, a little after its payment window. Used by the ticket's object
+//! (a new hold), the orders worker (cancel, events) and the payments worker
+//! (a paid order frees its slot at once).
 
 use crate::limits::Limiter;
+use domain::desk::Refusal;
 use domain::ids::OrderId;
 use domain::limits::{slot_unused, OpenOrderLimit, Taken};
-use domain::orders::Order;
 use domain::ApiError;
 use worker::Env;
 
 pub struct OpenOrders {
     limiter: Limiter,
-    limit: OpenOrderLimit,
     request_id: String,
 }
 
@@ -30,41 +30,45 @@ pub enum Claim {
 
 impl OpenOrders {
     pub fn of_buyer(env: &Env, user_id: &str, request_id: &str) -> Result<Self, ApiError> {
+        Ok(Self {
+            limiter: Limiter::named(env, OpenOrderLimit::buyer_object(user_id), request_id)?,
+            request_id: request_id.to_string(),
+        })
+    }
+
+    /// The limit, from `MAX_OPEN_ORDERS` in `env`.
+    pub fn limit(env: &Env) -> OpenOrderLimit {
         let max = crate::config::positive_number(
             env,
             "MAX_OPEN_ORDERS",
             OpenOrderLimit::DEFAULT_MAX.into(),
         );
-        Ok(Self {
-            limiter: Limiter::named(env, OpenOrderLimit::buyer_object(user_id), request_id)?,
-            limit: OpenOrderLimit { max: max as u32 },
-            request_id: request_id.to_string(),
+        OpenOrderLimit { max: max as u32 }
+    }
+
+    /// A slot for `order_id`, or the refusal when the buyer holds the maximum.
+    pub async fn claim(
+        &self,
+        limit: OpenOrderLimit,
+        order_id: &OrderId,
+        window_ms: i64,
+    ) -> Result<Result<Claim, Refusal>, ApiError> {
+        let now = crate::now_ms();
+        let command = limit.slot(order_id.as_str(), window_ms, now);
+        Ok(match self.limiter.count(&command).await? {
+            Taken::Refused { retry_at_ms } => Err(Refusal::TooManyOpenOrders {
+                max: limit.max,
+                retry_after_seconds: Taken::retry_after_seconds(retry_at_ms, now),
+            }),
+            Taken::AlreadyHeld => Ok(Claim::Retry),
+            _ => Ok(Claim::New),
         })
     }
 
-    /// A slot for `order_id`, or 429 when the buyer holds the maximum.
-    pub async fn claim(&self, order_id: &OrderId, window_ms: i64) -> Result<Claim, ApiError> {
-        let command = self
-            .limit
-            .slot(order_id.as_str(), window_ms, crate::now_ms());
-        let why = || {
-            let max = self.limit.max;
-            let orders = if max == 1 { "order" } else { "orders" };
-            format!("You already hold {max} unpaid {orders}: pay for or cancel one before reserving another ticket")
-        };
-        match self.limiter.take(&command, why).await? {
-            Taken::AlreadyHeld => Ok(Claim::Retry),
-            _ => Ok(Claim::New),
-        }
-    }
-
-    /// After the ticket's object answered: gives a new slot back when it
-    /// holds no new order.
-    pub async fn settle(&self, claim: Claim, order_id: &OrderId, placed: &Result<Order, ApiError>) {
-        let answer = match placed {
-            Ok(order) => Ok(order.id.as_str()),
-            Err(e) => Err(e.status()),
-        };
+    /// After the hold was decided: gives a new slot back when no new order
+    /// took it. `answer` is the order placed, or the status of the refusal
+    /// or failure (`domain::limits::slot_unused`).
+    pub async fn settle(&self, claim: Claim, order_id: &OrderId, answer: Result<&str, u16>) {
         if claim == Claim::New && slot_unused(order_id.as_str(), answer) {
             self.free_or_log(order_id).await;
         }

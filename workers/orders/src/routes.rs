@@ -44,19 +44,15 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         Some(key) => key.order_id(&user.id, &ticket_id),
         None => OrderId::from_uuid(uuid::Uuid::new_v4()),
     };
-    let window_ms = expiration_window_ms(env);
-    let open_orders = OpenOrders::of_buyer(env, &user.id, &cx.request_id)?;
-    // The slot comes first: that is what keeps concurrent orders within the limit.
-    let claim = open_orders.claim(&order_id, window_ms).await?;
+    // The ticket's object claims the buyer's slot (MAX_OPEN_ORDERS) for a
+    // new hold only: a refused attempt on a held ticket costs one call.
     let command = Command::PlaceOrder {
-        order_id: order_id.clone(),
+        order_id,
         user_id: user.id,
-        window_ms,
+        window_ms: expiration_window_ms(env),
         idempotency_key,
     };
-    let placed = cx.desk(&ticket_id)?.order(&command).await;
-    open_orders.settle(claim, &order_id, &placed).await;
-    let order = placed?;
+    let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
     reply::json(201, &order.view())
 }

@@ -33,6 +33,12 @@ pub enum Refusal {
     AboveResaleCap {
         max: crate::money::Cents,
     },
+    /// The buyer holds `MAX_OPEN_ORDERS` unpaid orders already; a slot
+    /// frees up in `retry_after_seconds` at the latest.
+    TooManyOpenOrders {
+        max: u32,
+        retry_after_seconds: u64,
+    },
 }
 
 impl From<Refusal> for ApiError {
@@ -64,6 +70,16 @@ impl From<Refusal> for ApiError {
                     crate::money::display(max)
                 ),
             ),
+            Refusal::TooManyOpenOrders {
+                max,
+                retry_after_seconds,
+            } => {
+                let orders = if max == 1 { "order" } else { "orders" };
+                ApiError::TooManyRequests {
+                    message: format!("You already hold {max} unpaid {orders}: pay for or cancel one before reserving another ticket"),
+                    retry_after_seconds,
+                }
+            }
         }
     }
 }
@@ -84,6 +100,30 @@ mod tests {
         assert_eq!(
             ApiError::from(Refusal::TicketReserved),
             ApiError::BadRequest("Cannot edit a reserved ticket".into())
+        );
+    }
+
+    #[test]
+    fn too_many_open_orders_is_a_429_that_says_how_many_and_when() {
+        let refused = |max| {
+            ApiError::from(Refusal::TooManyOpenOrders {
+                max,
+                retry_after_seconds: 7,
+            })
+        };
+        assert_eq!(
+            refused(5),
+            ApiError::TooManyRequests {
+                message: "You already hold 5 unpaid orders: pay for or cancel one before reserving another ticket".into(),
+                retry_after_seconds: 7
+            }
+        );
+        let ApiError::TooManyRequests { message, .. } = refused(1) else {
+            panic!("not a 429");
+        };
+        assert!(
+            message.starts_with("You already hold 1 unpaid order:"),
+            "{message}"
         );
     }
 }

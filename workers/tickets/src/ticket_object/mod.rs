@@ -10,9 +10,10 @@
 mod delivery;
 mod store;
 
-use domain::desk::{self, Change, Command, Decision, Loaded, Reply};
+use domain::desk::{self, Change, Command, Decision, Loaded, Refusal, Reply};
 use domain::events::Envelope;
 use domain::live;
+use edge::open_orders::OpenOrders;
 use std::cell::Cell;
 use store::Store;
 use worker::{
@@ -81,7 +82,7 @@ impl DurableObject for TicketObject {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };
-        let result = self.execute(command).await;
+        let result = self.execute(command, &request_id).await;
         self.deliver_after_response();
         match result {
             Ok(reply) => Response::from_json(&reply),
@@ -170,12 +171,29 @@ impl TicketObject {
         Ok(envelopes.len())
     }
 
-    /// Load → decide → commit → reply.
-    async fn execute(&self, command: Command) -> Result<Reply> {
-        let store = self.store();
+    /// Load → decide → commit → reply. A new hold claims the buyer's slot
+    /// first (`hold_with_slot`).
+    async fn execute(&self, command: Command, request_id: &str) -> Result<Reply> {
+        let placing = match &command {
+            Command::PlaceOrder { .. } => Some(command.clone()),
+            _ => None,
+        };
         let now = edge::now_ms();
-        let loaded = store.load(&command).await?;
-        match desk::decide(loaded, command, now) {
+        let decision = desk::decide(self.store().load(&command).await?, command, now);
+        match (decision, placing) {
+            (Ok(Decision::Store(_)), Some(placing)) => {
+                self.hold_with_slot(placing, request_id).await
+            }
+            (decision, _) => self.apply(decision, now).await,
+        }
+    }
+
+    async fn apply(
+        &self,
+        decision: std::result::Result<Decision, Refusal>,
+        now: i64,
+    ) -> Result<Reply> {
+        match decision {
             Ok(Decision::Unchanged(reply)) => Ok(reply),
             Ok(Decision::Store(change)) => {
                 self.commit(&change, now).await?;
@@ -183,6 +201,47 @@ impl TicketObject {
             }
             Err(refusal) => Ok(Reply::Refused(refusal)),
         }
+    }
+
+    /// A new hold claims the buyer's slot first (`MAX_OPEN_ORDERS`, counted
+    /// in their limiter object). A refused attempt (a held ticket: what most
+    /// of a stampede gets) or a repeat claims nothing, so it costs this
+    /// object one read. The claim is a call out, during which other requests
+    /// may change the ticket: the desk decides again after it, and a slot no
+    /// new order took is given back.
+    async fn hold_with_slot(&self, command: Command, request_id: &str) -> Result<Reply> {
+        let Command::PlaceOrder {
+            order_id,
+            user_id,
+            window_ms,
+            ..
+        } = &command
+        else {
+            return Err(worker::Error::RustError("not a new order".into()));
+        };
+        let (order_id, window_ms) = (order_id.clone(), *window_ms);
+        let open_orders = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
+        let limit = OpenOrders::limit(&self.env);
+        let claim = match open_orders
+            .claim(limit, &order_id, window_ms)
+            .await
+            .map_err(failed)?
+        {
+            Ok(claim) => claim,
+            Err(refusal) => return Ok(Reply::Refused(refusal)),
+        };
+        let now = edge::now_ms();
+        let reply = match self.store().load(&command).await {
+            Ok(loaded) => self.apply(desk::decide(loaded, command, now), now).await,
+            Err(e) => Err(e),
+        };
+        let answer = match &reply {
+            Ok(Reply::Order(order)) => Ok(order.id.as_str()),
+            Ok(Reply::Refused(refusal)) => Err(domain::ApiError::from(*refusal).status()),
+            Ok(Reply::Ticket(_)) | Err(_) => Err(500),
+        };
+        open_orders.settle(claim, &order_id, answer).await;
+        reply
     }
 
     /// Stores a change with its events; they are sent after the response.
@@ -265,6 +324,11 @@ impl TicketObject {
         }
         Ok(())
     }
+}
+
+/// A failed call out (the buyer's limiter), as the object's error.
+fn failed(e: domain::ApiError) -> worker::Error {
+    worker::Error::RustError(e.to_string())
 }
 
 /// Each event in its envelope, with a fresh id.
