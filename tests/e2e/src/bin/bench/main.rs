@@ -227,6 +227,49 @@ async fn main() {
         );
     }
 
+    // --- read-model lag --------------------------------------------------------
+    // How soon everyone's list shows a change that travels by event: a hold
+    // (ticket:updated from the object) and a sale. Measured before the
+    // reservation load, whose hundreds of expiring holds queue events of
+    // their own for a while after it. A new listing is written
+    // to the list by its own request (read-your-writes), so it is there at once.
+    let mut listing_ms = Vec::new();
+    let mut hold_ms = Vec::new();
+    let mut sale_ms = Vec::new();
+    let listed_with = |ticket: TicketId, field: &'static str, want: Value| {
+        let seller = &seller;
+        async move {
+            let started = Instant::now();
+            while seller
+                .listed_ticket("", &ticket)
+                .await
+                .is_none_or(|t| t[field] != want)
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            started.elapsed().as_millis() as i64
+        }
+    };
+    for n in 0..10 {
+        let created = Instant::now();
+        let ticket = seller
+            .create_ticket(&format!("Visible {n}"), json!(5))
+            .await
+            .id;
+        let _ = listed_with(ticket.clone(), "id", json!(ticket.as_str())).await;
+        listing_ms.push(created.elapsed().as_millis() as i64);
+        let order = expiry_buyers[n % CONCURRENCY].reserve(&ticket).await;
+        hold_ms.push(listed_with(ticket.clone(), "orderId", json!(order.id.as_str())).await);
+        let paid = expiry_buyers[n % CONCURRENCY]
+            .pay(&order.id, "tok_visa")
+            .await;
+        assert_eq!(paid.status(), StatusCode::CREATED, "paying {}", order.id);
+        sale_ms.push(listed_with(ticket, "sold", json!(true)).await);
+    }
+    for figures in [&mut listing_ms, &mut hold_ms, &mut sale_ms] {
+        figures.sort_unstable();
+    }
+
     // Expiry under load: 20 orders whose short window ends while the
     // reservation scenarios below run. Each ticket's live channel says when
     // its alarm has expired the hold (no polling, which would add load).
@@ -433,47 +476,6 @@ async fn main() {
         lateness.push(watcher.expect("a watcher").expect("every order expires"));
     }
     lateness.sort_unstable();
-
-    // --- read-model lag --------------------------------------------------------
-    // How soon everyone's list shows a change that travels by event: a hold
-    // (ticket:updated from the object) and a sale. A new listing is written
-    // to the list by its own request (read-your-writes), so it is there at once.
-    let mut listing_ms = Vec::new();
-    let mut hold_ms = Vec::new();
-    let mut sale_ms = Vec::new();
-    let listed_with = |ticket: TicketId, field: &'static str, want: Value| {
-        let seller = &seller;
-        async move {
-            let started = Instant::now();
-            while seller
-                .listed_ticket("", &ticket)
-                .await
-                .is_none_or(|t| t[field] != want)
-            {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            started.elapsed().as_millis() as i64
-        }
-    };
-    for n in 0..10 {
-        let created = Instant::now();
-        let ticket = seller
-            .create_ticket(&format!("Visible {n}"), json!(5))
-            .await
-            .id;
-        let _ = listed_with(ticket.clone(), "id", json!(ticket.as_str())).await;
-        listing_ms.push(created.elapsed().as_millis() as i64);
-        let order = expiry_buyers[n % CONCURRENCY].reserve(&ticket).await;
-        hold_ms.push(listed_with(ticket.clone(), "orderId", json!(order.id.as_str())).await);
-        let paid = expiry_buyers[n % CONCURRENCY]
-            .pay(&order.id, "tok_visa")
-            .await;
-        assert_eq!(paid.status(), StatusCode::CREATED, "paying {}", order.id);
-        sale_ms.push(listed_with(ticket, "sold", json!(true)).await);
-    }
-    for figures in [&mut listing_ms, &mut hold_ms, &mut sale_ms] {
-        figures.sort_unstable();
-    }
 
     // --- payments through the local provider (one at a time) -----------------
     // Each order is paid right after it is placed: the bench stack's payment window is short.
