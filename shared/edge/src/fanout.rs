@@ -1,8 +1,17 @@
-//! One message to many WebSockets (the live channels' watchers).
+//! The live channels' watchers: one message to many WebSockets, and their
+//! pings.
 
 use worker::js_sys::{Function, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::WebSocket;
+use worker::{State, WebSocket};
+
+/// Watchers' pings (`ping`) get `pong` from the platform without waking the
+/// object, so idle connections cost nothing between changes.
+pub fn answer_pings(state: &State) {
+    if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+        state.set_websocket_auto_response(&pair);
+    }
+}
 
 /// Sends `text` to every socket. The text becomes a JS string once, not once
 /// per socket (a change of a watched ticket goes to thousands). A socket that

@@ -57,10 +57,7 @@ impl Watchers {
 
 impl DurableObject for ListFeed {
     fn new(state: State, env: Env) -> Self {
-        // Pings are answered without waking the object.
-        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
-            state.set_websocket_auto_response(&pair);
-        }
+        edge::fanout::answer_pings(&state);
         Self {
             state,
             env,
@@ -71,15 +68,8 @@ impl DurableObject for ListFeed {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
             WATCH_PATH => {
-                let url = req.url()?;
-                let param = |name| edge::paging::query_param(&url, name);
                 let now = edge::now_ms();
-                match ListWatch::parse(
-                    param("ids").as_deref(),
-                    param("q").as_deref(),
-                    param("since").as_deref(),
-                    now,
-                ) {
+                match watch_of(&req.url()?, now) {
                     Ok(watch) => self.accept_watcher(watch, now).await,
                     Err(_) => Response::error("bad watch", 400),
                 }
@@ -210,6 +200,17 @@ impl ListFeed {
             }
         }
     }
+}
+
+/// What a watcher looks at, from its URL's `ids`, `q` and `since`.
+pub fn watch_of(url: &worker::Url, now: i64) -> std::result::Result<ListWatch, ApiError> {
+    let param = |name| edge::paging::query_param(url, name);
+    ListWatch::parse(
+        param("ids").as_deref(),
+        param("q").as_deref(),
+        param("since").as_deref(),
+        now,
+    )
 }
 
 fn market(env: &Env) -> std::result::Result<Stub, ApiError> {

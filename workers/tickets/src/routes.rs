@@ -3,7 +3,6 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
-use domain::list_feed::ListWatch;
 use domain::money::Cents;
 use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
@@ -126,14 +125,8 @@ async fn watch(cx: Ctx) -> ApiResult {
 /// each change of those and each new listing that matches (docs/live.md).
 async fn watch_list(cx: Ctx) -> ApiResult {
     let url = cx.req.url().or_internal()?;
-    let param = |name| edge::paging::query_param(&url, name);
     // Checked here, so that a bad query is a 400 and never reaches the feed.
-    ListWatch::parse(
-        param("ids").as_deref(),
-        param("q").as_deref(),
-        param("since").as_deref(),
-        edge::now_ms(),
-    )?;
+    crate::list_feed::watch_of(&url, edge::now_ms())?;
     if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }

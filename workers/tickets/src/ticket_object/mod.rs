@@ -33,11 +33,7 @@ pub struct TicketObject {
 
 impl DurableObject for TicketObject {
     fn new(state: State, env: Env) -> Self {
-        // Watchers' pings are answered by the platform without waking the
-        // object, so idle connections cost nothing between changes.
-        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
-            state.set_websocket_auto_response(&pair);
-        }
+        edge::fanout::answer_pings(&state);
         Self {
             state,
             env,
