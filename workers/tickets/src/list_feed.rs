@@ -28,7 +28,8 @@ pub struct ListFeed {
     state: State,
     env: Env,
     /// Built from the sockets' attachments when a change first needs it
-    /// after a wake; dropped whenever a watcher comes, goes or moves.
+    /// after a wake; a new watcher is added to it, and it is dropped when a
+    /// watcher goes or moves (a connection storm costs no rebuilds).
     watchers: RefCell<Option<Watchers>>,
 }
 
@@ -42,16 +43,19 @@ impl Watchers {
     fn of(sockets: Vec<WebSocket>) -> Watchers {
         let mut watchers = Watchers::default();
         for socket in sockets {
-            let Ok(Some(watch)) = socket.deserialize_attachment::<ListWatch>() else {
-                continue;
-            };
-            for id in &watch.ids {
-                let sockets = watchers.by_ticket.entry(id.clone()).or_default();
-                sockets.push(socket.clone());
+            if let Ok(Some(watch)) = socket.deserialize_attachment::<ListWatch>() {
+                watchers.add(socket, watch);
             }
-            watchers.all.push((socket, watch));
         }
         watchers
+    }
+
+    fn add(&mut self, socket: WebSocket, watch: ListWatch) {
+        for id in &watch.ids {
+            let sockets = self.by_ticket.entry(id.clone()).or_default();
+            sockets.push(socket.clone());
+        }
+        self.all.push((socket, watch));
     }
 }
 
@@ -140,7 +144,9 @@ impl ListFeed {
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
         pair.server.serialize_attachment(&watch)?;
-        self.watchers.replace(None);
+        if let Some(watchers) = self.watchers.borrow_mut().as_mut() {
+            watchers.add(pair.server.clone(), watch);
+        }
         for ticket in on_page {
             pair.server
                 .send_with_str(LiveMessage::Ticket { ticket }.to_json())?;
