@@ -32,3 +32,14 @@ pub fn send_to_all<'a>(sockets: impl IntoIterator<Item = &'a WebSocket>, text: &
         }
     }
 }
+
+/// A watcher closed its socket: close our side, which completes the
+/// handshake (the platform forgets the socket).
+pub fn close_closed(ws: &WebSocket) {
+    let _ = ws.close(Some(1000), Some("closed"));
+}
+
+/// A watcher's socket failed: close it.
+pub fn close_failed(ws: &WebSocket) {
+    let _ = ws.close(Some(1011), Some("error"));
+}

@@ -6,7 +6,7 @@
 //! v4 envelope `{success, errors, messages, result}`, checks the token and the
 //! account on every call, and records every call.
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
@@ -204,12 +204,7 @@ impl CloudflareStub {
             .get(hyper::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v == format!("Bearer {API_TOKEN}") || v.starts_with("Bearer ey"));
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = crate::stub_server::body(req).await;
         let body = String::from_utf8_lossy(&body).into_owned();
         let full_path = uri
             .path()

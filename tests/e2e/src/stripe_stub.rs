@@ -19,7 +19,7 @@
 
 use crate::purchase::Purchase;
 use crate::TestClient;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
@@ -216,12 +216,7 @@ impl StripeStub {
             header("content-type"),
         );
         let path = req.uri().path().to_string();
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = crate::stub_server::body(req).await;
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
         if form.iter().any(|(_, v)| v == "tok_slow") {
             tokio::time::sleep(SLOW_CHARGE).await;

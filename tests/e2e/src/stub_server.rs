@@ -8,6 +8,16 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 
+/// A request's whole body (empty if it cannot be read).
+pub async fn body(req: Request<Incoming>) -> Bytes {
+    use http_body_util::BodyExt;
+    req.into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
+}
+
 /// Serves `listener` with `answer`; an answer of `None` drops the connection
 /// without a response, as a timeout would.
 pub fn serve_in_background<A, F>(listener: std::net::TcpListener, answer: A)

@@ -117,13 +117,13 @@ impl DurableObject for ListFeed {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        let _ = ws.close(Some(1000), Some("closed"));
+        edge::fanout::close_closed(&ws);
         self.watchers.replace(None);
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
-        let _ = ws.close(Some(1011), Some("error"));
+        edge::fanout::close_failed(&ws);
         self.watchers.replace(None);
         Ok(())
     }

@@ -106,13 +106,12 @@ impl DurableObject for TicketObject {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        // The platform forgets a closed socket; closing our side completes the handshake.
-        let _ = ws.close(Some(1000), Some("closed"));
+        edge::fanout::close_closed(&ws);
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
-        let _ = ws.close(Some(1011), Some("error"));
+        edge::fanout::close_failed(&ws);
         Ok(())
     }
 
