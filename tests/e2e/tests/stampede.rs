@@ -113,3 +113,65 @@ async fn ten_tickets_each_wanted_by_five_buyers_make_exactly_ten_orders() {
         assert_eq!(held["orderId"], OrderId::of(for_ticket[0]));
     }
 }
+
+/// How many buyer slots the ticket's object has claimed (a test-build route).
+async fn slot_claims(user: &TestUser, ticket_id: &TicketId) -> u64 {
+    let response = user
+        .get(&format!("/api/tickets/_test/claims?ticketId={ticket_id}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("a JSON body");
+    body["claims"].as_u64().expect("a count of claims")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_on_a_free_ticket_claims_one_buyer_slot() {
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Burst", json!(40)).await;
+    let crowd = signed_up_buyers(30).await;
+
+    let results = all_at_once(
+        crowd
+            .iter()
+            .map(|b| (b.clone(), ticket.id.clone()))
+            .collect(),
+    )
+    .await;
+
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| s.as_u16()).collect();
+    let won = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(won, 1, "{statuses:?}");
+    // Arrivals during the winner's claim waited for it, then found the
+    // ticket held: none claimed a slot only to give it back.
+    assert_eq!(slot_claims(&seller, &ticket.id).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_buyer_refused_for_their_limit_does_not_block_the_burst_behind_them() {
+    let seller = TestUser::signed_up().await;
+    // A buyer already holding MAX_OPEN_ORDERS (5) unpaid orders.
+    let greedy = Arc::new(TestUser::signed_up().await);
+    for n in 0..5 {
+        let held = seller.create_ticket(&format!("Held {n}"), json!(5)).await;
+        greedy.reserve(&held.id).await;
+    }
+    let ticket = seller.create_ticket("Contested", json!(40)).await;
+    let mut requests = vec![(greedy.clone(), ticket.id.clone())];
+    requests.extend(
+        signed_up_buyers(20)
+            .await
+            .iter()
+            .map(|b| (b.clone(), ticket.id.clone())),
+    );
+
+    let results = all_at_once(requests).await;
+
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| s.as_u16()).collect();
+    assert!(
+        [429, 400].contains(&statuses[0]),
+        "the buyer at their limit is refused: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    // At most the refused buyer's claim and the winner's.
+    assert!(slot_claims(&seller, &ticket.id).await <= 2);
+}

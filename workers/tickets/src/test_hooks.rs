@@ -7,6 +7,8 @@
 //!   fault switches (`edge::faults`).
 //! - `POST /api/tickets/_test/bench-write` `{ticketId}`: the object writes one
 //!   key and answers; `make bench`'s baseline for a reservation.
+//! - `GET /api/tickets/_test/claims?ticketId=`: how many buyer slots the
+//!   ticket's object has claimed since it was loaded.
 
 use domain::events::Envelope;
 use domain::ids::TicketId;
@@ -18,6 +20,8 @@ use edge::{body, reply, ApiResult};
 pub const FAIL_SENDS_PATH: &str = "/_test/fail-sends";
 /// The path of the object's bare write, for the bench.
 pub const BENCH_WRITE_PATH: &str = "/_test/bench-write";
+/// The path of the object's count of slot claims.
+pub const CLAIMS_PATH: &str = "/_test/claims";
 
 pub fn routes() -> Vec<Route> {
     edge::routes![
@@ -26,6 +30,7 @@ pub fn routes() -> Vec<Route> {
         Post "/api/tickets/_test/fail-next" anyone => edge::faults::arm_route,
         Get  "/api/tickets/_test/fail-next" anyone => edge::faults::armed_route,
         Post "/api/tickets/_test/bench-write" anyone => bench_write,
+        Get  "/api/tickets/_test/claims" anyone => claims,
     ]
 }
 
@@ -69,4 +74,21 @@ async fn publish_test_events(mut cx: Ctx) -> ApiResult {
             .or_internal()?;
     }
     reply::json(202, &serde_json::json!({ "published": envelopes.len() }))
+}
+
+/// How many buyer slots the ticket's object has claimed since it was loaded.
+async fn claims(cx: Ctx) -> ApiResult {
+    let url = cx.req.url().or_internal()?;
+    let raw = url
+        .query_pairs()
+        .find(|(k, _)| k == "ticketId")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let ticket_id = TicketId::parse(&raw)?;
+    let stub = edge::desk_client::ticket_object(&cx.env, &ticket_id)?;
+    let claims: u32 = edge::object_call::call_at(&stub, CLAIMS_PATH, &cx.request_id, &(), || {
+        format!("ticket object {ticket_id}")
+    })
+    .await?;
+    reply::json(200, &serde_json::json!({ "claims": claims }))
 }

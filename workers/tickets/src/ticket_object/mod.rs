@@ -29,6 +29,14 @@ pub struct TicketObject {
     env: Env,
     /// Set by a commit: events are waiting to be sent after the response.
     events_written: Cell<bool>,
+    /// Held by the one new hold that is claiming its buyer's slot: the rest
+    /// of a burst on a free ticket waits for it, then decides again (most
+    /// find the ticket held: a read, and no claim to give back).
+    hold_gate: futures_util::lock::Mutex<()>,
+    /// Slots claimed by this object since it was loaded (test build: the
+    /// burst test counts them).
+    #[cfg(feature = "test-hooks")]
+    claims: Cell<u32>,
 }
 
 impl DurableObject for TicketObject {
@@ -38,6 +46,9 @@ impl DurableObject for TicketObject {
             state,
             env,
             events_written: Cell::new(false),
+            hold_gate: futures_util::lock::Mutex::new(()),
+            #[cfg(feature = "test-hooks")]
+            claims: Cell::new(0),
         }
     }
 
@@ -54,6 +65,10 @@ impl DurableObject for TicketObject {
         if req.path() == crate::test_hooks::BENCH_WRITE_PATH {
             self.store().bench_write(edge::now_ms()).await?;
             return Response::from_json(&true);
+        }
+        #[cfg(feature = "test-hooks")]
+        if req.path() == crate::test_hooks::CLAIMS_PATH {
+            return Response::from_json(&self.claims.get());
         }
         if req.path() == edge::desk_client::LIVE_PATH {
             let order = req
@@ -201,10 +216,23 @@ impl TicketObject {
     /// A new hold claims the buyer's slot first (`MAX_OPEN_ORDERS`, counted
     /// in their limiter object). A refused attempt (a held ticket: what most
     /// of a stampede gets) or a repeat claims nothing, so it costs this
-    /// object one read. The claim is a call out, during which other requests
-    /// may change the ticket: the desk decides again after it, and a slot no
-    /// new order took is given back.
+    /// object one read. One new hold claims at a time (`hold_gate`): an
+    /// arrival during a claim waits, then decides again, so a burst on a
+    /// free ticket makes one claim, not one per buyer. The claim is a call
+    /// out, during which other commands may change the ticket: the desk
+    /// decides again after it, and a slot no new order took is given back.
     async fn hold_with_slot(&self, command: Command, request_id: &str) -> Result<Reply> {
+        let _gate = match self.hold_gate.try_lock() {
+            Some(gate) => gate,
+            None => {
+                let gate = self.hold_gate.lock().await;
+                let now = edge::now_ms();
+                match desk::decide(self.store().load(&command).await?, command.clone(), now) {
+                    Ok(Decision::Store(_)) => gate,
+                    decision => return self.apply(decision, now).await,
+                }
+            }
+        };
         let Command::PlaceOrder {
             order_id,
             user_id,
@@ -217,6 +245,8 @@ impl TicketObject {
         let (order_id, window_ms) = (order_id.clone(), *window_ms);
         let open_orders = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
         let limit = OpenOrders::limit(&self.env);
+        #[cfg(feature = "test-hooks")]
+        self.claims.set(self.claims.get() + 1);
         let claim = match open_orders
             .claim(limit, &order_id, window_ms)
             .await
