@@ -171,7 +171,11 @@ async fn a_buyer_refused_for_their_limit_does_not_block_the_burst_behind_them() 
         [429, 400].contains(&statuses[0]),
         "the buyer at their limit is refused: {statuses:?}"
     );
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
     // At most the refused buyer's claim and the winner's.
     assert!(slot_claims(&seller, &ticket.id).await <= 2);
 }

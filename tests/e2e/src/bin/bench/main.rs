@@ -75,12 +75,84 @@ fn oversells(wins: &Wins) -> usize {
         .sum()
 }
 
+/// (c) Fresh holds: every request holds a ticket no one holds. Enough
+/// tickets are listed first (more than the stack can hold in the time),
+/// and the bench stack lifts MAX_OPEN_ORDERS (scripts/bench.sh), so this
+/// measures holds, not refusals or the abuse limit.
+async fn fresh_holds(seller: &TestUser, buyers: &[Arc<TestUser>]) -> Stats {
+    let fresh: Vec<TicketId> = {
+        let titles: Vec<String> = (0..600 * seconds().as_secs() as usize)
+            .map(|n| format!("Fresh {n}"))
+            .collect();
+        futures::stream::iter(titles)
+            .map(|title| {
+                let seller = &seller;
+                async move { seller.create_ticket(&title, json!(5)).await.id }
+            })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await
+    };
+    let fresh = Arc::new(fresh);
+    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hold = {
+        let buyers = buyers.to_vec();
+        move |worker: usize, _| {
+            let (buyers, fresh, taken) = (buyers.clone(), fresh.clone(), taken.clone());
+            async move {
+                let n = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(ticket) = fresh.get(n) else {
+                    return false; // ran out: counted as errors, and visible
+                };
+                buyers[worker].place_order(ticket).await.status() == StatusCode::CREATED
+            }
+        }
+    };
+    load::run(
+        "POST /api/orders, fresh holds",
+        CONCURRENCY,
+        seconds(),
+        hold,
+    )
+    .await
+}
+
 #[tokio::main]
 async fn main() {
     let seller = TestUser::signed_up().await;
     // `BENCH_ONLY=live`: the live channels' figures alone (quicker, to iterate on them).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("live") {
         live::report(&live::measure(&seller).await);
+        return;
+    }
+    // `BENCH_ONLY=holds`: the trivial route and fresh holds alone (quicker,
+    // to iterate on the cost of a hold).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("holds") {
+        let buyers: Vec<Arc<TestUser>> =
+            join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) }))
+                .await;
+        let anonymous = TestClient::anonymous();
+        let trivial = get(
+            &anonymous,
+            "/api/tickets/not-a-uuid".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        );
+        let rows = vec![
+            load::run(
+                "GET /api/tickets/not-a-uuid (trivial 404)",
+                CONCURRENCY,
+                seconds(),
+                trivial,
+            )
+            .await,
+            fresh_holds(&seller, &buyers).await,
+        ];
+        load::report(&rows);
+        println!(
+            "successful holds (fresh, one per request) / trivial route: {:.2}   [target: >= 0.5]",
+            rows[1].per_second() / rows[0].per_second()
+        );
         return;
     }
     let email = TestUser::signed_up().await.email;
@@ -383,47 +455,7 @@ async fn main() {
         .await,
     );
 
-    // (c) Fresh holds: every request holds a ticket no one holds. Enough
-    // tickets are listed first (more than the stack can hold in the time),
-    // and the bench stack lifts MAX_OPEN_ORDERS (scripts/bench.sh), so this
-    // measures holds, not refusals or the abuse limit.
-    let fresh: Vec<TicketId> = {
-        let titles: Vec<String> = (0..600 * seconds().as_secs() as usize)
-            .map(|n| format!("Fresh {n}"))
-            .collect();
-        futures::stream::iter(titles)
-            .map(|title| {
-                let seller = &seller;
-                async move { seller.create_ticket(&title, json!(5)).await.id }
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await
-    };
-    let fresh = Arc::new(fresh);
-    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let hold = {
-        let buyers = buyers.clone();
-        move |worker: usize, _| {
-            let (buyers, fresh, taken) = (buyers.clone(), fresh.clone(), taken.clone());
-            async move {
-                let n = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(ticket) = fresh.get(n) else {
-                    return false; // ran out: counted as errors, and visible
-                };
-                buyers[worker].place_order(ticket).await.status() == StatusCode::CREATED
-            }
-        }
-    };
-    rows.push(
-        load::run(
-            "POST /api/orders, fresh holds",
-            CONCURRENCY,
-            seconds(),
-            hold,
-        )
-        .await,
-    );
+    rows.push(fresh_holds(&seller, &buyers).await);
 
     // (d) Reservations that succeed and end: each buyer reserves and cancels its own tickets in turn.
     let mut own: Vec<Vec<TicketId>> = Vec::new();
