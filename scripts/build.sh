@@ -19,11 +19,20 @@ features_of() { # features_of <crate dir>: the BUILD_FEATURES this crate declare
   echo "${wanted[*]:-}"
 }
 
-stale() { # stale <crate dir>: true when built with other features, or any input is newer
-  local out="$1/build/index_bg.wasm"
+stale() { # stale <crate dir> [build dir]: true when built with other features, or any input is newer
+  local build=${2:-$1/build}
+  local out="$build/index_bg.wasm"
   [ -f "$out" ] || return 0
-  [ "$(cat "$1/build/.features" 2>/dev/null)" = "$(features_of "$1")" ] || return 0
+  [ "$(cat "$build/.features" 2>/dev/null)" = "$(features_of "$1")" ] || return 0
   [ -n "$(find "$1/src" "$1/Cargo.toml" shared Cargo.lock Cargo.toml -newer "$out" -type f -print -quit)" ]
+}
+
+# Each feature set's last build is kept in <crate>/build-cache/<features>/:
+# `make test` builds with test-hooks, then the release build, so without it
+# every run would build every worker twice even when no source changed.
+cache_of() { # cache_of <crate dir>: where its build with the current features is kept
+  local features; features=$(features_of "$1")
+  echo "$1/build-cache/${features:-release}" | tr ' ' '+'
 }
 
 # worker-build always keeps the wasm name section (~80 KB of function names, for
@@ -35,7 +44,11 @@ strip_names() {
 }
 
 for crate in "${WORKERS[@]/#/workers/}" pages; do
-  if stale "$crate"; then
+  cache=$(cache_of "$crate")
+  if stale "$crate" && ! stale "$crate" "$cache"; then
+    log "$crate: the cached build with $(cat "$cache/.features" | sed 's/^$/no test features/')"
+    rm -rf "$crate/build" && cp -a "$cache" "$crate/build"
+  elif stale "$crate"; then
     features=$(features_of "$crate")
     log "building $crate${features:+ with features: $features}"
     rm -f "$crate/build/.features"
@@ -48,6 +61,7 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
     cp "$crate/build/index_bg.wasm" "$crate/build/index_bg.named.wasm"
     strip_names "$crate/build/index_bg.wasm"
     echo "$features" >"$crate/build/.features"
+    rm -rf "$cache" && mkdir -p "$(dirname "$cache")" && cp -a "$crate/build" "$cache"
   fi
 done
 
