@@ -46,7 +46,7 @@ strip_names() {
 for crate in "${WORKERS[@]/#/workers/}" pages; do
   cache=$(cache_of "$crate")
   if stale "$crate" && ! stale "$crate" "$cache"; then
-    log "$crate: the cached build with $(cat "$cache/.features" | sed 's/^$/no test features/')"
+    log "$crate: the cached build with $(sed 's/^$/no test features/' "$cache/.features")"
     rm -rf "$crate/build" && cp -a "$cache" "$crate/build"
   elif stale "$crate"; then
     features=$(features_of "$crate")

@@ -30,19 +30,17 @@ async fn all_at_once(requests: Vec<(Arc<TestUser>, TicketId)>) -> Vec<(StatusCod
         .collect()
 }
 
+/// `n` new buyers, each ordering `ticket` at the same moment.
+async fn crowd_at_once(n: usize, ticket: &TicketId) -> Vec<(StatusCode, Value)> {
+    let crowd = signed_up_buyers(n).await;
+    all_at_once(crowd.iter().map(|b| (b.clone(), ticket.clone())).collect()).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_buyers_racing_for_one_ticket_get_exactly_one_order() {
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Flash sale", json!(99)).await;
-    let crowd = signed_up_buyers(50).await;
-
-    let results = all_at_once(
-        crowd
-            .iter()
-            .map(|b| (b.clone(), ticket.id.clone()))
-            .collect(),
-    )
-    .await;
+    let results = crowd_at_once(50, &ticket.id).await;
 
     let winners: Vec<&Value> = results
         .iter()
@@ -128,15 +126,7 @@ async fn slot_claims(user: &TestUser, ticket_id: &TicketId) -> u64 {
 async fn a_burst_on_a_free_ticket_claims_one_buyer_slot() {
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Burst", json!(40)).await;
-    let crowd = signed_up_buyers(30).await;
-
-    let results = all_at_once(
-        crowd
-            .iter()
-            .map(|b| (b.clone(), ticket.id.clone()))
-            .collect(),
-    )
-    .await;
+    let results = crowd_at_once(30, &ticket.id).await;
 
     let statuses: Vec<u16> = results.iter().map(|(s, _)| s.as_u16()).collect();
     let won = statuses.iter().filter(|s| **s == 201).count();

@@ -79,11 +79,7 @@ async fn publish_test_events(mut cx: Ctx) -> ApiResult {
 /// How many buyer slots the ticket's object has claimed since it was loaded.
 async fn claims(cx: Ctx) -> ApiResult {
     let url = cx.req.url().or_internal()?;
-    let raw = url
-        .query_pairs()
-        .find(|(k, _)| k == "ticketId")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let raw = edge::paging::query_param(&url, "ticketId").unwrap_or_default();
     let ticket_id = TicketId::parse(&raw)?;
     let stub = edge::desk_client::ticket_object(&cx.env, &ticket_id)?;
     let claims: u32 = edge::object_call::call_at(&stub, CLAIMS_PATH, &cx.request_id, &(), || {

@@ -71,11 +71,7 @@ impl DurableObject for TicketObject {
             return Response::from_json(&self.claims.get());
         }
         if req.path() == edge::desk_client::LIVE_PATH {
-            let order = req
-                .url()?
-                .query_pairs()
-                .find(|(k, _)| k == "order")
-                .map(|(_, v)| v.into_owned());
+            let order = edge::paging::query_param(&req.url()?, "order");
             return self.accept_watcher(order).await;
         }
         if req.path() == REPUBLISH_PATH {

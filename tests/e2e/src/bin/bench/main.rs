@@ -75,6 +75,35 @@ fn oversells(wins: &Wins) -> usize {
         .sum()
 }
 
+/// CONCURRENCY new buyers, one per client.
+async fn crowd() -> Vec<Arc<TestUser>> {
+    join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await
+}
+
+/// The baseline of the reservation figures: one hop to the tickets worker.
+async fn trivial_route(anonymous: &TestClient) -> Stats {
+    let not_found = get(
+        anonymous,
+        "/api/tickets/not-a-uuid".into(),
+        None,
+        StatusCode::NOT_FOUND,
+    );
+    load::run(
+        "GET /api/tickets/not-a-uuid (trivial 404)",
+        CONCURRENCY,
+        seconds(),
+        not_found,
+    )
+    .await
+}
+
+fn print_holds_ratio(fresh_holds_per_second: f64, trivial_per_second: f64) {
+    println!(
+        "successful holds (fresh, one per request) / trivial route: {:.2}   [target: >= 0.5]",
+        fresh_holds_per_second / trivial_per_second
+    );
+}
+
 /// (c) Fresh holds: every request holds a ticket no one holds. Enough
 /// tickets are listed first (more than the stack can hold in the time),
 /// and the bench stack lifts MAX_OPEN_ORDERS (scripts/bench.sh), so this
@@ -128,31 +157,13 @@ async fn main() {
     // `BENCH_ONLY=holds`: the trivial route and fresh holds alone (quicker,
     // to iterate on the cost of a hold).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("holds") {
-        let buyers: Vec<Arc<TestUser>> =
-            join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) }))
-                .await;
-        let anonymous = TestClient::anonymous();
-        let trivial = get(
-            &anonymous,
-            "/api/tickets/not-a-uuid".into(),
-            None,
-            StatusCode::NOT_FOUND,
-        );
+        let buyers = crowd().await;
         let rows = vec![
-            load::run(
-                "GET /api/tickets/not-a-uuid (trivial 404)",
-                CONCURRENCY,
-                seconds(),
-                trivial,
-            )
-            .await,
+            trivial_route(&TestClient::anonymous()).await,
             fresh_holds(&seller, &buyers).await,
         ];
         load::report(&rows);
-        println!(
-            "successful holds (fresh, one per request) / trivial route: {:.2}   [target: >= 0.5]",
-            rows[1].per_second() / rows[0].per_second()
-        );
+        print_holds_ratio(rows[1].per_second(), rows[0].per_second());
         return;
     }
     let email = TestUser::signed_up().await.email;
@@ -164,11 +175,9 @@ async fn main() {
         .unwrap_or_default()
         .to_string();
     let base = anonymous.base.clone();
-    let buyers: Vec<Arc<TestUser>> =
-        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await;
+    let buyers: Vec<Arc<TestUser>> = crowd().await;
     // Buyers of their own for the expiring orders (MAX_OPEN_ORDERS each).
-    let expiry_buyers: Vec<Arc<TestUser>> =
-        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await;
+    let expiry_buyers: Vec<Arc<TestUser>> = crowd().await;
     let sample = seller.create_ticket("Baseline", json!(10)).await;
     let sample_path = format!("/api/tickets/{}", sample.id);
 
@@ -248,20 +257,7 @@ async fn main() {
 
     // --- reservations ---------------------------------------------------------
     let mut rows: Vec<Stats> = Vec::new();
-    rows.push(
-        load::run(
-            "GET /api/tickets/not-a-uuid (trivial 404)",
-            CONCURRENCY,
-            seconds(),
-            get(
-                &anonymous,
-                "/api/tickets/not-a-uuid".into(),
-                None,
-                StatusCode::NOT_FOUND,
-            ),
-        )
-        .await,
-    );
+    rows.push(trivial_route(&anonymous).await);
     rows.push(
         load::run(
             "GET /api/tickets/:id (Durable Object read)",
@@ -474,8 +470,7 @@ async fn main() {
     let own = Arc::new(own);
     // Buyers of their own: the crowd above may still hold MAX_OPEN_ORDERS
     // unpaid orders each until they expire.
-    let cyclists: Vec<Arc<TestUser>> =
-        join_all((0..CONCURRENCY).map(|_| async { Arc::new(TestUser::signed_up().await) })).await;
+    let cyclists: Vec<Arc<TestUser>> = crowd().await;
     let cycle = {
         let buyers = cyclists.clone();
         move |worker: usize, iteration: usize| {
@@ -547,9 +542,9 @@ async fn main() {
         "hot ticket / bare object write: {:.2}   [target: >= 0.8]",
         rate("POST /api/orders, one hot ticket") / rate("POST bare Durable Object write")
     );
-    println!(
-        "successful holds (fresh, one per request) / trivial route: {:.2}   [target: >= 0.5]",
-        rate("POST /api/orders, fresh holds") / rate("GET /api/tickets/not-a-uuid")
+    print_holds_ratio(
+        rate("POST /api/orders, fresh holds"),
+        rate("GET /api/tickets/not-a-uuid"),
     );
     println!(
         "\noversells: {oversold} (hot ticket won {} time(s), 100 tickets won {} time(s))",
