@@ -1,7 +1,8 @@
 //! HTML forms: posts read bounded and checked for a same-site origin, and
 //! the query strings of GET pages.
 
-use domain::{ApiError, FieldError, OrInternal};
+use domain::{ApiError, FieldError};
+use edge::RequestUrl;
 use serde_json::Value;
 use std::collections::HashMap;
 use worker::Request;
@@ -17,14 +18,12 @@ pub async fn read_form(req: &mut Request) -> Result<HashMap<String, String>, Api
     if bytes.len() > FORM_LIMIT {
         return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT });
     }
-    Ok(url::form_urlencoded::parse(&bytes).into_owned().collect())
+    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
 /// The value of `name` in the page's query string.
 pub fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    let url = req.url().or_internal()?;
-    let found = url.query_pairs().find(|(k, _)| k == name);
-    Ok(found.map(|(_, v)| v.into_owned()))
+    Ok(RequestUrl::of(req)?.query_param(name))
 }
 
 /// A submitted field's text, or "" when the form left it out.

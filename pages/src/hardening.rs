@@ -2,6 +2,7 @@
 //! redirects and error pages) and every static file. The API's responses get
 //! theirs from the services (`edge::reply::finish`).
 
+use edge::RequestUrl;
 use worker::{Env, Headers, Request, Response};
 
 /// The Pages var that turns on Stripe Elements in the pay form; the policy
@@ -21,7 +22,7 @@ pub struct PagePolicy {
 impl PagePolicy {
     pub fn for_request(req: &Request, env: &Env) -> Self {
         PagePolicy {
-            https: req.url().is_ok_and(|url| url.scheme() == "https"),
+            https: RequestUrl::of(req).is_ok_and(|url| url.scheme() == "https"),
             stripe_elements: edge::config::setting(env, STRIPE_PUBLISHABLE_KEY).is_some(),
         }
     }

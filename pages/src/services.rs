@@ -5,10 +5,11 @@ use domain::limits::ClientAddress;
 use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
 use edge::reply::{self, REQUEST_ID_HEADER};
+use edge::RequestUrl;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Url};
+use worker::{Env, Headers, Method, Request, Response};
 
 /// Which service owns an `/api/...` path.
 fn binding_for(path: &str) -> Option<&'static str> {
@@ -29,12 +30,11 @@ pub async fn forward(req: Request, env: &Env, request_id: &str) -> worker::Resul
     };
     let headers = req.headers().clone();
     headers.set(REQUEST_ID_HEADER, request_id)?;
-    let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
-    if !matches!(req.method(), Method::Get | Method::Head) {
-        init.with_body(req.inner().body().map(Into::into));
-    }
-    let forwarded = Request::new_with_init(req.url()?.as_str(), &init)?;
+    let body = match req.method() {
+        Method::Get | Method::Head => None,
+        _ => req.inner().body().map(Into::into),
+    };
+    let forwarded = edge::outbound::request(req.method(), &req.inner().url(), &headers, body)?;
     match env.service(binding)?.fetch_request(forwarded).await {
         Ok(response) => Ok(response),
         Err(e) => reply::finish(
@@ -106,10 +106,10 @@ impl ApiReply {
 
 impl PageContext {
     pub async fn load(req: &Request, env: &Env, request_id: &str) -> Result<Self, ApiError> {
-        let url = req.url().or_internal()?;
+        let url = RequestUrl::of(req)?;
         let mut ctx = PageContext {
             user: None,
-            origin: url.origin().ascii_serialization(),
+            origin: url.origin().to_string(),
             request_id: request_id.to_string(),
             cookie: req.headers().get("cookie").ok().flatten(),
             client_address: req.headers().get(ClientAddress::HEADER).ok().flatten(),
@@ -180,17 +180,14 @@ impl PageContext {
             // Same-origin by construction: the browser already passed our CSRF check.
             headers.set("origin", &self.origin).or_internal()?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(body) = body {
+        if body.is_some() {
             headers
                 .set("content-type", "application/json")
                 .or_internal()?;
-            init.with_body(Some(body.to_string().into()));
         }
-        init.with_headers(headers);
-        let request =
-            Request::new_with_init(&format!("{}{path}", self.origin), &init).or_internal()?;
+        let body = body.map(|body| body.to_string().into());
+        let url = format!("{}{path}", self.origin);
+        let request = edge::outbound::request(method, &url, &headers, body).or_internal()?;
         let fetcher = self.env.service(service.binding()).or_internal()?;
         let mut response = fetcher.fetch_request(request).await.or_internal()?;
         let header = |name: &str| response.headers().get(name).ok().flatten();
@@ -214,9 +211,8 @@ fn next_cursor(link: &str) -> Option<String> {
         if !params.split(';').any(|p| p.trim() == r#"rel="next""#) {
             return None;
         }
-        let url = Url::parse(target.trim().strip_prefix('<')?.strip_suffix('>')?).ok()?;
-        let cursor = url.query_pairs().find(|(k, _)| k == "cursor")?.1;
-        Some(cursor.into_owned()).filter(|c| !c.is_empty())
+        let url = RequestUrl::parse(target.trim().strip_prefix('<')?.strip_suffix('>')?)?;
+        url.query_param("cursor").filter(|c| !c.is_empty())
     })
 }
 
@@ -260,7 +256,7 @@ pub fn next_page_link(page_path: &str, next_cursor: Option<&str>) -> Option<Stri
 }
 
 fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub async fn home(req: &Request, ctx: &PageContext) -> ApiResult {
     let q = query(req, "q")?.unwrap_or_default();
     // An unknown sort (a hand-edited URL) shows the default order.
     let sort = Sort::parse(query(req, "sort")?.as_deref()).unwrap_or_default();
-    let search = url::form_urlencoded::Serializer::new(String::new())
+    let search = form_urlencoded::Serializer::new(String::new())
         .append_pair("q", q.trim())
         .append_pair("sort", sort.as_str())
         .finish();

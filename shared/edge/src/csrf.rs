@@ -10,6 +10,7 @@
 //! browser acting for a visitor (curl, a server with a Bearer token): it
 //! passes, as there is no victim whose cookies or session it could ride.
 
+use crate::RequestUrl;
 use domain::ApiError;
 use worker::{Method, Request};
 
@@ -19,9 +20,8 @@ pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     // The service workers see the site's own URL: the Pages worker forwards
     // /api/* with the browser's URL and headers, and calls the services for
     // its forms with the site's origin.
-    let own_origin = req
-        .url()
-        .map(|url| url.origin().ascii_serialization())
+    let own_origin = RequestUrl::of(req)
+        .map(|url| url.origin().to_string())
         .unwrap_or_default();
     if is_cross_site_write(
         &req.method(),

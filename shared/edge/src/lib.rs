@@ -18,12 +18,15 @@ pub mod limits;
 pub mod log;
 pub mod object_call;
 pub mod open_orders;
+pub mod outbound;
 pub mod paging;
 pub mod reply;
+pub mod request_url;
 pub mod router;
 pub mod session;
 
 pub use domain::{ApiError, OrInternal};
+pub use request_url::RequestUrl;
 
 /// Handlers answer with this; `reply::finish` makes it a response.
 pub type ApiResult<T = worker::Response> = Result<T, ApiError>;

@@ -1,12 +1,13 @@
 //! Calling a Durable Object: POST a JSON command, read the JSON answer. One
 //! way for every object client (`desk_client`, `limits`).
 
+use crate::outbound;
 use crate::reply::REQUEST_ID_HEADER;
 use domain::ApiError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Display;
-use worker::{Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Headers, Method, Request, Response, Stub};
 
 /// Sends `command` to the object behind `stub`, forwarding the request id so
 /// the object's log lines carry it. `object` names it in the error of a
@@ -34,12 +35,9 @@ pub async fn call_at<C: Serialize, A: DeserializeOwned>(
         .set(REQUEST_ID_HEADER, request_id)
         .map_err(|e| failed(&e))?;
     let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    let request =
-        Request::new_with_init(&format!("https://object{path}"), &init).map_err(|e| failed(&e))?;
+    let url = format!("https://object{path}");
+    let request = outbound::request(Method::Post, &url, &headers, Some(body.into()))
+        .map_err(|e| failed(&e))?;
     let mut response = stub
         .fetch_with_request(request)
         .await
@@ -70,10 +68,8 @@ pub async fn open_socket(stub: &Stub, path: &str) -> Result<Result<Response, u16
     headers
         .set("upgrade", "websocket")
         .map_err(|e| failed(&e))?;
-    let mut init = RequestInit::new();
-    init.with_headers(headers);
-    let request =
-        Request::new_with_init(&format!("https://object{path}"), &init).map_err(|e| failed(&e))?;
+    let url = format!("https://object{path}");
+    let request = outbound::request(Method::Get, &url, &headers, None).map_err(|e| failed(&e))?;
     let response = stub
         .fetch_with_request(request)
         .await

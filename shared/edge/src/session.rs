@@ -1,11 +1,12 @@
 //! The current user of a request, read the same way by every worker.
 
+use crate::RequestUrl;
 use domain::session::{
     key_allowed_for_host, session_token, CurrentUser, SessionKey, DEFAULT_SESSION_TTL_SECONDS,
 };
 use domain::ApiError;
 use std::sync::atomic::{AtomicBool, Ordering};
-use worker::{Env, Request, Url};
+use worker::{Env, Request};
 
 /// Set once this isolate has logged that it refuses the example key.
 static EXAMPLE_KEY_LOGGED: AtomicBool = AtomicBool::new(false);
@@ -24,8 +25,8 @@ impl SessionConfig {
         let secret = env.secret("JWT_KEY").map(|s| s.to_string()).map_err(|_| {
             ApiError::internal("JWT_KEY is not set (copy .dev.vars.example to .dev.vars)")
         })?;
-        let url = req.url().ok();
-        if !key_allowed_for_host(&secret, url.as_ref().and_then(Url::host_str)) {
+        let url = RequestUrl::of(req).ok();
+        if !key_allowed_for_host(&secret, url.as_ref().map(RequestUrl::host)) {
             if !EXAMPLE_KEY_LOGGED.swap(true, Ordering::Relaxed) {
                 crate::log::error(
                     request_id,
@@ -62,8 +63,8 @@ impl SessionConfig {
 
 /// Secure cookies everywhere except plain-HTTP localhost, where a browser
 /// would refuse to store them.
-pub fn cookie_must_be_secure(url: &Url) -> bool {
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+pub fn cookie_must_be_secure(url: &RequestUrl) -> bool {
+    let loopback = matches!(url.host(), "localhost" | "127.0.0.1" | "[::1]");
     !(url.scheme() == "http" && loopback)
 }
 
@@ -73,7 +74,7 @@ mod tests {
 
     #[test]
     fn only_plain_http_localhost_gets_insecure_cookies() {
-        let secure = |u: &str| cookie_must_be_secure(&Url::parse(u).unwrap());
+        let secure = |u: &str| cookie_must_be_secure(&RequestUrl::parse(u).unwrap());
         assert!(!secure("http://127.0.0.1:8788/api/users/signin"));
         assert!(!secure("http://localhost:8788/"));
         assert!(secure("https://localhost:8788/"));

@@ -8,6 +8,7 @@ use domain::users::{SigninRequest, SignupRequest};
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
 use edge::session::{cookie_must_be_secure, SessionConfig};
+use edge::RequestUrl;
 use edge::{crypto, reply, ApiResult};
 use serde_json::json;
 use worker::{Request, Response};
@@ -76,7 +77,7 @@ async fn signin(mut cx: Ctx) -> ApiResult {
 }
 
 async fn signout(cx: Ctx) -> ApiResult {
-    let secure = cookie_must_be_secure(&cx.req.url().or_internal()?);
+    let secure = cookie_must_be_secure(&RequestUrl::of(&cx.req)?);
     let response = reply::json(200, &json!({}))?;
     response
         .headers()
@@ -95,7 +96,7 @@ fn signed_in(
     let token = session
         .key
         .issue(id, email, edge::now_seconds(), session.ttl_seconds);
-    let secure = cookie_must_be_secure(&req.url().or_internal()?);
+    let secure = cookie_must_be_secure(&RequestUrl::of(req)?);
     let response: Response = reply::json(status, &json!({ "id": id, "email": email }))?;
     response
         .headers()

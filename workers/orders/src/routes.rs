@@ -5,9 +5,10 @@ use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
 use domain::orders::{Order, OrderView, PlaceOrderRequest};
 use domain::session::CurrentUser;
-use domain::{ApiError, OrInternal};
+use domain::ApiError;
 use edge::open_orders::OpenOrders;
 use edge::router::{Ctx, Route};
+use edge::RequestUrl;
 use edge::{reply, ApiResult};
 use worker::Env;
 
@@ -66,7 +67,7 @@ async fn record(env: &Env, order: &Order, request_id: &str) {
 }
 
 async fn list(cx: Ctx, user: CurrentUser) -> ApiResult {
-    let url = cx.req.url().or_internal()?;
+    let url = RequestUrl::of(&cx.req)?;
     let page = edge::paging::page_request(&url)?;
     let (orders, next) = read_model::list_for_user(&cx.env, &user.id, &page).await?;
     let orders = with_live_orders_current(&cx, orders).await;

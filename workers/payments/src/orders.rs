@@ -4,7 +4,8 @@ use domain::ids::OrderId;
 use domain::orders::OrderView;
 use domain::{ApiError, OrInternal};
 use edge::reply::REQUEST_ID_HEADER;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use edge::RequestUrl;
+use worker::{Env, Headers, Method, Request};
 
 /// The order as its buyer sees it, through the orders service (which owns
 /// the order-to-ticket index and answers 404/401 for us). The buyer's
@@ -22,13 +23,11 @@ pub async fn fetch_order(
         }
     }
     headers.set(REQUEST_ID_HEADER, request_id).or_internal()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
     // The caller's origin, as the Pages worker does: the orders service judges
     // the session for the site's host (see `edge::session`).
-    let origin = req.url().or_internal()?.origin().ascii_serialization();
-    let url = format!("{origin}/api/orders/{order_id}");
-    let request = Request::new_with_init(&url, &init).or_internal()?;
+    let origin = RequestUrl::of(req)?;
+    let url = format!("{}/api/orders/{order_id}", origin.origin());
+    let request = edge::outbound::request(Method::Get, &url, &headers, None).or_internal()?;
     let mut response = env
         .service("ORDERS")
         .context("ORDERS binding")?

@@ -7,8 +7,9 @@ use crate::{store, webhook};
 use domain::idempotency::IdempotencyKey;
 use domain::payments::{parse_order_query, PayRequest};
 use domain::session::CurrentUser;
-use domain::{ApiError, OrInternal};
+use domain::ApiError;
 use edge::router::{Ctx, Route};
+use edge::RequestUrl;
 use edge::{reply, ApiResult};
 
 pub fn table() -> Vec<Route> {
@@ -96,8 +97,7 @@ fn answer(paid: Result<Paid, ApiError>) -> Result<(u16, String), ApiError> {
 /// orders, with their status (`succeeded` or `refunded`).
 async fn list_for_order(cx: Ctx, _user: CurrentUser) -> ApiResult {
     let (req, env) = (&cx.req, &cx.env);
-    let url = req.url().or_internal()?;
-    let order_id = parse_order_query(edge::paging::query_param(&url, "orderId").as_deref())?;
+    let order_id = parse_order_query(RequestUrl::of(req)?.query_param("orderId").as_deref())?;
     fetch_order(req, env, &order_id, &cx.request_id).await?; // 404 / 401 unless it is the caller's order
     let rows = store::list_for_order(env, &order_id).await?;
     reply::json(200, &rows.iter().map(|row| row.view()).collect::<Vec<_>>())

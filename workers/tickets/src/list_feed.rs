@@ -9,6 +9,7 @@ use crate::read_model;
 use domain::list_feed::{ClientMessage, FeedChange, ListWatch};
 use domain::live::LiveMessage;
 use domain::{ApiError, OrInternal};
+use edge::RequestUrl;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{
@@ -73,7 +74,9 @@ impl DurableObject for ListFeed {
         match req.path().as_str() {
             WATCH_PATH => {
                 let now = edge::now_ms();
-                match watch_of(&req.url()?, now) {
+                let url =
+                    RequestUrl::of(&req).map_err(|_| ApiError::BadRequest("bad watch URL".into()));
+                match url.and_then(|url| watch_of(&url, now)) {
                     Ok(watch) => self.accept_watcher(watch, now).await,
                     Err(_) => Response::error("bad watch", 400),
                 }
@@ -209,8 +212,8 @@ impl ListFeed {
 }
 
 /// What a watcher looks at, from its URL's `ids`, `q` and `since`.
-pub fn watch_of(url: &worker::Url, now: i64) -> std::result::Result<ListWatch, ApiError> {
-    let param = |name| edge::paging::query_param(url, name);
+pub fn watch_of(url: &RequestUrl, now: i64) -> std::result::Result<ListWatch, ApiError> {
+    let param = |name| url.query_param(name);
     ListWatch::parse(
         param("ids").as_deref(),
         param("q").as_deref(),

@@ -9,6 +9,7 @@ use domain::ticket_search::{Scope, Search, SearchParams};
 use domain::tickets::{ResaleCap, Ticket, TicketInput};
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
+use edge::RequestUrl;
 use edge::{reply, ApiResult};
 
 pub fn table() -> Vec<Route> {
@@ -124,13 +125,13 @@ async fn watch(cx: Ctx) -> ApiResult {
 /// on its page as they are now come first, then the listings since, then
 /// each change of those and each new listing that matches (docs/live.md).
 async fn watch_list(cx: Ctx) -> ApiResult {
-    let url = cx.req.url().or_internal()?;
+    let url = RequestUrl::of(&cx.req)?;
     // Checked here, so that a bad query is a 400 and never reaches the feed.
     crate::list_feed::watch_of(&url, edge::now_ms())?;
     if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
-    crate::list_feed::watch(&cx.env, url.query().unwrap_or_default()).await
+    crate::list_feed::watch(&cx.env, url.query()).await
 }
 
 /// The seller takes a free listing off the market: it leaves the list and
@@ -161,8 +162,8 @@ async fn record(cx: &Ctx, ticket: &Ticket) {
 /// A page of the read model: `q`, `sort`, `available`, `seller=me`, `owner=me`
 /// (`domain::ticket_search`); the next page's URL is in `Link`.
 async fn list(cx: Ctx) -> ApiResult {
-    let url = cx.req.url().or_internal()?;
-    let param = |name| edge::paging::query_param(&url, name);
+    let url = RequestUrl::of(&cx.req)?;
+    let param = |name| url.query_param(name);
     let page = edge::paging::page_request(&url)?;
     let params = SearchParams {
         q: param("q"),

@@ -14,6 +14,7 @@ use domain::events::Envelope;
 use domain::ids::TicketId;
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};
+use edge::RequestUrl;
 use edge::{body, reply, ApiResult};
 
 /// The path of the object's fault switch (its own fetch handles it).
@@ -78,8 +79,9 @@ async fn publish_test_events(mut cx: Ctx) -> ApiResult {
 
 /// How many buyer slots the ticket's object has claimed since it was loaded.
 async fn claims(cx: Ctx) -> ApiResult {
-    let url = cx.req.url().or_internal()?;
-    let raw = edge::paging::query_param(&url, "ticketId").unwrap_or_default();
+    let raw = RequestUrl::of(&cx.req)?
+        .query_param("ticketId")
+        .unwrap_or_default();
     let ticket_id = TicketId::parse(&raw)?;
     let stub = edge::desk_client::ticket_object(&cx.env, &ticket_id)?;
     let claims: u32 = edge::object_call::call_at(&stub, CLAIMS_PATH, &cx.request_id, &(), || {

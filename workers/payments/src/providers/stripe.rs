@@ -6,7 +6,7 @@ use super::{PaymentProvider, ProviderError};
 use domain::payments::ChargeOutcome;
 use domain::stripe::{payment_intent_form, read_payment_intent, ChargeRequest, StripeAnswer};
 use serde_json::Value;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+use worker::{Fetch, Headers, Method};
 
 const ATTEMPTS: usize = 3;
 
@@ -22,7 +22,7 @@ impl StripeProvider {
         form: &[(String, String)],
         idempotency_key: &str,
     ) -> Result<(u16, Value), ProviderError> {
-        let body = url::form_urlencoded::Serializer::new(String::new())
+        let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
         let headers = Headers::new();
@@ -34,12 +34,8 @@ impl StripeProvider {
         set("authorization", &format!("Bearer {}", self.secret_key))?;
         set("content-type", "application/x-www-form-urlencoded")?;
         set("idempotency-key", idempotency_key)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
         let url = format!("{}{path}", self.api_base.trim_end_matches('/'));
-        let request = Request::new_with_init(&url, &init)
+        let request = edge::outbound::request(Method::Post, &url, &headers, Some(body.into()))
             .map_err(|e| ProviderError::refused(e.to_string()))?;
         // The request may have reached Stripe before the connection failed.
         let mut response = Fetch::Request(request)

@@ -14,6 +14,7 @@ use domain::desk::{self, Change, Command, Decision, Loaded, Refusal, Reply};
 use domain::events::Envelope;
 use domain::live;
 use edge::open_orders::OpenOrders;
+use edge::RequestUrl;
 use std::cell::Cell;
 use store::Store;
 use worker::{
@@ -71,7 +72,8 @@ impl DurableObject for TicketObject {
             return Response::from_json(&self.claims.get());
         }
         if req.path() == edge::desk_client::LIVE_PATH {
-            let order = edge::paging::query_param(&req.url()?, "order");
+            let url = RequestUrl::of(&req).ok();
+            let order = url.and_then(|url| url.query_param("order"));
             return self.accept_watcher(order).await;
         }
         if req.path() == REPUBLISH_PATH {
