@@ -30,7 +30,7 @@ tool_install() {
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false cargo install "$@"
 }
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> %(%T)T %s\033[0m\n' -1 "$*" >&2; }
 
 # `wrangler pages dev` for the whole product: the Pages config (root wrangler.toml)
 # first, then every service worker's config. `--binding` reaches the Pages worker

@@ -56,6 +56,29 @@ fn step(text: &str) {
     println!("==> {text}");
 }
 
+/// Runs `task` on every item at once, answering in the items' order. Each
+/// task is a wrangler process that mostly waits on Cloudflare's API, and the
+/// items of a step (workers, databases, queues) do not depend on each other.
+fn all_at_once<I: Sync, T: Send, E: Send>(
+    items: &[I],
+    task: impl Fn(&I) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    std::thread::scope(|scope| {
+        let task = &task;
+        let running: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || task(item)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 pub fn deploy(project: &Project, env: Environment) -> Result<(), DeployError> {
     refuse_broken_configs(project)?;
     let wrangler = Wrangler::new(&project.root);
@@ -81,10 +104,15 @@ fn check_secrets(
 ) -> Result<(), DeployError> {
     step("checking secrets");
     let mut missing = Vec::new();
-    for worker in &project.workers {
+    let set_on_each = all_at_once(&project.workers, |worker| {
+        wrangler.secrets(
+            &env.name(worker.name()),
+            &project.root.join(&worker.config.file),
+        )
+    })?;
+    for (worker, set) in project.workers.iter().zip(set_on_each) {
         let name = env.name(worker.name());
-        let config = project.root.join(&worker.config.file);
-        let has: BTreeSet<String> = wrangler.secrets(&name, &config)?.into_iter().collect();
+        let has: BTreeSet<String> = set.into_iter().collect();
         let wanted = |table: &[(&str, &[&'static str])]| -> Vec<&'static str> {
             table
                 .iter()
@@ -127,17 +155,17 @@ fn ensure_databases(
         .map(|d| env.name(&d.get_ref().database_name))
         .collect();
     let mut existing = wrangler.databases()?;
-    let mut created = false;
+    let mut missing = Vec::new();
     for name in &wanted {
         if existing.iter().any(|d| &d.name == name) {
             println!("    {name}: exists");
         } else {
             println!("    {name}: creating");
-            wrangler.create_database(name)?;
-            created = true;
+            missing.push(name.clone());
         }
     }
-    if created {
+    if !missing.is_empty() {
+        all_at_once(&missing, |name| wrangler.create_database(name))?;
         existing = wrangler.databases()?;
     }
     wanted
@@ -171,15 +199,16 @@ fn ensure_queues(
             wanted.extend(c.dead_letter_queue.as_ref().map(|d| d.get_ref().clone()));
         }
     }
-    for queue in wanted {
-        let name = env.name(&queue);
-        if wrangler.queue_exists(&name)? {
-            println!("    {name}: exists");
-        } else {
-            println!("    {name}: creating");
-            wrangler.create_queue(&name)?;
+    let names: Vec<String> = wanted.iter().map(|queue| env.name(queue)).collect();
+    let exists = all_at_once(&names, |name| wrangler.queue_exists(name))?;
+    let mut missing = Vec::new();
+    for (name, exists) in names.into_iter().zip(exists) {
+        println!("    {name}: {}", if exists { "exists" } else { "creating" });
+        if !exists {
+            missing.push(name);
         }
     }
+    all_at_once(&missing, |name| wrangler.create_queue(name))?;
     Ok(())
 }
 
@@ -191,13 +220,17 @@ fn apply_migrations(
     generated: &Generated,
 ) -> Result<(), DeployError> {
     step("D1 migrations");
+    let mut databases = Vec::new();
     for worker in &project.workers {
         for database in &worker.config.config.d1_databases {
             let name = env.name(&database.get_ref().database_name);
             println!("    {name}");
-            wrangler.apply_migrations(&name, &generated.workers[&worker.folder])?;
+            databases.push((name, &generated.workers[&worker.folder]));
         }
     }
+    all_at_once(&databases, |(name, config)| {
+        wrangler.apply_migrations(name, config)
+    })?;
     Ok(())
 }
 
