@@ -139,6 +139,19 @@ stack_state_parent() {
 # STATE_DIR. Ports in AVOID_PORTS (e.g. the Stripe stub's) are not used. Sets
 # STACK_PORT, STACK_PID and STACK_STATE_DIR; stop_stack ends the stack.
 start_stack() {
+  # Each worker's .dev.vars is one file per checkout, which wrangler reads once,
+  # at start: stacks starting side by side (scripts/test.sh's lanes, the crash
+  # test's restart) take turns, from writing it until their stack answers.
+  local status=0
+  exec 9>"${TMPDIR:-/tmp}/ticketing-stack-start.lock"
+  flock 9
+  start_stack_now "$@" || status=$?
+  exec 9>&-
+  return "$status"
+}
+
+# start_stack_now: start_stack without waiting for its turn.
+start_stack_now() {
   local logfile=$1 attempt inspector_port
   if [ "${2:-}" = --same-state ]; then
     [ -d "${STACK_STATE_DIR:-}" ] || { log "start_stack --same-state: no previous stack state"; return 1; }
@@ -156,7 +169,7 @@ start_stack() {
     # setsid: wrangler leads its own process group, so stopping it by PID also
     # ends the workerd it spawned.
     (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$STACK_PORT" \
-       --inspector-port "$inspector_port" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1) &
+       --inspector-port "$inspector_port" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1 9>&-) &
     STACK_PID=$!
     for _ in $(seq 1 300); do
       curl -sf -o /dev/null "http://127.0.0.1:$STACK_PORT/api/users/currentuser" && return 0

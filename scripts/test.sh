@@ -45,7 +45,8 @@ short_window=3
 run_e2e() {
   local stack_log=$1 output; shift
   output=$(mktemp)
-  if ! TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_JWT_KEY="$(jwt_key)" \
+  # No STACK_PORT for the deploy tests: they run no stack.
+  if ! TICKETING_BASE_URL="http://127.0.0.1:${STACK_PORT:-0}" TICKETING_JWT_KEY="$(jwt_key)" \
        TICKETING_EXPIRATION_WINDOW_SECONDS="${EXPIRATION_WINDOW_SECONDS:-900}" \
        TICKETING_ADMIN_TOKEN="$ADMIN_TOKEN" TICKETING_DEAD_LETTER_AFTER_SECONDS="${DEAD_LETTER_AFTER_SECONDS:-1200}" \
        cargo test -p e2e --quiet "$@" 2>&1 | tee "$output"; then
@@ -67,8 +68,8 @@ declare -A tests_on
 for file in tests/e2e/tests/*.rs; do
   stack=$(sed -n 's|^//! Stack: \([a-z]*\).*|\1|p' "$file" | head -1)
   case $stack in
-    api|stripe|expiry|release|restart|crash|deploy) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
-    *) log "$file names no stack: add a line '//! Stack: api|stripe|expiry|release|restart|crash|deploy'"; exit 1 ;;
+    api|faults|stripe|expiry|release|restart|crash|deploy) tests_on[$stack]="${tests_on[$stack]:-} --test $(basename "$file" .rs)" ;;
+    *) log "$file names no stack: add a line '//! Stack: api|faults|stripe|expiry|release|restart|crash|deploy'"; exit 1 ;;
   esac
 done
 
@@ -84,26 +85,31 @@ run_stack() {
   stop_stack
 }
 
-# api: the local provider; the test build's route injects events into the
-# real queues. Its consumers give up on an event after seconds, not 20
-# minutes, so the dead-letter tests can see one die.
-( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack api )
+# api and faults: the local provider; the test build's route injects events
+# into the real queues. Their consumers give up on an event after seconds,
+# not 20 minutes, so the dead-letter tests can see one die. The fault
+# switches count down on any call, so the fault tests get a stack of their own.
+api_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack api ); }
+faults_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack faults ); }
 
 # stripe and expiry: the Stripe provider pointed at a stub of Stripe's API,
-# which the tests run on this port. Its own stack each: the adapter's tests
-# with the default window, expiry and the expiry/payment race with the short one.
-stub_port=$(free_ports 1)
-export AVOID_PORTS=$stub_port TICKETING_STRIPE_STUB_PORT=$stub_port TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+# which the tests run on a port of their lane (below). Its own stack each: the
+# adapter's tests with the default window, expiry and the expiry/payment race
+# with the short one.
+stub_ports=$(free_ports 2)
+read -r stub_port_one stub_port_two <<<"$stub_ports"
+export AVOID_PORTS="$stub_port_one $stub_port_two" TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
+# with_stripe_stub <port>: the Stripe provider, its API at the stub on <port>.
 # The pages get a publishable key, so they render Stripe Elements under the
 # content policy that lets Stripe.js in (no browser runs there: it is offline).
 with_stripe_stub() {
-  export PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$stub_port" \
+  export TICKETING_STRIPE_STUB_PORT=$1 PAYMENT_PROVIDER=stripe STRIPE_API_BASE="http://127.0.0.1:$1" \
     STRIPE_SECRET_KEY=sk_test_stub STRIPE_WEBHOOK_SECRET="$TICKETING_STRIPE_WEBHOOK_SECRET" \
     STRIPE_PUBLISHABLE_KEY=pk_test_stub
 }
 # Subshells, so each stack's settings stay its own; each stops its stack.
-( trap stop_stack EXIT; with_stripe_stub; run_stack stripe )
-( trap stop_stack EXIT; with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window AUTHENTICATION_WINDOW_SECONDS=5; run_stack expiry )
+stripe_stack() { ( trap stop_stack EXIT; with_stripe_stub "$1"; run_stack stripe ); }
+expiry_stack() { ( trap stop_stack EXIT; with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window AUTHENTICATION_WINDOW_SECONDS=5; run_stack expiry ); }
 
 # restart: alarms are persisted, so an order whose deadline passes while the
 # server is down expires when it comes back. Two phases around a restart on
@@ -131,7 +137,6 @@ restart_check() {
   stop_stack
   rm -f "$TICKETING_RESTART_HANDOFF"
 }
-restart_check
 
 # crash: a Stripe stack with the short window, which the crash test kills
 # with SIGKILL in the middle of a sale and starts again on the same state
@@ -155,7 +160,25 @@ crash_check() {
   # shellcheck disable=SC2086 # the --test flags are meant to split
   run_e2e "$TICKETING_CRASH_LOG" ${tests_on[crash]}
 }
-( with_stripe_stub; export EXPIRATION_WINDOW_SECONDS=$short_window; crash_check )
+crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window; crash_check ); }
+
+# The test-build stacks run in two lanes side by side, each its own ports,
+# state and Stripe stub: most of their time is waiting (deadlines, retries,
+# the browser), not CPU. Each lane's output goes to its own file, shown when
+# it ends; a lane stops at its first failure.
+lane_one() { api_stack; stripe_stack "$stub_port_one"; crash_stack "$stub_port_one"; }
+lane_two() { faults_stack; expiry_stack "$stub_port_two"; restart_check; }
+log "two lanes of stacks: api, stripe, crash | faults, expiry, restart (output: target/test-lane-*.log)"
+( trap stop_stack EXIT; lane_one ) >"$ROOT/target/test-lane-one.log" 2>&1 & lane_one_pid=$!
+( trap stop_stack EXIT; lane_two ) >"$ROOT/target/test-lane-two.log" 2>&1 & lane_two_pid=$!
+failed=
+wait "$lane_one_pid" || failed="$failed one"
+wait "$lane_two_pid" || failed="$failed two"
+for lane in one two; do
+  log "lane $lane:"
+  cat "$ROOT/target/test-lane-$lane.log"
+done
+[ -z "$failed" ] || { log "the tests of lane(s)$failed failed (see above)"; exit 1; }
 
 # release: the build `wrangler deploy` ships (no test-only code; `make dev`
 # runs it too), with the committed settings (PAYMENT_PROVIDER=stripe) but no

@@ -1,7 +1,7 @@
 //! Faults injected into the real stack (test builds only, Cargo feature
 //! `test-hooks`): the system ends exact once the fault clears.
 //!
-//! Stack: api (see scripts/test.sh)
+//! Stack: faults (see scripts/test.sh)
 
 use e2e::{eventually, TestClient, TestUser};
 use reqwest::StatusCode;

@@ -92,7 +92,9 @@ async fn a_watcher_that_moves_to_another_page_hears_of_that_page() {
     let second_page = seller
         .create_ticket(&format!("Second {tag}"), json!(10))
         .await;
-    let mut socket = watch_list(&format!("ids={}", first_page.id)).await;
+    // Searching for the tag: an unfiltered watch also hears of every other
+    // test's new listings.
+    let mut socket = watch_list(&format!("ids={}&q={tag}", first_page.id)).await;
     next_of(&mut socket, "ticket").await;
     let ids = json!({"type": "watch", "ids": [second_page.id.to_string()]});
     socket
