@@ -15,7 +15,8 @@ pub struct RequestUrl {
     /// `scheme://authority`, without any `user:password@`.
     origin: String,
     host: (usize, usize),
-    path: (usize, usize),
+    /// Where the path ends: the query or the end.
+    path_end: usize,
     query: Option<usize>,
 }
 
@@ -57,7 +58,7 @@ impl RequestUrl {
         Some(Self {
             origin: format!("{scheme}://{host_and_port}"),
             host: (host_start, host_start + host_len),
-            path: (authority_end, path_end),
+            path_end,
             query: query.map(|q| q + 1),
             full: full[..fragment].to_string(),
         })
@@ -68,10 +69,6 @@ impl RequestUrl {
         let full = req.inner().url();
         Self::parse(&full)
             .ok_or_else(|| ApiError::internal(format!("unparsable request URL: {full}")))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.full
     }
 
     pub fn scheme(&self) -> &str {
@@ -86,14 +83,6 @@ impl RequestUrl {
     /// `scheme://host[:port]`, as a browser sends it in `Origin`.
     pub fn origin(&self) -> &str {
         &self.origin
-    }
-
-    /// The path, `/` when the URL has none.
-    pub fn path(&self) -> &str {
-        match &self.full[self.path.0..self.path.1] {
-            "" => "/",
-            path => path,
-        }
     }
 
     /// The query as sent, without the `?` ("" when there is none).
@@ -123,7 +112,7 @@ impl RequestUrl {
             query.append_pair(&k, &v);
         }
         let query = query.finish();
-        let base = &self.full[..self.path.1];
+        let base = &self.full[..self.path_end];
         if query.is_empty() {
             base.to_string()
         } else {
@@ -146,22 +135,22 @@ mod tests {
         assert_eq!(u.scheme(), "https");
         assert_eq!(u.host(), "tickets.example.com");
         assert_eq!(u.origin(), "https://tickets.example.com:8443");
-        assert_eq!(u.path(), "/api/tickets");
         assert_eq!(u.query_param("limit").as_deref(), Some("5"));
         assert_eq!(u.query_param("title").as_deref(), Some("a b c"));
         assert_eq!(u.query_param("missing"), None);
         assert_eq!(u.query(), "limit=5&title=a%20b+c");
         assert_eq!(url("http://x/").query(), "");
+        // The fragment is dropped: it never reaches a server.
         assert_eq!(
-            u.as_str(),
-            "https://tickets.example.com:8443/api/tickets?limit=5&title=a%20b+c"
+            u.with_query([]),
+            "https://tickets.example.com:8443/api/tickets"
         );
     }
 
     #[test]
     fn hosts_without_ports_with_credentials_and_ipv6() {
         assert_eq!(url("http://localhost/").host(), "localhost");
-        assert_eq!(url("http://127.0.0.1:8788").path(), "/");
+        assert_eq!(url("http://127.0.0.1:8788").host(), "127.0.0.1");
         assert_eq!(
             url("http://127.0.0.1:8788?a=1").query_param("a").as_deref(),
             Some("1")
