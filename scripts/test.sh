@@ -169,6 +169,7 @@ crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short
 lane_one() { api_stack; stripe_stack "$stub_port_one"; crash_stack "$stub_port_one"; }
 lane_two() { faults_stack; expiry_stack "$stub_port_two"; restart_check; }
 log "two lanes of stacks: api, stripe, crash | faults, expiry, restart (output: target/test-lane-*.log)"
+mkdir -p "$ROOT/target"  # absent when CARGO_TARGET_DIR points elsewhere
 ( trap stop_stack EXIT; lane_one ) >"$ROOT/target/test-lane-one.log" 2>&1 & lane_one_pid=$!
 ( trap stop_stack EXIT; lane_two ) >"$ROOT/target/test-lane-two.log" 2>&1 & lane_two_pid=$!
 failed=
