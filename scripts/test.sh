@@ -89,8 +89,7 @@ run_stack() {
 # into the real queues. Their consumers give up on an event after seconds,
 # not 20 minutes, so the dead-letter tests can see one die. The fault
 # switches count down on any call, so the fault tests get a stack of their own.
-api_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack api ); }
-faults_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack faults ); }
+local_provider_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECONDS=8; run_stack "$1" ); }
 
 # stripe and expiry: the Stripe provider pointed at a stub of Stripe's API,
 # which the tests run on a port of their lane (below). Its own stack each: the
@@ -166,8 +165,8 @@ crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short
 # state and Stripe stub: most of their time is waiting (deadlines, retries,
 # the browser), not CPU. Each lane's output goes to its own file, shown when
 # it ends; a lane stops at its first failure.
-lane_one() { api_stack; stripe_stack "$stub_port_one"; crash_stack "$stub_port_one"; }
-lane_two() { faults_stack; expiry_stack "$stub_port_two"; restart_check; }
+lane_one() { local_provider_stack api; stripe_stack "$stub_port_one"; crash_stack "$stub_port_one"; }
+lane_two() { local_provider_stack faults; expiry_stack "$stub_port_two"; restart_check; }
 log "two lanes of stacks: api, stripe, crash | faults, expiry, restart (output: target/test-lane-*.log)"
 mkdir -p "$ROOT/target"  # absent when CARGO_TARGET_DIR points elsewhere
 ( trap stop_stack EXIT; lane_one ) >"$ROOT/target/test-lane-one.log" 2>&1 & lane_one_pid=$!

@@ -140,6 +140,8 @@ mod tests {
         assert_eq!(u.query_param("missing"), None);
         assert_eq!(u.query(), "limit=5&title=a%20b+c");
         assert_eq!(url("http://x/").query(), "");
+        // A `?` after the `#` belongs to the fragment, not to a query.
+        assert_eq!(url("http://x/p#a?b=1").query(), "");
         // The fragment is dropped: it never reaches a server.
         assert_eq!(
             u.with_query([]),

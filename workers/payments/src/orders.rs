@@ -25,8 +25,8 @@ pub async fn fetch_order(
     headers.set(REQUEST_ID_HEADER, request_id).or_internal()?;
     // The caller's origin, as the Pages worker does: the orders service judges
     // the session for the site's host (see `edge::session`).
-    let origin = RequestUrl::of(req)?;
-    let url = format!("{}/api/orders/{order_id}", origin.origin());
+    let caller = RequestUrl::of(req)?;
+    let url = format!("{}/api/orders/{order_id}", caller.origin());
     let request = edge::outbound::request(Method::Get, &url, &headers, None).or_internal()?;
     let mut response = env
         .service("ORDERS")

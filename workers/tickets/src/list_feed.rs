@@ -74,9 +74,7 @@ impl DurableObject for ListFeed {
         match req.path().as_str() {
             WATCH_PATH => {
                 let now = edge::now_ms();
-                let url =
-                    RequestUrl::of(&req).map_err(|_| ApiError::BadRequest("bad watch URL".into()));
-                match url.and_then(|url| watch_of(&url, now)) {
+                match RequestUrl::of(&req).and_then(|url| watch_of(&url, now)) {
                     Ok(watch) => self.accept_watcher(watch, now).await,
                     Err(_) => Response::error("bad watch", 400),
                 }

@@ -72,8 +72,9 @@ impl DurableObject for TicketObject {
             return Response::from_json(&self.claims.get());
         }
         if req.path() == edge::desk_client::LIVE_PATH {
-            let url = RequestUrl::of(&req).ok();
-            let order = url.and_then(|url| url.query_param("order"));
+            let order = RequestUrl::of(&req)
+                .ok()
+                .and_then(|url| url.query_param("order"));
             return self.accept_watcher(order).await;
         }
         if req.path() == REPUBLISH_PATH {
