@@ -29,7 +29,8 @@ BUILD_FEATURES=test-hooks scripts/build.sh
 log "compiling the load generator"
 cargo build --profile loadgen -p e2e --bin bench --quiet
 
-trap stop_stack EXIT
+trap 'stop_stack; drop_state_template' EXIT
+make_state_template
 # A short payment window so that expiry lateness is measured in the same run.
 export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-3}
 # The fresh-holds scenario holds hundreds of tickets per buyer: it measures

@@ -30,7 +30,9 @@ BUILD_FEATURES=test-hooks scripts/build.sh
 log "compiling the black-box tests"
 cargo test -p e2e --no-run --quiet
 
-trap stop_stack EXIT
+trap 'stop_stack; drop_state_template' EXIT
+log "migrating one state folder, which every test stack starts from a copy of"
+make_state_template
 # The payment window, in seconds, of the stacks that test expiry: short, so that
 # orders expire during the run. Those stacks get it as EXPIRATION_WINDOW_SECONDS
 # and their tests as TICKETING_EXPIRATION_WINDOW_SECONDS; nothing waits a fixed
