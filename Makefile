@@ -12,10 +12,10 @@ bench: ## Load-test a fresh local stack and print latency and throughput figures
 	@scripts/bench.sh
 
 deploy: ## Deploy to Cloudflare: CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, ENV=staging for the staging copy (docs/deploy.md)
-	@scripts/setup.sh && scripts/build.sh && cargo run -q -p deploy -- run
+	@scripts/setup.sh && scripts/build.sh --release-only && cargo run -q -p deploy -- run
 
 deploy-check: ## Offline: the configs agree with each other and every worker bundles as `wrangler deploy` would (dry run)
-	@scripts/setup.sh && scripts/build.sh && cargo run -q -p deploy -- check
+	@scripts/setup.sh && scripts/build.sh --release-only && cargo run -q -p deploy -- check
 
 mutants: ## Mutation testing of domain, edge and pages (slow; not part of `make test`)
 	@scripts/mutants.sh

@@ -6,10 +6,17 @@
 # the crates that declare that Cargo feature with it: the test-only routes.
 # Each build records its features in build/.features, so a build with other
 # features counts as stale and the release build never keeps test code.
+#
+# --release-only (`make deploy`, `make deploy-check`): only makes sure each
+# crate's release build is current in <crate>/build-cache/release/, which is
+# what a deploy ships; build/ and pages/dist are left as they are when it is,
+# so a deploy can run beside test stacks that serve the test build.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 BUILD_FEATURES=${BUILD_FEATURES:-}
+release_only=
+if [ "${1:-}" = --release-only ]; then release_only=1; BUILD_FEATURES=; fi
 
 features_of() { # features_of <crate dir>: the BUILD_FEATURES this crate declares
   local feature wanted=()
@@ -45,7 +52,9 @@ strip_names() {
 
 for crate in "${WORKERS[@]/#/workers/}" pages; do
   cache=$(cache_of "$crate")
-  if stale "$crate" && ! stale "$crate" "$cache"; then
+  if [ -n "$release_only" ] && ! stale "$crate" "$cache"; then
+    continue
+  elif stale "$crate" && ! stale "$crate" "$cache"; then
     log "$crate: the cached build with $(sed 's/^$/no test features/' "$cache/.features")"
     rm -rf "$crate/build" && cp -a "$cache" "$crate/build"
   elif stale "$crate"; then
@@ -65,7 +74,15 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
   fi
 done
 
-# Pages advanced mode: the worker in dist/_worker.js/, static files beside it.
-rm -rf pages/dist && mkdir -p pages/dist/_worker.js
-cp -r pages/public/. pages/dist/
-cp pages/build/index.js pages/build/index_bg.wasm pages/dist/_worker.js/
+# Pages advanced mode: the worker in dist/_worker.js/, static files beside it
+# (the Pages crate has no test-only feature: its build is always the release
+# one). Replaced only when it changed: a running `pages dev` serves it.
+dist=$(mktemp -d pages/.dist.XXXXXX)
+mkdir -p "$dist/_worker.js"
+cp -r pages/public/. "$dist/"
+cp pages/build-cache/release/index.js pages/build-cache/release/index_bg.wasm "$dist/_worker.js/"
+if diff -rq "$dist" pages/dist >/dev/null 2>&1; then
+  rm -rf "$dist"
+else
+  rm -rf pages/dist && mv "$dist" pages/dist
+fi

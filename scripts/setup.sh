@@ -23,8 +23,10 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund
 fi
 
+# Each worker's own .dev.vars is written by whatever starts a stack (dev.sh,
+# start_stack), with that run's settings: not here, where a `make deploy`
+# beside a starting test stack would overwrite that stack's.
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
-write_worker_dev_vars
 
 # CHROMIUM and CHROMEDRIVER name another browser and driver (CI uses the runner's Chrome).
 if [ "${1:-}" = "--browser" ] && [ -z "${CHROMIUM:-}" ]; then

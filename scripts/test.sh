@@ -24,11 +24,15 @@ if [ -z "${E2E_ONLY:-}" ]; then
   cargo test --workspace --exclude e2e --quiet
 fi
 
-# The test build: with the test-only routes (Cargo feature test-hooks). The
-# release build, without them, is made and tested last (the `release` stack).
+# The release build first, kept in build-cache/release/ (what a deploy ships,
+# tested beside the stacks below), then the test build in build/: with the
+# test-only routes (Cargo feature test-hooks), which the stacks serve. The
+# `release` stack serves the release build last.
+scripts/build.sh --release-only
 BUILD_FEATURES=test-hooks scripts/build.sh
-log "compiling the black-box tests"
+log "compiling the black-box tests and the deploy tool"
 cargo test -p e2e --no-run --quiet
+cargo build -p deploy --quiet
 
 trap 'stop_stack; drop_state_template' EXIT
 log "migrating one state folder, which every test stack starts from a copy of"
@@ -163,23 +167,41 @@ crash_check() {
 }
 crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window; crash_check ); }
 
+# deploy: the release build, checked offline as `wrangler deploy` would take
+# it, then `make deploy` against a stub of Cloudflare's API (the test serves
+# it; no stack runs). Both read the release build from build-cache/release/,
+# so they run beside the stacks serving the test build.
+deploy_checks() {
+  log "make deploy-check"
+  make --no-print-directory deploy-check
+  [ -n "${tests_on[deploy]:-}" ] || return 0
+  log "deploy: make deploy against a stub of Cloudflare's API:${tests_on[deploy]}"
+  # shellcheck disable=SC2086 # the --test flags are meant to split
+  run_e2e "$ROOT/target/deploy-test.log" ${tests_on[deploy]}
+}
+
 # The test-build stacks run in two lanes side by side, each its own ports,
-# state and Stripe stub: most of their time is waiting (deadlines, retries,
-# the browser), not CPU. Each lane's output goes to its own file, shown when
-# it ends; a lane stops at its first failure. The crash test runs after them,
-# alone: locally a queue holds its messages in memory (miniflare's broker),
-# so the kill loses events not yet consumed, and a stack sharing the CPU
-# makes the consumers lag behind.
+# state and Stripe stub, and the deploy checks in a third: most of the
+# stacks' time is waiting (deadlines, retries, the browser), not CPU. Each
+# lane's output goes to its own file, shown when it ends; a lane stops at its
+# first failure. The crash test runs after them, alone: locally a queue holds
+# its messages in memory (miniflare's broker), so the kill loses events not
+# yet consumed, and a stack sharing the CPU makes the consumers lag behind.
 lane_one() { local_provider_stack api; stripe_stack "$stub_port_one"; restart_check; }
 lane_two() { local_provider_stack faults; expiry_stack "$stub_port_two"; }
-log "two lanes of stacks: api, stripe, restart | faults, expiry (output: target/test-lane-*.log)"
+lane_deploy() { deploy_checks; }
+log "three lanes: api, stripe, restart | faults, expiry | deploy-check, deploy (output: target/test-lane-*.log)"
 mkdir -p "$ROOT/target"  # absent when CARGO_TARGET_DIR points elsewhere
-( trap stop_stack EXIT; lane_one ) >"$ROOT/target/test-lane-one.log" 2>&1 & lane_one_pid=$!
-( trap stop_stack EXIT; lane_two ) >"$ROOT/target/test-lane-two.log" 2>&1 & lane_two_pid=$!
+declare -A lane_pids
+for lane in one two deploy; do
+  ( trap stop_stack EXIT; "lane_$lane" ) >"$ROOT/target/test-lane-$lane.log" 2>&1 &
+  lane_pids[$lane]=$!
+done
 failed=
-wait "$lane_one_pid" || failed="$failed one"
-wait "$lane_two_pid" || failed="$failed two"
-for lane in one two; do
+for lane in one two deploy; do
+  wait "${lane_pids[$lane]}" || failed="$failed $lane"
+done
+for lane in one two deploy; do
   log "lane $lane:"
   cat "$ROOT/target/test-lane-$lane.log"
 done
@@ -192,16 +214,5 @@ crash_stack "$stub_port_one"
 # a key the root .dev.vars may hold.
 scripts/build.sh
 ( trap stop_stack EXIT; export PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY= ADMIN_TOKEN=; run_stack release )
-
-# deploy: the same release build, checked offline as `wrangler deploy` would
-# take it, then `make deploy` against a stub of Cloudflare's API (the test
-# serves it; no stack runs).
-log "make deploy-check"
-make --no-print-directory deploy-check
-if [ -n "${tests_on[deploy]:-}" ]; then
-  log "deploy: make deploy against a stub of Cloudflare's API:${tests_on[deploy]}"
-  # shellcheck disable=SC2086 # the --test flags are meant to split
-  run_e2e "$ROOT/target/deploy-test.log" ${tests_on[deploy]}
-fi
 
 log "all tests passed in $(( $(date +%s) - started )) s"

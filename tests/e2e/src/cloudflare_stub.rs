@@ -37,6 +37,9 @@ struct Script {
     migration_tag: Option<String>,
     secrets: BTreeSet<String>,
     uploads: usize,
+    /// The last upload carried a test-only route (`_test/` paths: the
+    /// Cargo feature test-hooks), which a deploy must never ship.
+    test_routes: bool,
 }
 
 #[derive(Default)]
@@ -190,6 +193,16 @@ impl CloudflareStub {
             .scripts
             .get(worker)
             .map_or(0, |s| s.uploads)
+    }
+
+    /// Whether the worker's last upload had test-only routes in it.
+    pub fn ships_test_routes(&self, worker: &str) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .scripts
+            .get(worker)
+            .is_some_and(|s| s.test_routes)
     }
 
     pub fn pages_deployments(&self) -> usize {
@@ -388,6 +401,7 @@ fn route(
         ("PUT", ["workers", "scripts", name]) => {
             let script = state.scripts.entry(name.to_string()).or_default();
             script.uploads += 1;
+            script.test_routes = body.contains("_test/");
             if let Some(tag) = body
                 .split("\"new_tag\":\"")
                 .nth(1)
@@ -413,7 +427,9 @@ fn route(
         ),
         ("GET", ["workers", "scripts", _, "settings"]) => ok(json!({"bindings": []})),
         ("POST", ["workers", "scripts", name, "versions"]) => {
-            state.scripts.get_mut(*name).expect("checked above").uploads += 1;
+            let script = state.scripts.get_mut(*name).expect("checked above");
+            script.uploads += 1;
+            script.test_routes = body.contains("_test/");
             ok(
                 json!({"id": uuid::Uuid::new_v4().to_string(), "number": 2, "resources": {"script": {"etag": "etag"}, "bindings": []}, "startup_time_ms": 1}),
             )

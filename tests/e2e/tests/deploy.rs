@@ -160,6 +160,11 @@ fn assert_deployed(stub: &CloudflareStub, env: &str, run: &Run, calls: &[Call]) 
         "{}",
         run.output
     );
+    // The release build, even while `make test` serves its test build.
+    for worker in WORKERS {
+        let script = name(&format!("ticketing-{worker}"), env);
+        assert!(!stub.ships_test_routes(&script), "{script} has test routes");
+    }
     assert_eq!(
         stub.script_migration_tag(&name("ticketing-tickets", env)),
         last_migration_tag("tickets")

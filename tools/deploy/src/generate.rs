@@ -82,6 +82,16 @@ fn each_table(table: &mut Table, path: &[&str], edit: &mut dyn FnMut(&mut Table)
     }
 }
 
+/// A deploy ships the release build that `scripts/build.sh` keeps in
+/// `build-cache/release/`, not whatever `build/` holds now (`make test`
+/// serves its test build from there while it tests a deploy).
+fn release_build(main: &str) -> String {
+    match main.strip_prefix("build/") {
+        Some(file) => format!("build-cache/release/{file}"),
+        None => main.to_string(),
+    }
+}
+
 fn absolute(root: &Path, config_dir: &Path, relative: &str) -> String {
     root.join(config_dir).join(relative).display().to_string()
 }
@@ -99,7 +109,7 @@ pub fn worker_config(
     let mut table = read_table(root, file)?;
     rename(&mut table, "name", env);
     if let Some(Value::String(main)) = table.get_mut("main") {
-        *main = absolute(root, config_dir, main);
+        *main = absolute(root, config_dir, &release_build(main));
     }
     let mut missing = None;
     each_table(&mut table, &["d1_databases"], &mut |db| {
@@ -244,7 +254,8 @@ mod tests {
         assert!(!text.contains("\"order-events\""), "{text}");
         let main = table["main"].as_str().unwrap();
         assert!(
-            Path::new(main).is_absolute() && main.ends_with("workers/orders/build/index.js"),
+            Path::new(main).is_absolute()
+                && main.ends_with("workers/orders/build-cache/release/index.js"),
             "{main}"
         );
         let db = &table["d1_databases"].as_array().unwrap()[0];
