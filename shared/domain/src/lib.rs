@@ -27,5 +27,6 @@ pub mod ticket_search;
 pub mod tickets;
 pub mod time;
 pub mod users;
+pub mod wire;
 
 pub use error::{ApiError, FieldError, OrInternal};

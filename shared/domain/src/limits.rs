@@ -12,6 +12,7 @@
 //! Taking is check-and-record in one step inside the single-writer object, so
 //! concurrent requests can never pass the limit together.
 
+use crate::wire::{required, unknown};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -33,7 +34,7 @@ impl Quota {
 
 /// What a limiter object is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(tag = "op", rename_all = "camelCase", try_from = "LimitCommandFields")]
 pub enum LimitCommand {
     /// Record one entry under `key` counting in every quota's lane, unless
     /// a quota is full. A key already held is not taken twice (a retried
@@ -49,9 +50,41 @@ pub enum LimitCommand {
     GiveBack { key: String },
 }
 
+/// `LimitCommand` as it arrives (`crate::wire`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitCommandFields {
+    op: String,
+    key: String,
+    quotas: Option<Vec<Quota>>,
+    expires_at_ms: Option<i64>,
+}
+
+impl TryFrom<LimitCommandFields> for LimitCommand {
+    type Error = String;
+
+    fn try_from(fields: LimitCommandFields) -> Result<Self, String> {
+        let LimitCommandFields {
+            op,
+            key,
+            quotas,
+            expires_at_ms,
+        } = fields;
+        match op.as_str() {
+            "take" => Ok(LimitCommand::Take {
+                key,
+                quotas: required(quotas, "quotas", "take")?,
+                expires_at_ms: required(expires_at_ms, "expiresAtMs", "take")?,
+            }),
+            "giveBack" => Ok(LimitCommand::GiveBack { key }),
+            other => Err(unknown(other, "op")),
+        }
+    }
+}
+
 /// The object's answer to `Take`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "camelCase")]
+#[serde(tag = "outcome", rename_all = "camelCase", try_from = "TakenFields")]
 pub enum Taken {
     Granted,
     /// An entry with the key was already there; nothing new counted.
@@ -61,6 +94,29 @@ pub enum Taken {
     Refused {
         retry_at_ms: i64,
     },
+}
+
+/// `Taken` as it arrives (`crate::wire`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TakenFields {
+    outcome: String,
+    retry_at_ms: Option<i64>,
+}
+
+impl TryFrom<TakenFields> for Taken {
+    type Error = String;
+
+    fn try_from(fields: TakenFields) -> Result<Self, String> {
+        match fields.outcome.as_str() {
+            "granted" => Ok(Taken::Granted),
+            "alreadyHeld" => Ok(Taken::AlreadyHeld),
+            "refused" => Ok(Taken::Refused {
+                retry_at_ms: required(fields.retry_at_ms, "retryAtMs", "refused")?,
+            }),
+            other => Err(unknown(other, "outcome")),
+        }
+    }
 }
 
 impl Taken {
@@ -402,12 +458,14 @@ mod tests {
 
     #[test]
     fn commands_and_answers_cross_json_unchanged() {
-        let command = OpenOrderLimit { max: 5 }.slot("o1", 1_000, 0);
-        let json = serde_json::to_string(&command).unwrap();
-        assert_eq!(
-            serde_json::from_str::<LimitCommand>(&json).unwrap(),
-            command
-        );
+        let give_back = LimitCommand::GiveBack { key: "o1".into() };
+        for command in [OpenOrderLimit { max: 5 }.slot("o1", 1_000, 0), give_back] {
+            let json = serde_json::to_string(&command).unwrap();
+            assert_eq!(
+                serde_json::from_str::<LimitCommand>(&json).unwrap(),
+                command
+            );
+        }
         for taken in [
             Taken::Granted,
             Taken::AlreadyHeld,
@@ -415,6 +473,34 @@ mod tests {
         ] {
             let json = serde_json::to_string(&taken).unwrap();
             assert_eq!(serde_json::from_str::<Taken>(&json).unwrap(), taken);
+        }
+    }
+
+    #[test]
+    fn the_wire_form_is_the_tagged_one() {
+        let take = OpenOrderLimit { max: 5 }.slot("o1", 1_000, 0);
+        let json = serde_json::to_value(&take).unwrap();
+        assert_eq!(json["op"], "take");
+        assert_eq!(json["expiresAtMs"].as_i64(), Some(take_expiry(&take)));
+        assert_eq!(
+            serde_json::to_value(Taken::Refused { retry_at_ms: 7 }).unwrap(),
+            serde_json::json!({"outcome": "refused", "retryAtMs": 7})
+        );
+        for (bad, why) in [
+            (r#"{"op":"take","key":"k"}"#, "take: missing field `quotas`"),
+            (r#"{"op":"steal","key":"k"}"#, "unknown op `steal`"),
+        ] {
+            let error = serde_json::from_str::<LimitCommand>(bad).unwrap_err();
+            assert!(error.to_string().contains(why), "{error}");
+        }
+        let error = serde_json::from_str::<Taken>(r#"{"outcome":"refused"}"#).unwrap_err();
+        assert!(error.to_string().contains("retryAtMs"), "{error}");
+    }
+
+    fn take_expiry(command: &LimitCommand) -> i64 {
+        match command {
+            LimitCommand::Take { expires_at_ms, .. } => *expires_at_ms,
+            LimitCommand::GiveBack { .. } => panic!("not a take"),
         }
     }
 

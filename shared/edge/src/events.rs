@@ -51,7 +51,7 @@ where
             .and_then(|s| s.as_string())
             .unwrap_or_default();
         let first_sent_ms = message.timestamp().as_millis() as i64;
-        let (event_id, error, after) = match serde_json::from_str::<Envelope>(&text) {
+        let (event_id, error, after) = match Envelope::from_json(&text) {
             Err(e) => (
                 message.id(),
                 format!("unreadable event: {e}"),

@@ -56,7 +56,9 @@ impl Limiter {
         let command = LimitCommand::GiveBack {
             key: key.to_string(),
         };
-        self.send::<Option<Taken>>(&command).await.map(drop)
+        // Its answer carries nothing to act on: not read into a `Taken`,
+        // whose reader the workers that only give back need not carry.
+        self.send::<serde::de::IgnoredAny>(&command).await.map(drop)
     }
 
     async fn send<A: serde::de::DeserializeOwned>(

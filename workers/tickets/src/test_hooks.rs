@@ -67,7 +67,11 @@ async fn bench_write(mut cx: Ctx) -> ApiResult {
 /// real queues with this route.
 async fn publish_test_events(mut cx: Ctx) -> ApiResult {
     let body = body::read_json(&mut cx.req, 256 * 1024).await?;
-    let envelopes: Vec<Envelope> = serde_json::from_value(body)
+    let items = body.as_array().map(Vec::as_slice).unwrap_or_default();
+    let envelopes = items
+        .iter()
+        .map(|item| Envelope::from_json(&item.to_string()))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::BadRequest(format!("not a list of envelopes: {e}")))?;
     for envelope in &envelopes {
         edge::events::publish(&cx.env, envelope)

@@ -24,12 +24,13 @@ use crate::money::Cents;
 use crate::orders::Order;
 use crate::payments::Payment;
 use crate::tickets::{ResaleCap, Ticket, TicketInput};
+use crate::wire::{required, unknown};
 use serde::{Deserialize, Serialize};
 
 /// What the ticket's Durable Object is asked to do (its internal protocol;
 /// `edge::desk_client` sends these, `workers/tickets` answers them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "CommandFields")]
 pub enum Command {
     CreateTicket {
         ticket_id: TicketId,
@@ -93,6 +94,103 @@ pub enum Command {
         attempt: u64,
         until: i64,
     },
+}
+
+/// `Command` as it arrives: the tag and every variant's fields (`crate::wire`).
+#[derive(Deserialize)]
+struct CommandFields {
+    #[serde(rename = "type")]
+    kind: String,
+    ticket_id: Option<TicketId>,
+    user_id: Option<String>,
+    input: Option<TicketInput>,
+    resale_cap: Option<ResaleCap>,
+    ticket: Option<Ticket>,
+    price: Option<Cents>,
+    order_id: Option<OrderId>,
+    window_ms: Option<i64>,
+    idempotency_key: Option<IdempotencyKey>,
+    payment: Option<Payment>,
+    attempt: Option<u64>,
+    until: Option<i64>,
+}
+
+impl TryFrom<CommandFields> for Command {
+    type Error = String;
+
+    fn try_from(fields: CommandFields) -> Result<Self, String> {
+        let CommandFields {
+            kind,
+            ticket_id,
+            user_id,
+            input,
+            resale_cap,
+            ticket,
+            price,
+            order_id,
+            window_ms,
+            idempotency_key,
+            payment,
+            attempt,
+            until,
+        } = fields;
+        let kind = kind.as_str();
+        Ok(match kind {
+            "createTicket" => Command::CreateTicket {
+                ticket_id: required(ticket_id, "ticket_id", kind)?,
+                user_id: required(user_id, "user_id", kind)?,
+                input: required(input, "input", kind)?,
+            },
+            "updateTicket" => Command::UpdateTicket {
+                user_id: required(user_id, "user_id", kind)?,
+                input: required(input, "input", kind)?,
+                resale_cap: resale_cap.unwrap_or_default(),
+            },
+            "issueTicket" => Command::IssueTicket {
+                ticket: required(ticket, "ticket", kind)?,
+            },
+            "resellTicket" => Command::ResellTicket {
+                user_id: required(user_id, "user_id", kind)?,
+                price: required(price, "price", kind)?,
+                resale_cap: required(resale_cap, "resale_cap", kind)?,
+            },
+            "withdrawTicket" => Command::WithdrawTicket {
+                user_id: required(user_id, "user_id", kind)?,
+            },
+            "getTicket" => Command::GetTicket,
+            "placeOrder" => Command::PlaceOrder {
+                order_id: required(order_id, "order_id", kind)?,
+                user_id: required(user_id, "user_id", kind)?,
+                window_ms: required(window_ms, "window_ms", kind)?,
+                idempotency_key,
+            },
+            "getOrder" => Command::GetOrder {
+                order_id: required(order_id, "order_id", kind)?,
+            },
+            "cancelOrder" => Command::CancelOrder {
+                order_id: required(order_id, "order_id", kind)?,
+                user_id: required(user_id, "user_id", kind)?,
+            },
+            "startPayment" => Command::StartPayment {
+                order_id: required(order_id, "order_id", kind)?,
+                user_id: required(user_id, "user_id", kind)?,
+            },
+            "completePayment" => Command::CompletePayment {
+                order_id: required(order_id, "order_id", kind)?,
+                payment: required(payment, "payment", kind)?,
+            },
+            "failPayment" => Command::FailPayment {
+                order_id: required(order_id, "order_id", kind)?,
+                attempt: required(attempt, "attempt", kind)?,
+            },
+            "awaitAuthentication" => Command::AwaitAuthentication {
+                order_id: required(order_id, "order_id", kind)?,
+                attempt: required(attempt, "attempt", kind)?,
+                until: required(until, "until", kind)?,
+            },
+            other => return Err(unknown(other, "command")),
+        })
+    }
 }
 
 /// Which stored order a command is about, if any.
@@ -364,6 +462,98 @@ mod tests {
             user_id: "buyer".into(),
             window_ms: WINDOW,
             idempotency_key: key.map(|k| IdempotencyKey::parse(k).unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_command_crosses_json_unchanged_in_its_tagged_form() {
+        let payment = Payment {
+            id: "p1".into(),
+            order_id: order_id(1),
+            user_id: "buyer".into(),
+            amount: Cents(2000),
+            currency: "usd".into(),
+            provider: "local".into(),
+            provider_ref: "pi_1".into(),
+        };
+        let cap = ResaleCap { percent: 110 };
+        let commands = [
+            Command::CreateTicket {
+                ticket_id: ticket_id(),
+                user_id: "seller".into(),
+                input: input(),
+            },
+            Command::UpdateTicket {
+                user_id: "seller".into(),
+                input: input(),
+                resale_cap: cap,
+            },
+            Command::IssueTicket { ticket: ticket() },
+            Command::ResellTicket {
+                user_id: "owner".into(),
+                price: Cents(2100),
+                resale_cap: cap,
+            },
+            Command::WithdrawTicket {
+                user_id: "seller".into(),
+            },
+            Command::GetTicket,
+            place(None),
+            place(Some("key-1")),
+            Command::GetOrder {
+                order_id: order_id(1),
+            },
+            Command::CancelOrder {
+                order_id: order_id(1),
+                user_id: "buyer".into(),
+            },
+            Command::StartPayment {
+                order_id: order_id(1),
+                user_id: "buyer".into(),
+            },
+            Command::CompletePayment {
+                order_id: order_id(1),
+                payment,
+            },
+            Command::FailPayment {
+                order_id: order_id(1),
+                attempt: 2,
+            },
+            Command::AwaitAuthentication {
+                order_id: order_id(1),
+                attempt: 2,
+                until: NOW,
+            },
+        ];
+        for command in commands {
+            let json = serde_json::to_value(&command).unwrap();
+            assert!(json["type"].is_string(), "{json}");
+            let back: Command = serde_json::from_str(&json.to_string()).unwrap();
+            assert_eq!(back, command);
+        }
+    }
+
+    #[test]
+    fn a_command_without_a_field_it_needs_is_refused_by_name() {
+        let error = serde_json::from_str::<Command>(r#"{"type":"getOrder"}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("getOrder: missing field `order_id`"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<Command>(r#"{"type":"sell"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown command `sell`"),
+            "{error}"
+        );
+        // An update from a client without the cap keeps the default one.
+        let update = json!({"type": "updateTicket", "user_id": "s", "input": input()});
+        match serde_json::from_str::<Command>(&update.to_string()).unwrap() {
+            Command::UpdateTicket { resale_cap, .. } => {
+                assert_eq!(resale_cap, ResaleCap::default())
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -177,7 +177,7 @@ impl Store {
             let (Some(key), Some(json)) = (key.as_string(), value.as_string()) else {
                 return;
             };
-            if let Ok(envelope) = serde_json::from_str::<Envelope>(&json) {
+            if let Ok(envelope) = Envelope::from_json(&json) {
                 pending.push((key, envelope));
             }
         });
