@@ -42,6 +42,13 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, ApiErro
         .map_err(|_| ApiError::BadRequest("Request body must be valid JSON".into()))
 }
 
+/// Reads a call between our own workers and objects (a command, a change):
+/// trusted JSON, read with `serde_json`. (`worker`'s `Request::json` goes
+/// through JS values, a second reader of every command type in the wasm.)
+pub async fn read_internal<T: serde::de::DeserializeOwned>(req: &mut Request) -> worker::Result<T> {
+    Ok(serde_json::from_str(&req.text().await?)?)
+}
+
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
         .split(';')

@@ -4,7 +4,7 @@
 //! an event that is already applied changes nothing (consumers keep the
 //! newest version), so an operator may redrive everything.
 
-use crate::d1::number;
+use crate::d1::{number, Statement};
 use crate::router::Ctx;
 use crate::{reply, ApiResult};
 use domain::dead_letters::DeadLetter;
@@ -77,10 +77,8 @@ async fn store(env: &Env, db: &str, id: &str, dead: &DeadLetter) -> Result<(), A
             number(dead.first_sent_ms),
             number(crate::now_ms()),
         ])
-        .context(what)?
-        .run()
-        .await
-        .context(what)?;
+        .changes(what)
+        .await?;
     Ok(())
 }
 
@@ -185,9 +183,7 @@ async fn mark_redriven(env: &Env, db: &str, id: &str) -> Result<(), ApiError> {
         .context(what)?
         .prepare("UPDATE dead_letters SET redriven_at = ?2 WHERE id = ?1")
         .bind(&[id.into(), number(crate::now_ms())])
-        .context(what)?
-        .run()
-        .await
-        .context(what)?;
+        .changes(what)
+        .await?;
     Ok(())
 }

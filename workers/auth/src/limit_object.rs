@@ -29,7 +29,7 @@ impl DurableObject for LimitObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: LimitCommand = match req.json().await {
+        let command: LimitCommand = match edge::body::read_internal(&mut req).await {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };

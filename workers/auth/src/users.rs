@@ -3,6 +3,7 @@
 use domain::password::PasswordHash;
 use domain::users::Email;
 use domain::{ApiError, OrInternal};
+use edge::d1::Statement;
 use serde::Deserialize;
 use worker::Env;
 
@@ -25,7 +26,7 @@ pub struct StoredUser {
 /// lets the UNIQUE index answer without parsing error messages.
 pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("users: insert")?;
-    let result = db
+    let changed = db
         .prepare(
             "INSERT INTO users (id, email, password_hash, created_at) \
              VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) \
@@ -36,19 +37,15 @@ pub async fn insert(env: &Env, user: &NewUser) -> Result<bool, ApiError> {
             user.email.as_str().into(),
             user.password_hash.to_phc().into(),
         ])
-        .context("users: insert")?
-        .run()
-        .await
-        .context("users: insert")?;
-    Ok(edge::d1::rows_changed(&result)? == 1)
+        .changes("users: insert")
+        .await?;
+    Ok(changed == 1)
 }
 
 pub async fn find_by_email(env: &Env, email: &Email) -> Result<Option<StoredUser>, ApiError> {
     let db = env.d1(DB).context("users: find_by_email")?;
     db.prepare("SELECT id, email, password_hash FROM users WHERE email = ?1")
         .bind(&[email.as_str().into()])
-        .context("users: find_by_email")?
-        .first::<StoredUser>(None)
+        .first_row::<StoredUser>("users: find_by_email")
         .await
-        .context("users: find_by_email")
 }

@@ -5,7 +5,7 @@ use domain::money::Cents;
 use domain::orders::{Order, OrderView, TicketSnapshot};
 use domain::paging::{into_page, Cursor, PageRequest};
 use domain::{ApiError, OrInternal};
-use edge::d1::{after_cursor, number};
+use edge::d1::{after_cursor, number, Statement};
 use serde::Deserialize;
 use worker::{wasm_bindgen::JsValue, Env};
 
@@ -20,7 +20,7 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
             .ok()
             .and_then(|v| v.as_str().map(String::from))
     });
-    let result = db
+    let changed = db
         .prepare(
             "INSERT INTO orders (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, cancel_reason, expires_at, created_at, version, payment_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
@@ -40,11 +40,9 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
             number(order.version as i64),
             order.payment_id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
         ])
-        .context("orders read model: apply")?
-        .run()
-        .await
-        .context("orders read model: apply")?;
-    Ok(edge::d1::rows_changed(&result)? > 0)
+        .changes("orders read model: apply")
+        .await?;
+    Ok(changed > 0)
 }
 
 #[derive(Deserialize)]
@@ -58,10 +56,8 @@ pub async fn locate(env: &Env, id: &OrderId) -> Result<Option<Location>, ApiErro
     let db = env.d1(DB).context("orders read model: locate")?;
     db.prepare("SELECT ticket_id, user_id FROM orders WHERE id = ?1")
         .bind(&[id.as_str().into()])
-        .context("orders read model: locate")?
-        .first::<Location>(None)
+        .first_row::<Location>("orders read model: locate")
         .await
-        .context("orders read model: locate")
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ use crate::store::DB;
 use domain::idempotency::{IdempotencyKey, KeyedRequest, Repeat};
 use domain::ids::OrderId;
 use domain::{ApiError, OrInternal};
+use edge::d1::Statement;
 use serde::Deserialize;
 use worker::Env;
 
@@ -41,20 +42,16 @@ pub async fn start(
     let inserted = db
         .prepare("INSERT INTO payment_requests (user_id, key, order_id, started_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
         .bind(&[user_id.into(), key.as_str().into(), order_id.as_str().into(), (now as f64).into()])
-        .context("payments: keyed request")?
-        .run()
-        .await
-        .context("payments: keyed request")?;
-    if edge::d1::rows_changed(&inserted)? == 1 {
+        .changes("payments: keyed request")
+        .await?;
+    if inserted == 1 {
         return Ok(Start::First);
     }
     let row = db
         .prepare("SELECT order_id, started_at, status, body FROM payment_requests WHERE user_id = ?1 AND key = ?2")
         .bind(&[user_id.into(), key.as_str().into()])
-        .context("payments: keyed request")?
-        .first::<Row>(None)
-        .await
-        .context("payments: keyed request")?
+        .first_row::<Row>("payments: keyed request")
+        .await?
         .ok_or_else(|| ApiError::internal("payments: keyed request vanished"))?;
     let record = KeyedRequest {
         order_id: row.order_id,
@@ -74,10 +71,8 @@ pub async fn start(
                 "UPDATE payment_requests SET started_at = ?3 WHERE user_id = ?1 AND key = ?2",
             )
             .bind(&[user_id.into(), key.as_str().into(), (now as f64).into()])
-            .context("payments: keyed request")?
-            .run()
-            .await
-            .context("payments: keyed request")?;
+            .changes("payments: keyed request")
+            .await?;
             Ok(Start::Retry)
         }
     }

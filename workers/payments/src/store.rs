@@ -5,6 +5,7 @@ use domain::ids::OrderId;
 use domain::money::Cents;
 use domain::payments::Payment;
 use domain::{ApiError, OrInternal};
+use edge::d1::Statement;
 use serde::{Deserialize, Serialize};
 use worker::{wasm_bindgen::JsValue, Env};
 
@@ -71,10 +72,8 @@ pub async fn record(
         payment.currency.as_str().into(),
         idempotency_key.map_or(JsValue::NULL, JsValue::from_str),
     ])
-    .context("payments: record")?
-    .run()
-    .await
-    .context("payments: record")?;
+    .changes("payments: record")
+    .await?;
     find(env, "provider_ref", &payment.provider_ref)
         .await?
         .ok_or_else(|| ApiError::internal("payment row vanished"))
@@ -90,10 +89,8 @@ pub async fn find(
         "SELECT {COLUMNS} FROM payments WHERE {column} = ?1"
     ))
     .bind(&[value.into()])
-    .context("payments: find")?
-    .first::<PaymentRow>(None)
+    .first_row::<PaymentRow>("payments: find")
     .await
-    .context("payments: find")
 }
 
 pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<PaymentRow>, ApiError> {
@@ -141,10 +138,8 @@ pub async fn already_handled(env: &Env, event_id: &str) -> Result<bool, ApiError
     let row = db
         .prepare("SELECT id FROM webhook_events WHERE id = ?1")
         .bind(&[event_id.into()])
-        .context("payments: already_handled")?
-        .first::<serde_json::Value>(None)
-        .await
-        .context("payments: already_handled")?;
+        .first_row::<serde_json::Value>("payments: already_handled")
+        .await?;
     Ok(row.is_some())
 }
 

@@ -44,7 +44,7 @@ impl Watchers {
     fn of(sockets: Vec<WebSocket>) -> Watchers {
         let mut watchers = Watchers::default();
         for socket in sockets {
-            if let Ok(Some(watch)) = socket.deserialize_attachment::<ListWatch>() {
+            if let Some(watch) = attached(&socket) {
                 watchers.add(socket, watch);
             }
         }
@@ -80,7 +80,7 @@ impl DurableObject for ListFeed {
                 }
             }
             CHANGES_PATH => {
-                let changes: Vec<FeedChange> = req.json().await?;
+                let changes: Vec<FeedChange> = edge::body::read_internal(&mut req).await?;
                 self.broadcast(&changes);
                 Response::from_json(&changes.len())
             }
@@ -98,14 +98,13 @@ impl DurableObject for ListFeed {
         let WebSocketIncomingMessage::String(text) = message else {
             return Ok(());
         };
-        let (Ok(ClientMessage::Watch { ids }), Ok(Some(watch))) = (
-            serde_json::from_str(&text),
-            ws.deserialize_attachment::<ListWatch>(),
-        ) else {
+        let (Ok(ClientMessage::Watch { ids }), Some(watch)) =
+            (serde_json::from_str(&text), attached(&ws))
+        else {
             return Ok(());
         };
         if let Ok(moved) = watch.watching(ids) {
-            ws.serialize_attachment(&moved)?;
+            attach(&ws, &moved)?;
             self.watchers.replace(None);
         }
         Ok(())
@@ -130,6 +129,18 @@ impl DurableObject for ListFeed {
     }
 }
 
+/// A socket's watch is its attachment (kept while the object hibernates),
+/// as JSON text: `ListWatch` then has one reader, `serde_json`'s, rather
+/// than a second for JS values.
+fn attach(socket: &WebSocket, watch: &ListWatch) -> Result<()> {
+    socket.serialize_attachment(serde_json::to_string(watch)?)
+}
+
+fn attached(socket: &WebSocket) -> Option<ListWatch> {
+    let json = socket.deserialize_attachment::<String>().ok()??;
+    serde_json::from_str(&json).ok()
+}
+
 impl ListFeed {
     /// Accepts a watcher and tells it first how the tickets on its page are
     /// now, then what was listed since its page was made: a watcher that
@@ -144,7 +155,7 @@ impl ListFeed {
         };
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(&watch)?;
+        attach(&pair.server, &watch)?;
         if let Some(watchers) = self.watchers.borrow_mut().as_mut() {
             watchers.add(pair.server.clone(), watch);
         }

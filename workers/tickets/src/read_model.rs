@@ -6,7 +6,7 @@ use domain::paging::{into_page, Cursor, PageRequest};
 use domain::ticket_search::{like_pattern, Scope, Search, Sort, NO_EVENT_STARTS_AT};
 use domain::tickets::{EventDetails, Ticket, TicketView};
 use domain::{ApiError, OrInternal};
-use edge::d1::{after_cursor, number};
+use edge::d1::{after_cursor, number, Statement};
 use serde::Deserialize;
 use worker::{wasm_bindgen::JsValue, Env};
 
@@ -76,7 +76,7 @@ impl Row {
 /// harmless and concurrent consumers cannot interleave a read and a write.
 pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("tickets read model: apply")?;
-    let result = db
+    let changed = db
         .prepare(
             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at, \
                event_name, venue, starts_at, held_until, sold_at, withdrawn, closed, unlisted, paid_cents) \
@@ -108,11 +108,9 @@ pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
             number(ticket.unlisted as i64),
             number_or_null(ticket.paid.map(|p| p.0)),
         ])
-        .context("tickets read model: apply")?
-        .run()
-        .await
-        .context("tickets read model: apply")?;
-    Ok(edge::d1::rows_changed(&result)? > 0)
+        .changes("tickets read model: apply")
+        .await?;
+    Ok(changed > 0)
 }
 
 fn text_or_null(text: Option<&str>) -> JsValue {

@@ -58,7 +58,7 @@ impl DurableObject for TicketObject {
         let request_id = edge::reply::request_id(&req);
         #[cfg(feature = "test-hooks")]
         if req.path() == crate::test_hooks::FAIL_SENDS_PATH {
-            let n: u32 = req.json().await?;
+            let n: u32 = edge::body::read_internal(&mut req).await?;
             self.store().inject_send_failures(n).await?;
             return Response::from_json(&n);
         }
@@ -88,7 +88,7 @@ impl DurableObject for TicketObject {
                 }
             };
         }
-        let command: Command = match req.json().await {
+        let command: Command = match edge::body::read_internal(&mut req).await {
             Ok(command) => command,
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };
