@@ -129,33 +129,93 @@ impl Envelope {
         }
     }
 
+    /// Reads an envelope of any subject from its JSON text (see [`Envelope::read`]).
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        Self::read::<AllSubjects>(text)?
+            .ok_or_else(|| de::Error::custom("every subject is read here"))
+    }
+
     /// Reads an envelope from its JSON text in two passes: the fields with
-    /// `data` skipped, then `data` as the type the subject names. (A derived
+    /// `data` skipped, then `data` as the type the subject names (a derived
     /// `Deserialize` of a flattened, tagged enum buffers the message in
     /// serde's generic `Content` tree first, and compiles a second reader of
-    /// every payload for it: tens of KB of each worker's wasm.)
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+    /// every payload for it: tens of KB of each worker's wasm). `S` says
+    /// which subjects it reads; `None` for another known one.
+    pub fn read<S: Subjects>(text: &str) -> Result<Option<Self>, serde_json::Error> {
         let fields: EnvelopeFields = serde_json::from_str(text)?;
-        fn data<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-            serde_json::from_str::<Data<T>>(text).map(|d| d.data)
-        }
-        let event = match fields.subject.as_str() {
-            "ticket:created" => Event::TicketCreated(data(text)?),
-            "ticket:updated" => Event::TicketUpdated(data(text)?),
-            "ticket:issued" => Event::TicketIssued(data(text)?),
-            "order:created" => Event::OrderCreated(data(text)?),
-            "order:cancelled" => Event::OrderCancelled(data(text)?),
-            "order:completed" => Event::OrderCompleted(data(text)?),
-            "payment:created" => Event::PaymentCreated(data(text)?),
-            other => return Err(de::Error::unknown_variant(other, SUBJECTS)),
+        let event = match S::event(&fields.subject, text) {
+            Some(event) => event?,
+            None if SUBJECTS.contains(&fields.subject.as_str()) => return Ok(None),
+            None => return Err(de::Error::unknown_variant(&fields.subject, SUBJECTS)),
         };
-        Ok(Envelope {
+        Ok(Some(Envelope {
             id: fields.id,
             schema_version: fields.schema_version,
             aggregate_version: fields.aggregate_version,
             occurred_at: fields.occurred_at,
             event,
+        }))
+    }
+}
+
+/// Which subjects a reader of envelopes reads, chosen at compile time: a
+/// consumer's wasm then carries the readers of its own payloads only (the
+/// orders worker never reads a ticket).
+pub trait Subjects {
+    /// The event `subject` names, its data read from the envelope's text;
+    /// `None` for a subject this reader does not take.
+    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>>;
+}
+
+/// `ticket:*`: the `ticket-events` queue.
+pub enum TicketSubjects {}
+/// `order:*`: the `order-events` queue.
+pub enum OrderSubjects {}
+/// `payment:*`: the `payment-events` queue.
+pub enum PaymentSubjects {}
+/// Every subject (a ticket's outbox holds them all).
+pub enum AllSubjects {}
+
+fn data<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str::<Data<T>>(text).map(|d| d.data)
+}
+
+impl Subjects for TicketSubjects {
+    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
+        Some(match subject {
+            "ticket:created" => data(text).map(Event::TicketCreated),
+            "ticket:updated" => data(text).map(Event::TicketUpdated),
+            "ticket:issued" => data(text).map(Event::TicketIssued),
+            _ => return None,
         })
+    }
+}
+
+impl Subjects for OrderSubjects {
+    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
+        Some(match subject {
+            "order:created" => data(text).map(Event::OrderCreated),
+            "order:cancelled" => data(text).map(Event::OrderCancelled),
+            "order:completed" => data(text).map(Event::OrderCompleted),
+            _ => return None,
+        })
+    }
+}
+
+impl Subjects for PaymentSubjects {
+    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
+        Some(match subject {
+            "payment:created" => data(text).map(Event::PaymentCreated),
+            _ => return None,
+        })
+    }
+}
+
+impl Subjects for AllSubjects {
+    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
+        TicketSubjects::event(subject, text)
+            .or_else(|| OrderSubjects::event(subject, text))
+            .or_else(|| PaymentSubjects::event(subject, text))
     }
 }
 
@@ -264,6 +324,22 @@ mod tests {
             assert_eq!(Envelope::from_json(&json).unwrap(), envelope);
         }
         assert_eq!(SUBJECTS.len(), 7);
+    }
+
+    #[test]
+    fn a_queue_reader_reads_its_subjects_and_passes_over_the_others() {
+        let json = serde_json::to_string(&Envelope::new(
+            "e".into(),
+            Event::TicketUpdated(ticket(3)),
+            0,
+        ))
+        .unwrap();
+        let read = Envelope::read::<TicketSubjects>(&json).unwrap().unwrap();
+        assert_eq!(read.event, Event::TicketUpdated(ticket(3)));
+        assert_eq!(Envelope::read::<OrderSubjects>(&json).unwrap(), None);
+        assert_eq!(Envelope::read::<PaymentSubjects>(&json).unwrap(), None);
+        let unknown = json.replace("ticket:updated", "ticket:eaten");
+        assert!(Envelope::read::<OrderSubjects>(&unknown).is_err());
     }
 
     #[test]

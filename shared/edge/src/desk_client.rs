@@ -1,11 +1,12 @@
 //! Talking to a ticket's Durable Object (the `TicketObject` class of the
 //! tickets worker), from any worker that binds it as `TICKET_OBJECTS`.
 
-use domain::desk::{Command, Reply};
+use domain::desk::{Command, OrderReply, Refusal, TicketReply};
 use domain::ids::TicketId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
 use domain::{ApiError, OrInternal};
+use serde::de::DeserializeOwned;
 use worker::{Env, Response, Stub};
 
 pub const BINDING: &str = "TICKET_OBJECTS";
@@ -56,7 +57,9 @@ impl DeskClient {
         })
     }
 
-    pub async fn send(&self, command: &Command) -> Result<Reply, ApiError> {
+    /// The object's answer, read as the kind of reply the caller expects
+    /// (`domain::desk::OrderReply`, `TicketReply`).
+    async fn call<R: DeserializeOwned>(&self, command: &Command) -> Result<R, ApiError> {
         crate::object_call::call(&self.stub, &self.request_id, command, || {
             format!("ticket object {}", self.ticket_id)
         })
@@ -64,18 +67,27 @@ impl DeskClient {
     }
 
     pub async fn ticket(&self, command: &Command) -> Result<Ticket, ApiError> {
-        match self.send(command).await? {
-            Reply::Ticket(ticket) => Ok(ticket),
-            Reply::Refused(refusal) => Err(refusal.into()),
-            Reply::Order(_) => Err(ApiError::internal("expected a ticket, got an order")),
+        match self.call(command).await? {
+            TicketReply::Ticket(ticket) => Ok(ticket),
+            TicketReply::Refused(refusal) => Err(refusal.into()),
         }
     }
 
+    /// The order, or the desk's refusal as a value (to act on a particular one).
+    pub async fn order_or_refusal(
+        &self,
+        command: &Command,
+    ) -> Result<Result<Order, Refusal>, ApiError> {
+        Ok(match self.call(command).await? {
+            OrderReply::Order(order) => Ok(order),
+            OrderReply::Refused(refusal) => Err(refusal),
+        })
+    }
+
+    /// The order; a refusal is the caller's error.
     pub async fn order(&self, command: &Command) -> Result<Order, ApiError> {
-        match self.send(command).await? {
-            Reply::Order(order) => Ok(order),
-            Reply::Refused(refusal) => Err(refusal.into()),
-            Reply::Ticket(_) => Err(ApiError::internal("expected an order, got a ticket")),
-        }
+        self.order_or_refusal(command)
+            .await?
+            .map_err(ApiError::from)
     }
 }

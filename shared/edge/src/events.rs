@@ -6,7 +6,7 @@
 //! as a `Map`, which JSON-serializes to `{}`.
 
 use domain::dead_letters::{after_failure, AfterFailure, DeadLetter, GIVE_UP_AFTER_SECONDS};
-use domain::events::{subscribers, Envelope, Queue};
+use domain::events::{subscribers, Envelope, Queue, Subjects};
 use std::future::Future;
 use worker::js_sys::JSON;
 use worker::{
@@ -29,18 +29,20 @@ pub async fn send_json(env: &Env, binding: &str, json: &str) -> worker::Result<(
     env.queue(binding)?.send_raw(message).await
 }
 
-/// Runs `apply` on each envelope of a batch of `queue`: ack on success;
+/// Runs `apply` on each envelope of a batch of `queue` whose subject `S`
+/// reads (`S`: the queue's subjects, e.g. `OrderSubjects`): ack on success;
 /// on failure, retry after a delay that doubles, and after
 /// `DEAD_LETTER_AFTER_SECONDS` (20 minutes by default) forward the message with its error to the queue's
 /// dead-letter queue (`crate::dead_letters` keeps it there for an
 /// operator). An unreadable message will never read: it goes there at once.
-pub async fn consume<F, Fut>(
+pub async fn consume<S, F, Fut>(
     batch: MessageBatch<worker::wasm_bindgen::JsValue>,
     env: &Env,
     queue: Queue,
     apply: F,
 ) -> worker::Result<()>
 where
+    S: Subjects,
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), domain::ApiError>>,
 {
@@ -51,13 +53,18 @@ where
             .and_then(|s| s.as_string())
             .unwrap_or_default();
         let first_sent_ms = message.timestamp().as_millis() as i64;
-        let (event_id, error, after) = match Envelope::from_json(&text) {
+        let (event_id, error, after) = match Envelope::read::<S>(&text) {
             Err(e) => (
                 message.id(),
                 format!("unreadable event: {e}"),
                 AfterFailure::GiveUp,
             ),
-            Ok(envelope) => {
+            // Another queue's subject: routing sends none here; nothing to do.
+            Ok(None) => {
+                message.ack();
+                continue;
+            }
+            Ok(Some(envelope)) => {
                 let event_id = envelope.id.clone();
                 match apply_once(&apply, envelope).await {
                     Ok(()) => {

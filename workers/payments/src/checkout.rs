@@ -11,7 +11,7 @@ use crate::orders::fetch_order;
 use crate::providers::PaymentProvider;
 use crate::settle::{settle_success, Charge, Settled};
 use crate::store::{self, PaymentRow};
-use domain::desk::{Command, Refusal, Reply};
+use domain::desk::{Command, Refusal};
 use domain::idempotency::IdempotencyKey;
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
@@ -84,18 +84,17 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         order_id: order_id.clone(),
         user_id: user.id.clone(),
     };
-    let paying = match desk.send(&start).await? {
-        Reply::Order(order) => order,
+    let paying = match desk.order_or_refusal(&start).await? {
+        Ok(order) => order,
         // A concurrent request completed it since we looked: this request is
         // part of the same purchase, so it gets the same payment.
-        Reply::Refused(Refusal::OrderComplete) => {
+        Err(Refusal::OrderComplete) => {
             let completed = desk.order(&Command::GetOrder { order_id }).await?;
             return completing_payment(env, completed.payment_id.as_deref())
                 .await
                 .map(Paid::Completed);
         }
-        Reply::Refused(refusal) => return Err(refusal.into()),
-        Reply::Ticket(_) => return Err(ApiError::internal("expected an order")),
+        Err(refusal) => return Err(refusal.into()),
     };
 
     let amount = Cents(order.ticket.price_cents);

@@ -5,7 +5,7 @@
 
 use crate::providers::{PaymentProvider, Provider};
 use crate::store::{self, PaymentRow};
-use domain::desk::{Command, Refusal, Reply};
+use domain::desk::{Command, Refusal};
 use domain::idempotency::IdempotencyKey;
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
@@ -61,10 +61,10 @@ pub async fn settle_success(
         payment: row.payment()?,
     };
     match DeskClient::for_ticket(env, charge.ticket_id, request_id)?
-        .send(&command)
+        .order_or_refusal(&command)
         .await?
     {
-        Reply::Order(order)
+        Ok(order)
             if order.status == OrderStatus::Complete
                 && order.payment_id.as_deref() == Some(row.id.as_str()) =>
         {
@@ -75,10 +75,7 @@ pub async fn settle_success(
                 .await;
             Ok(Settled::Completed(row))
         }
-        Reply::Order(_)
-        | Reply::Refused(
-            Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete,
-        ) => {
+        Ok(_) | Err(Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete) => {
             // Owed before it is tried: a failed refund stays on record, and
             // the next delivery of this charge's webhook tries it again.
             store::mark_refund_owed(env, &row.provider_ref).await?;
@@ -98,7 +95,6 @@ pub async fn settle_success(
             };
             Ok(Settled::Refunded(refunded))
         }
-        Reply::Refused(other) => Err(other.into()),
-        Reply::Ticket(_) => Err(ApiError::internal("expected an order")),
+        Err(other) => Err(other.into()),
     }
 }
