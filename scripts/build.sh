@@ -50,6 +50,10 @@ strip_names() {
   mv "$1.stripped" "$1"
 }
 
+keep_in_cache() { # keep_in_cache <crate dir> <cache dir>: a copy of build/ in the cache
+  rm -rf "$2" && mkdir -p "$(dirname "$2")" && cp -a "$1/build" "$2"
+}
+
 for crate in "${WORKERS[@]/#/workers/}" pages; do
   cache=$(cache_of "$crate")
   if [ -n "$release_only" ] && ! stale "$crate" "$cache"; then
@@ -70,7 +74,9 @@ for crate in "${WORKERS[@]/#/workers/}" pages; do
     cp "$crate/build/index_bg.wasm" "$crate/build/index_bg.named.wasm"
     strip_names "$crate/build/index_bg.wasm"
     echo "$features" >"$crate/build/.features"
-    rm -rf "$cache" && mkdir -p "$(dirname "$cache")" && cp -a "$crate/build" "$cache"
+    keep_in_cache "$crate" "$cache"
+  elif stale "$crate" "$cache"; then
+    keep_in_cache "$crate" "$cache"  # build/ is current; its kept copy was not
   fi
 done
 

@@ -171,7 +171,7 @@ crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short
 # it, then `make deploy` against a stub of Cloudflare's API (the test serves
 # it; no stack runs). Both read the release build from build-cache/release/,
 # so they run beside the stacks serving the test build.
-deploy_checks() {
+lane_deploy() {
   log "make deploy-check"
   make --no-print-directory deploy-check
   [ -n "${tests_on[deploy]:-}" ] || return 0
@@ -189,7 +189,6 @@ deploy_checks() {
 # yet consumed, and a stack sharing the CPU makes the consumers lag behind.
 lane_one() { local_provider_stack api; stripe_stack "$stub_port_one"; restart_check; }
 lane_two() { local_provider_stack faults; expiry_stack "$stub_port_two"; }
-lane_deploy() { deploy_checks; }
 log "three lanes: api, stripe, restart | faults, expiry | deploy-check, deploy (output: target/test-lane-*.log)"
 mkdir -p "$ROOT/target"  # absent when CARGO_TARGET_DIR points elsewhere
 declare -A lane_pids
