@@ -46,9 +46,10 @@ impl PaymentsConfig {
         };
         Ok(Self {
             provider,
+            // An ISO 4217 code: ASCII, so no Unicode case tables in the wasm.
             currency: setting(env, "PAYMENT_CURRENCY")
                 .unwrap_or_else(|| "usd".into())
-                .to_lowercase(),
+                .to_ascii_lowercase(),
             webhook_secret: setting(env, "STRIPE_WEBHOOK_SECRET"),
             authentication_window_ms: edge::config::positive_number(
                 env,
