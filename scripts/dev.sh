@@ -7,6 +7,12 @@ cd "$ROOT"
 PORT=${PORT:-8788}
 INSPECTOR_PORT=${INSPECTOR_PORT:-$((PORT + 1000))}
 
+# The workers' .dev.vars are one file per checkout, read once when wrangler
+# starts: a test stack starting meanwhile (start_stack) waits for its turn.
+# The lock stays with the watcher below until the site answers; wrangler
+# itself does not keep it.
+exec 9>"$STACK_START_LOCK"
+flock 9
 write_worker_dev_vars
 migrate_local
 mapfile -t args < <(pages_dev_args)
@@ -18,4 +24,4 @@ log "starting on http://127.0.0.1:$PORT (state in ${STATE_DIR#$ROOT/})"
   done
 ) &
 exec "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" \
-  --persist-to "$STATE_DIR"
+  --persist-to "$STATE_DIR" 9>&-

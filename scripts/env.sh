@@ -156,6 +156,10 @@ stack_state_parent() {
   fi
 }
 
+# Held by whoever writes the workers' .dev.vars, until the stack that reads
+# them answers (start_stack, and scripts/dev.sh).
+STACK_START_LOCK="${TMPDIR:-/tmp}/ticketing-stack-start.lock"
+
 # start_stack <log> [--same-state]: starts the whole product in the
 # background on free ports and waits until it answers. Its state goes to a
 # fresh temporary folder (a copy of STACK_STATE_TEMPLATE if there is one, else
@@ -168,7 +172,7 @@ start_stack() {
   # at start: stacks starting side by side (scripts/test.sh's lanes, the crash
   # test's restart) take turns, from writing it until their stack answers.
   local status=0
-  exec 9>"${TMPDIR:-/tmp}/ticketing-stack-start.lock"
+  exec 9>"$STACK_START_LOCK"
   flock 9
   start_stack_now "$@" || status=$?
   exec 9>&-
