@@ -28,27 +28,36 @@ pub enum Event {
     PaymentCreated(Payment),
 }
 
-/// Every subject, as the envelope's `subject` spells it.
+/// Each subject, as the envelope's `subject` spells it.
+const TICKET_CREATED: &str = "ticket:created";
+const TICKET_UPDATED: &str = "ticket:updated";
+const TICKET_ISSUED: &str = "ticket:issued";
+const ORDER_CREATED: &str = "order:created";
+const ORDER_CANCELLED: &str = "order:cancelled";
+const ORDER_COMPLETED: &str = "order:completed";
+const PAYMENT_CREATED: &str = "payment:created";
+
+/// Every subject.
 const SUBJECTS: &[&str] = &[
-    "ticket:created",
-    "ticket:updated",
-    "ticket:issued",
-    "order:created",
-    "order:cancelled",
-    "order:completed",
-    "payment:created",
+    TICKET_CREATED,
+    TICKET_UPDATED,
+    TICKET_ISSUED,
+    ORDER_CREATED,
+    ORDER_CANCELLED,
+    ORDER_COMPLETED,
+    PAYMENT_CREATED,
 ];
 
 impl Event {
     pub fn subject(&self) -> &'static str {
         match self {
-            Event::TicketCreated(_) => "ticket:created",
-            Event::TicketUpdated(_) => "ticket:updated",
-            Event::TicketIssued(_) => "ticket:issued",
-            Event::OrderCreated(_) => "order:created",
-            Event::OrderCancelled(_) => "order:cancelled",
-            Event::OrderCompleted(_) => "order:completed",
-            Event::PaymentCreated(_) => "payment:created",
+            Event::TicketCreated(_) => TICKET_CREATED,
+            Event::TicketUpdated(_) => TICKET_UPDATED,
+            Event::TicketIssued(_) => TICKET_ISSUED,
+            Event::OrderCreated(_) => ORDER_CREATED,
+            Event::OrderCancelled(_) => ORDER_CANCELLED,
+            Event::OrderCompleted(_) => ORDER_COMPLETED,
+            Event::PaymentCreated(_) => PAYMENT_CREATED,
         }
     }
 
@@ -167,6 +176,11 @@ pub trait Subjects {
     fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>>;
 }
 
+/// The subjects one queue carries, read by that queue's consumer.
+pub trait QueueSubjects: Subjects {
+    const QUEUE: Queue;
+}
+
 /// `ticket:*`: the `ticket-events` queue.
 pub enum TicketSubjects {}
 /// `order:*`: the `order-events` queue.
@@ -183,9 +197,9 @@ fn data<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
 impl Subjects for TicketSubjects {
     fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
         Some(match subject {
-            "ticket:created" => data(text).map(Event::TicketCreated),
-            "ticket:updated" => data(text).map(Event::TicketUpdated),
-            "ticket:issued" => data(text).map(Event::TicketIssued),
+            TICKET_CREATED => data(text).map(Event::TicketCreated),
+            TICKET_UPDATED => data(text).map(Event::TicketUpdated),
+            TICKET_ISSUED => data(text).map(Event::TicketIssued),
             _ => return None,
         })
     }
@@ -194,9 +208,9 @@ impl Subjects for TicketSubjects {
 impl Subjects for OrderSubjects {
     fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
         Some(match subject {
-            "order:created" => data(text).map(Event::OrderCreated),
-            "order:cancelled" => data(text).map(Event::OrderCancelled),
-            "order:completed" => data(text).map(Event::OrderCompleted),
+            ORDER_CREATED => data(text).map(Event::OrderCreated),
+            ORDER_CANCELLED => data(text).map(Event::OrderCancelled),
+            ORDER_COMPLETED => data(text).map(Event::OrderCompleted),
             _ => return None,
         })
     }
@@ -205,10 +219,22 @@ impl Subjects for OrderSubjects {
 impl Subjects for PaymentSubjects {
     fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
         Some(match subject {
-            "payment:created" => data(text).map(Event::PaymentCreated),
+            PAYMENT_CREATED => data(text).map(Event::PaymentCreated),
             _ => return None,
         })
     }
+}
+
+impl QueueSubjects for TicketSubjects {
+    const QUEUE: Queue = Queue::TicketEvents;
+}
+
+impl QueueSubjects for OrderSubjects {
+    const QUEUE: Queue = Queue::OrderEvents;
+}
+
+impl QueueSubjects for PaymentSubjects {
+    const QUEUE: Queue = Queue::PaymentEvents;
 }
 
 impl Subjects for AllSubjects {
@@ -299,15 +325,7 @@ mod tests {
         let order = crate::desk::place_order(&ticket(1), id.clone(), "buyer", 0, 60_000)
             .unwrap()
             .order;
-        let payment = Payment {
-            id: "p1".into(),
-            order_id: id,
-            user_id: "buyer".into(),
-            amount: Cents(1500),
-            currency: "usd".into(),
-            provider: "local".into(),
-            provider_ref: "pi_1".into(),
-        };
+        let payment = Payment::example("p1", id);
         let events = [
             Event::TicketCreated(ticket(0)),
             Event::TicketUpdated(ticket(1)),
@@ -340,6 +358,33 @@ mod tests {
         assert_eq!(Envelope::read::<PaymentSubjects>(&json).unwrap(), None);
         let unknown = json.replace("ticket:updated", "ticket:eaten");
         assert!(Envelope::read::<OrderSubjects>(&unknown).is_err());
+    }
+
+    #[test]
+    fn each_queue_reader_reads_exactly_what_routing_sends_its_queue() {
+        fn reads<S: QueueSubjects>(event: &Event) -> bool {
+            let json = serde_json::to_string(&Envelope::new("e".into(), event.clone(), 0)).unwrap();
+            let read = Envelope::read::<S>(&json).unwrap().is_some();
+            assert_eq!(read, subscribers(event).contains(&S::QUEUE), "{event:?}");
+            read
+        }
+        let id = crate::ids::OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let order = crate::desk::place_order(&ticket(1), id.clone(), "buyer", 0, 60_000)
+            .unwrap()
+            .order;
+        for event in [
+            Event::TicketCreated(ticket(0)),
+            Event::TicketIssued(ticket(2)),
+            Event::OrderCancelled(order),
+            Event::PaymentCreated(Payment::example("p1", id)),
+        ] {
+            let readers = [
+                reads::<TicketSubjects>(&event),
+                reads::<OrderSubjects>(&event),
+                reads::<PaymentSubjects>(&event),
+            ];
+            assert_eq!(readers.iter().filter(|r| **r).count(), 1, "{event:?}");
+        }
     }
 
     #[test]

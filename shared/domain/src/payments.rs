@@ -55,6 +55,22 @@ pub struct Payment {
     pub provider_ref: String,
 }
 
+#[cfg(test)]
+impl Payment {
+    /// A local payment of $20.00 by `buyer` for `order_id` (unit tests).
+    pub(crate) fn example(id: &str, order_id: OrderId) -> Self {
+        Payment {
+            id: id.into(),
+            order_id,
+            user_id: "buyer".into(),
+            amount: Cents(2000),
+            currency: "usd".into(),
+            provider: "local".into(),
+            provider_ref: "pi_1".into(),
+        }
+    }
+}
+
 /// The provider's idempotency key for one payment attempt on an order. The
 /// attempt is the order's version once it is `awaiting:payment`: concurrent
 /// or retried requests during one attempt share it and so charge once, while

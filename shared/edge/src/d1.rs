@@ -26,25 +26,14 @@ pub fn after_cursor(after: Option<&Cursor>) -> (JsValue, JsValue) {
     }
 }
 
-/// All rows of a bound query; `what` names it in the error of a failure.
-pub async fn all<T: DeserializeOwned>(
-    statement: worker::Result<D1PreparedStatement>,
-    what: &str,
-) -> Result<Vec<T>, ApiError> {
-    let statement = statement.context(what)?;
-    let result = settle(statement.inner().all(), what).await?;
-    let rows = Reflect::get(&result, &"results".into()).unwrap_or(JsValue::UNDEFINED);
-    if rows.is_undefined() || rows.is_null() {
-        return Ok(Vec::new());
-    }
-    from_js(&rows, what)
-}
-
-/// The other two ways to run a bound statement, at the end of its chain:
-/// `db.prepare(..).bind(..).first_row("users: find").await`.
+/// The ways to run a bound statement, at the end of its chain:
+/// `db.prepare(..).bind(..).first_row("users: find").await`. `what` names
+/// the query in the error of a failure.
 #[allow(async_fn_in_trait)] // used in single-threaded wasm only
 pub trait Statement {
-    /// The first row, if any; `what` names the query in the error of a failure.
+    /// Every row.
+    async fn all_rows<T: DeserializeOwned>(self, what: &str) -> Result<Vec<T>, ApiError>;
+    /// The first row, if any.
     async fn first_row<T: DeserializeOwned>(self, what: &str) -> Result<Option<T>, ApiError>;
     /// Runs a write; answers how many rows it changed: how an `ON CONFLICT
     /// DO NOTHING` insert or a version-guarded upsert tells whether it applied.
@@ -52,6 +41,16 @@ pub trait Statement {
 }
 
 impl Statement for worker::Result<D1PreparedStatement> {
+    async fn all_rows<T: DeserializeOwned>(self, what: &str) -> Result<Vec<T>, ApiError> {
+        let statement = self.context(what)?;
+        let result = settle(statement.inner().all(), what).await?;
+        let rows = Reflect::get(&result, &"results".into()).unwrap_or(JsValue::UNDEFINED);
+        if rows.is_undefined() || rows.is_null() {
+            return Ok(Vec::new());
+        }
+        from_js(&rows, what)
+    }
+
     async fn first_row<T: DeserializeOwned>(self, what: &str) -> Result<Option<T>, ApiError> {
         let statement = self.context(what)?;
         let row = settle(statement.inner().first(None), what).await?;

@@ -129,7 +129,10 @@ async fn rows(env: &Env, db: &str) -> Result<Vec<Row>, ApiError> {
         "SELECT id, queue, message, error, first_sent_at, dead_at, redriven_at \
          FROM dead_letters ORDER BY dead_at DESC LIMIT ?1",
     );
-    crate::d1::all(statement.bind(&[number(LIST_LIMIT)]), "dead letters: list").await
+    statement
+        .bind(&[number(LIST_LIMIT)])
+        .all_rows("dead letters: list")
+        .await
 }
 
 /// `GET …/admin/dead-letters`: `{"deadLetters": [...], "pending": n}`,

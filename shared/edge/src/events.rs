@@ -6,7 +6,7 @@
 //! as a `Map`, which JSON-serializes to `{}`.
 
 use domain::dead_letters::{after_failure, AfterFailure, DeadLetter, GIVE_UP_AFTER_SECONDS};
-use domain::events::{subscribers, Envelope, Queue, Subjects};
+use domain::events::{subscribers, Envelope, Queue, QueueSubjects};
 use std::future::Future;
 use worker::js_sys::JSON;
 use worker::{
@@ -29,8 +29,8 @@ pub async fn send_json(env: &Env, binding: &str, json: &str) -> worker::Result<(
     env.queue(binding)?.send_raw(message).await
 }
 
-/// Runs `apply` on each envelope of a batch of `queue` whose subject `S`
-/// reads (`S`: the queue's subjects, e.g. `OrderSubjects`): ack on success;
+/// Runs `apply` on each envelope of a batch of the queue whose subjects `S`
+/// reads (e.g. `OrderSubjects`, the `order-events` queue): ack on success;
 /// on failure, retry after a delay that doubles, and after
 /// `DEAD_LETTER_AFTER_SECONDS` (20 minutes by default) forward the message with its error to the queue's
 /// dead-letter queue (`crate::dead_letters` keeps it there for an
@@ -38,14 +38,14 @@ pub async fn send_json(env: &Env, binding: &str, json: &str) -> worker::Result<(
 pub async fn consume<S, F, Fut>(
     batch: MessageBatch<worker::wasm_bindgen::JsValue>,
     env: &Env,
-    queue: Queue,
     apply: F,
 ) -> worker::Result<()>
 where
-    S: Subjects,
+    S: QueueSubjects,
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), domain::ApiError>>,
 {
+    let queue = S::QUEUE;
     for message in batch.raw_iter() {
         let body = message.body();
         let text = JSON::stringify(&body)

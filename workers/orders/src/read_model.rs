@@ -118,7 +118,9 @@ pub async fn list_for_user(
              ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
         .bind(&[user_id.into(), after_time, after_id, number(page.limit as i64 + 1)]);
-    let rows: Vec<Row> = edge::d1::all(statement, "orders read model: list_for_user").await?;
+    let rows: Vec<Row> = statement
+        .all_rows("orders read model: list_for_user")
+        .await?;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: last.created_at,
         id: last.id.clone(),

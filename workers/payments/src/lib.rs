@@ -15,7 +15,7 @@ mod store;
 mod test_hooks;
 mod webhook;
 
-use domain::events::{PaymentSubjects, Queue};
+use domain::events::PaymentSubjects;
 use worker::{event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
@@ -33,18 +33,13 @@ async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker:
         edge::dead_letters::keep(batch, env, admin::DB).await;
         return Ok(());
     }
-    edge::events::consume::<PaymentSubjects, _, _>(
-        batch,
-        env,
-        Queue::PaymentEvents,
-        |envelope| async move {
-            match &envelope.event {
-                domain::events::Event::PaymentCreated(payment) => {
-                    store::record(env, payment, None).await.map(drop)
-                }
-                _ => Ok(()),
+    edge::events::consume::<PaymentSubjects, _, _>(batch, env, |envelope| async move {
+        match &envelope.event {
+            domain::events::Event::PaymentCreated(payment) => {
+                store::record(env, payment, None).await.map(drop)
             }
-        },
-    )
+            _ => Ok(()),
+        }
+    })
     .await
 }

@@ -100,7 +100,7 @@ pub async fn list_for_order(env: &Env, order_id: &OrderId) -> Result<Vec<Payment
             "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY created_at"
         ))
         .bind(&[order_id.as_str().into()]);
-    edge::d1::all(statement, "payments: list_for_order").await
+    statement.all_rows("payments: list_for_order").await
 }
 
 /// A refund is owed for this charge (it landed on an order that cannot take

@@ -4,7 +4,7 @@
 
 use crate::{list_feed, read_model};
 use domain::desk::Command;
-use domain::events::{Event, Queue, TicketSubjects};
+use domain::events::{Event, TicketSubjects};
 use domain::list_feed::FeedChange;
 use std::cell::RefCell;
 use worker::{wasm_bindgen::JsValue, Env, MessageBatch};
@@ -14,11 +14,8 @@ pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<(
     // the lists hear of it once, after the batch.
     let applied = RefCell::new(Vec::new());
     let applied_ref = &applied;
-    let consumed = edge::events::consume::<TicketSubjects, _, _>(
-        batch,
-        env,
-        Queue::TicketEvents,
-        |envelope| async move {
+    let consumed =
+        edge::events::consume::<TicketSubjects, _, _>(batch, env, |envelope| async move {
             match &envelope.event {
                 Event::TicketCreated(ticket) | Event::TicketUpdated(ticket) => {
                     read_model::apply(env, ticket).await?;
@@ -41,9 +38,8 @@ pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<(
                 }
                 _ => Ok(()), // not ours: routing sends only ticket events here
             }
-        },
-    )
-    .await;
+        })
+        .await;
     list_feed::tell(env, &applied.into_inner()).await;
     consumed
 }

@@ -201,7 +201,7 @@ pub async fn list(
         conditions.join(" AND ")
     );
     let statement = db.prepare(&sql).bind(&binds);
-    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: list").await?;
+    let rows: Vec<Row> = statement.all_rows("tickets read model: list").await?;
     let sort = search.sort;
     let (rows, next) = into_page(rows, page.limit, |last| Cursor {
         created_at: sort.key(last.created_at, last.price_cents, last.starts_at),
@@ -227,7 +227,7 @@ pub async fn by_ids(env: &Env, ids: &[String]) -> Result<Vec<TicketView>, ApiErr
             "SELECT {COLUMNS} FROM tickets WHERE id IN (SELECT value FROM json_each(?1))"
         ))
         .bind(&[ids.into()]);
-    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: by ids").await?;
+    let rows: Vec<Row> = statement.all_rows("tickets read model: by ids").await?;
     rows.into_iter().map(Row::view).collect()
 }
 
@@ -250,7 +250,9 @@ pub async fn listed_since(
             matching("?3")
         ))
         .bind(&[number(since), number(now), pattern, number(limit.into())]);
-    let rows: Vec<Row> = edge::d1::all(statement, "tickets read model: listed since").await?;
+    let rows: Vec<Row> = statement
+        .all_rows("tickets read model: listed since")
+        .await?;
     rows.into_iter().map(Row::view).collect()
 }
 
@@ -278,7 +280,7 @@ pub async fn sales_totals(env: &Env, user_id: &str) -> Result<SalesTotals, ApiEr
         sold: i64,
         earned_cents: i64,
     }
-    let rows: Vec<Totals> = edge::d1::all(statement, "tickets read model: totals").await?;
+    let rows: Vec<Totals> = statement.all_rows("tickets read model: totals").await?;
     let totals = rows.into_iter().next().unwrap_or(Totals {
         listed: 0,
         sold: 0,
@@ -309,6 +311,6 @@ pub async fn ids_after(
             after.map_or(JsValue::NULL, JsValue::from),
             number(limit.into()),
         ]);
-    let rows: Vec<IdRow> = edge::d1::all(statement, "tickets read model: ids").await?;
+    let rows: Vec<IdRow> = statement.all_rows("tickets read model: ids").await?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }

@@ -486,15 +486,7 @@ mod tests {
 
     #[test]
     fn every_command_crosses_json_unchanged_in_its_tagged_form() {
-        let payment = Payment {
-            id: "p1".into(),
-            order_id: order_id(1),
-            user_id: "buyer".into(),
-            amount: Cents(2000),
-            currency: "usd".into(),
-            provider: "local".into(),
-            provider_ref: "pi_1".into(),
-        };
+        let payment = Payment::example("p1", order_id(1));
         let cap = ResaleCap { percent: 110 };
         let commands = [
             Command::CreateTicket {

@@ -779,15 +779,7 @@ mod tests {
     }
 
     fn payment(id: &str) -> Payment {
-        Payment {
-            id: id.into(),
-            order_id: order_id(1),
-            user_id: "buyer".into(),
-            amount: Cents(2000),
-            currency: "usd".into(),
-            provider: "local".into(),
-            provider_ref: "pi_1".into(),
-        }
+        Payment::example(id, order_id(1))
     }
 
     fn paying() -> OrderChange {
