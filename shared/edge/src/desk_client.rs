@@ -3,7 +3,6 @@
 
 use domain::desk::{Command, OrderReply, Refusal, TicketReply};
 use domain::ids::TicketId;
-use domain::orders::Order;
 use domain::tickets::Ticket;
 use domain::{ApiError, OrInternal};
 use serde::de::DeserializeOwned;
@@ -73,21 +72,29 @@ impl DeskClient {
         }
     }
 
-    /// The order, or the desk's refusal as a value (to act on a particular one).
-    pub async fn order_or_refusal(
+    /// The order, or the desk's refusal as a value (to act on a particular
+    /// one). `O` is how the caller reads the order: `Order`, or a narrower
+    /// struct of the fields it uses, whose reader is smaller in its wasm.
+    pub async fn order_or_refusal<O: DeserializeOwned>(
         &self,
         command: &Command,
-    ) -> Result<Result<Order, Refusal>, ApiError> {
-        Ok(match self.call(command).await? {
+    ) -> Result<Result<O, Refusal>, ApiError> {
+        Ok(match self.call::<OrderReply<O>>(command).await? {
             OrderReply::Order(order) => Ok(order),
             OrderReply::Refused(refusal) => Err(refusal),
         })
     }
 
-    /// The order; a refusal is the caller's error.
-    pub async fn order(&self, command: &Command) -> Result<Order, ApiError> {
+    /// The order (read as `O`, as above); a refusal is the caller's error.
+    pub async fn order<O: DeserializeOwned>(&self, command: &Command) -> Result<O, ApiError> {
         self.order_or_refusal(command)
             .await?
             .map_err(ApiError::from)
+    }
+
+    /// A command whose order the caller does not need: only its refusal,
+    /// as the caller's error (the order is skipped, not read).
+    pub async fn apply(&self, command: &Command) -> Result<(), ApiError> {
+        self.order::<serde::de::IgnoredAny>(command).await.map(drop)
     }
 }

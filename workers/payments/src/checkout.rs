@@ -7,7 +7,7 @@
 //! When the provider's answer is lost, the order stays in flight.
 
 use crate::config::PaymentsConfig;
-use crate::orders::fetch_order;
+use crate::orders::{fetch_order, OrderToPay};
 use crate::providers::PaymentProvider;
 use crate::settle::{settle_success, Charge, Settled};
 use crate::store::{self, PaymentRow};
@@ -15,7 +15,7 @@ use domain::desk::{Command, Refusal};
 use domain::idempotency::IdempotencyKey;
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
-use domain::orders::{OrderStatus, OrderView};
+use domain::orders::OrderStatus;
 use domain::payments::{charge_idempotency_key, ChargeOutcome, PayRequest};
 use domain::session::CurrentUser;
 use domain::stripe::ChargeRequest;
@@ -84,12 +84,12 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         order_id: order_id.clone(),
         user_id: user.id.clone(),
     };
-    let paying = match desk.order_or_refusal(&start).await? {
+    let paying = match desk.order_or_refusal::<OrderToPay>(&start).await? {
         Ok(order) => order,
         // A concurrent request completed it since we looked: this request is
         // part of the same purchase, so it gets the same payment.
         Err(Refusal::OrderComplete) => {
-            let completed = desk.order(&Command::GetOrder { order_id }).await?;
+            let completed: OrderToPay = desk.order(&Command::GetOrder { order_id }).await?;
             return completing_payment(env, completed.payment_id.as_deref())
                 .await
                 .map(Paid::Completed);
@@ -150,7 +150,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
             // alarm frees the order (a later success is refunded).
             let until = edge::now_ms() + config.authentication_window_ms;
             let attempt = paying.version;
-            desk.order(&Command::AwaitAuthentication {
+            desk.apply(&Command::AwaitAuthentication {
                 order_id: order_id.clone(),
                 attempt,
                 until,
@@ -168,7 +168,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         }
         Ok(ChargeOutcome::Declined { message }) => {
             let attempt = paying.version;
-            desk.order(&Command::FailPayment { order_id, attempt })
+            desk.apply(&Command::FailPayment { order_id, attempt })
                 .await?;
             Err(ApiError::PaymentRequired(message))
         }
@@ -186,7 +186,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         Err(e) => {
             // Refused before anything was charged: payable again at once.
             let attempt = paying.version;
-            desk.order(&Command::FailPayment { order_id, attempt })
+            desk.apply(&Command::FailPayment { order_id, attempt })
                 .await?;
             edge::log::error(request_id, "payment_provider_failed", &e.to_string());
             Err(ApiError::BadGateway(
@@ -202,7 +202,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
 /// the webhook recorded it (without the key).
 async fn repeat_of_completed_payment(
     env: &Env,
-    order: &OrderView,
+    order: &OrderToPay,
     idempotency_key: Option<&IdempotencyKey>,
     retry_of_unfinished: bool,
 ) -> Result<PaymentRow, ApiError> {

@@ -3,6 +3,7 @@
 //! (it expired or was cancelled while the money moved). Shared by POST
 //! /api/payments and the webhook, so both end the same way.
 
+use crate::orders::OrderToPay;
 use crate::providers::{PaymentProvider, Provider};
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal};
@@ -61,7 +62,7 @@ pub async fn settle_success(
         payment: row.payment()?,
     };
     match DeskClient::for_ticket(env, charge.ticket_id, request_id)?
-        .order_or_refusal(&command)
+        .order_or_refusal::<OrderToPay>(&command)
         .await?
     {
         Ok(order)

@@ -130,7 +130,7 @@ async fn failed(env: &Env, intent: &Value, request_id: &str) -> Result<&'static 
         return Ok("ignored: no attempt in the metadata");
     };
     DeskClient::for_ticket(env, &ticket_id, request_id)?
-        .order(&Command::FailPayment { order_id, attempt })
+        .apply(&Command::FailPayment { order_id, attempt })
         .await?;
     Ok("payment_failed")
 }

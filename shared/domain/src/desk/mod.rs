@@ -250,11 +250,13 @@ pub enum Reply {
 
 /// A [`Reply`] as a caller that asked about an order reads it: the same
 /// JSON, read without a reader for a ticket, which that worker's wasm then
-/// need not carry (`edge::desk_client`). A ticket here fails to read.
+/// need not carry (`edge::desk_client`). A ticket here fails to read. `O`
+/// is the caller's reading of the order: all of it, or only the fields it
+/// acts on (a smaller reader).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum OrderReply {
-    Order(Order),
+pub enum OrderReply<O = Order> {
+    Order(O),
     Refused(Refusal),
 }
 
