@@ -30,24 +30,39 @@ pub async fn call_at<C: Serialize, A: DeserializeOwned>(
     object: impl Fn() -> String,
 ) -> Result<A, ApiError> {
     let failed = |cause: &dyn Display| ApiError::internal(format!("{}: {cause}", object()));
+    let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
+    let answer = exchange(stub, path, request_id, body)
+        .await
+        .map_err(|cause| failed(&cause))?;
+    serde_json::from_str(&answer).map_err(|e| failed(&e))
+}
+
+/// The request and its answer's text: apart from the JSON of each command
+/// and answer, so that each worker's wasm carries this once, not once per
+/// pair of types.
+async fn exchange(
+    stub: &Stub,
+    path: &str,
+    request_id: &str,
+    body: String,
+) -> Result<String, String> {
     let headers = Headers::new();
     headers
         .set(REQUEST_ID_HEADER, request_id)
-        .map_err(|e| failed(&e))?;
-    let body = serde_json::to_string(command).map_err(|e| failed(&e))?;
+        .map_err(|e| e.to_string())?;
     let url = format!("https://object{path}");
     let request = outbound::request(Method::Post, &url, &headers, Some(body.into()))
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| e.to_string())?;
     let mut response = stub
         .fetch_with_request(request)
         .await
-        .map_err(|e| failed(&e))?;
-    if response.status_code() != 200 {
-        let body = response.text().await.unwrap_or_default();
-        let status = response.status_code();
-        return Err(failed(&format!("answered {status}: {body}")));
+        .map_err(|e| e.to_string())?;
+    let status = response.status_code();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("answered {status}: {text}"));
     }
-    response.json::<A>().await.map_err(|e| failed(&e))
+    Ok(text)
 }
 
 /// Whether a request asks to become a WebSocket.
