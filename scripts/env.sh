@@ -90,14 +90,16 @@ local_payment_provider() {
 }
 
 # Settings a local run may take from the environment instead of the configs'
-# [vars] (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment and 3-D Secure windows, the
-# abuse limits (docs/security.md), how long consumers retry before an event
-# becomes a dead letter, and the operator's token (docs/events.md).
+# [vars] (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment and 3-D Secure windows
+# and the lost-payment timeout, the abuse limits (docs/security.md), how long
+# consumers retry before an event becomes a dead letter, and the operator's
+# token (docs/events.md).
 LOCAL_OVERRIDES=(
   EXPIRATION_WINDOW_SECONDS MAX_OPEN_ORDERS
   SIGNIN_FAILURES_PER_EMAIL_AND_ADDRESS SIGNIN_FAILURES_PER_EMAIL
   SIGNIN_FAILURE_WINDOW_SECONDS AUTH_REQUESTS_PER_ADDRESS_PER_MINUTE
   DEAD_LETTER_AFTER_SECONDS ADMIN_TOKEN AUTHENTICATION_WINDOW_SECONDS
+  PAYMENT_TIMEOUT_SECONDS
 )
 
 # wrangler reads each worker's secrets from a .dev.vars beside its config:

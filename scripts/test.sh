@@ -114,7 +114,8 @@ with_stripe_stub() {
 }
 # Subshells, so each stack's settings stay its own; each stops its stack.
 stripe_stack() { ( trap stop_stack EXIT; with_stripe_stub "$1"; run_stack stripe ); }
-expiry_stack() { ( trap stop_stack EXIT; with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window AUTHENTICATION_WINDOW_SECONDS=5; run_stack expiry ); }
+# A lost-payment timeout longer than the stub's slow charge (5 s).
+expiry_stack() { ( trap stop_stack EXIT; with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window AUTHENTICATION_WINDOW_SECONDS=5 PAYMENT_TIMEOUT_SECONDS=8; run_stack expiry ); }
 
 # restart: alarms are persisted, so an order whose deadline passes while the
 # server is down expires when it comes back. Two phases around a restart on
@@ -145,7 +146,8 @@ restart_check() {
 
 # crash: a Stripe stack with the short window, which the crash test kills
 # with SIGKILL in the middle of a sale and starts again on the same state
-# (scripts/restart-stack.sh); the restarted stack is stopped here.
+# (scripts/restart-stack.sh); the restarted stack is stopped here. A payment
+# the kill cut off is given up on after 10 s, not the default minute.
 # It runs in a subshell: these variables end with it.
 crash_check() {
   local log_before="$ROOT/target/test-stack-crash-before.log"
@@ -165,7 +167,7 @@ crash_check() {
   # shellcheck disable=SC2086 # the --test flags are meant to split
   run_e2e "$TICKETING_CRASH_LOG" ${tests_on[crash]}
 }
-crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window; crash_check ); }
+crash_stack() { ( with_stripe_stub "$1"; export EXPIRATION_WINDOW_SECONDS=$short_window PAYMENT_TIMEOUT_SECONDS=10; crash_check ); }
 
 # deploy: the release build, checked offline as `wrangler deploy` would take
 # it, then `make deploy` against a stub of Cloudflare's API (the test serves

@@ -77,6 +77,11 @@ pub struct Order {
     /// When the current payment attempt began (only while `awaiting:payment`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_started_at: Option<i64>,
+    /// Until when the alarm waits for that attempt's charge (the lost-payment
+    /// timeout, which payments sets). Orders stored without it wait
+    /// `desk::PAYMENT_TIMEOUT_MS` from `payment_started_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_until: Option<i64>,
     /// While the card's issuer authenticates the buyer (3-D Secure): the
     /// payment attempt's deadline, instead of the lost-payment timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,8 +7,9 @@
 //! charge went to a completed order or was refunded once, and the lists
 //! agree with the ticket objects.
 //!
-//! Stack: crash (see scripts/test.sh: a Stripe stack with the short window;
-//! the test kills it and starts it again with scripts/restart-stack.sh)
+//! Stack: crash (see scripts/test.sh: a Stripe stack with the short window
+//! and a 10 s lost-payment timeout; the test kills it and starts it again
+//! with scripts/restart-stack.sh)
 
 use e2e::stripe_stub::{deliver_signed, succeeded_event, StripeStub};
 use e2e::{
@@ -28,8 +29,15 @@ const TICKETS: usize = 100;
 /// Charges made before the kill: about a third of the tickets, so that
 /// orders, charges and their completions are all under way.
 const KILL_AFTER_CHARGES: usize = TICKETS / 3;
-/// The lost-payment timeout (60 s) and then some.
-const LOST_PAYMENT_PATIENCE: Duration = Duration::from_secs(90);
+/// The lost-payment timeout (`PAYMENT_TIMEOUT_SECONDS`, which scripts/test.sh
+/// shortens for this stack; 60 s by default) and then some.
+fn lost_payment_patience() -> Duration {
+    let timeout = std::env::var("PAYMENT_TIMEOUT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(timeout + 30)
+}
 /// How long the list may take to catch up with the objects on its own.
 const LIST_PATIENCE: Duration = Duration::from_secs(15);
 
@@ -160,8 +168,8 @@ async fn a_stack_killed_mid_sale_ends_exact_after_a_restart() {
     let mut sold = HashSet::new();
     for ticket in &tickets {
         // A payment the kill cut off before its charge is given up on after
-        // the lost-payment timeout (60 s), not the payment window.
-        let settled = eventually_within("every hold to end", LOST_PAYMENT_PATIENCE, || async {
+        // the lost-payment timeout, not the payment window.
+        let settled = eventually_within("every hold to end", lost_payment_patience(), || async {
             let now = anyone.get_json(&format!("/api/tickets/{ticket}")).await;
             now["orderId"].is_null().then_some(now)
         })

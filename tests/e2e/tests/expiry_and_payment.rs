@@ -3,11 +3,12 @@
 //! still be sold, and a charge that lands on an expired order is refunded,
 //! as Stripe's own record of requests shows.
 //!
-//! Stack: expiry (see scripts/test.sh)
+//! Stack: expiry (see scripts/test.sh: payment window 3 s, 3-D Secure window
+//! 5 s, lost-payment timeout `PAYMENT_TIMEOUT_SECONDS` 8 s)
 
 use e2e::purchase::Purchase;
 use e2e::stripe_stub::{deliver_signed, intent_event, purchase, StripeStub};
-use e2e::{errors, eventually, wait_until};
+use e2e::{errors, eventually, now_ms, wait_until};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -239,4 +240,49 @@ async fn a_3d_secure_check_never_finished_releases_the_order_when_its_window_end
         "refunded"
     );
     assert_eq!(refunds_of(&intent_id), 1);
+}
+
+/// Stripe charged, but payments never learns it (its answer stays 409
+/// "still running"). The order waits past its own payment window for the
+/// charge's outcome, until the lost-payment timeout (PAYMENT_TIMEOUT_SECONDS,
+/// 8 s here) that payments set when the attempt started, then is released
+/// like any unpaid order. The charge's webhook, arriving later, is refunded.
+#[tokio::test]
+async fn a_charge_never_confirmed_releases_the_order_at_the_lost_payment_timeout() {
+    let timeout_ms = 1000
+        * std::env::var("PAYMENT_TIMEOUT_SECONDS")
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .expect("PAYMENT_TIMEOUT_SECONDS: run with `make test`");
+    let p = purchase(json!(27)).await;
+    let started = now_ms();
+    let response = p.pay("tok_in_flight").await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+
+    wait_until(p.order.expires_at_ms() + 500).await;
+    assert_eq!(
+        p.order_now().await["status"],
+        "awaiting:payment",
+        "past its payment window, the charge is still waited for"
+    );
+    let order = final_order(&p).await;
+    assert!(
+        now_ms() >= started + timeout_ms,
+        "released only at the lost-payment timeout"
+    );
+    assert_eq!(
+        (order["status"].clone(), order["cancelReason"].clone()),
+        (json!("cancelled"), json!("expired"))
+    );
+    assert_eq!(p.ticket_now().await["orderId"], Value::Null, "free again");
+
+    let charges = StripeStub::shared().charges_for_order(p.order.id.as_str());
+    assert_eq!(charges.len(), 1, "Stripe did charge");
+    let late = intent_event("payment_intent.succeeded", &p, &charges[0]);
+    let response = deliver_signed(&late).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["outcome"],
+        "refunded"
+    );
+    assert_eq!(refunds_of(&charges[0]), 1);
 }

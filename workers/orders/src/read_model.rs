@@ -97,6 +97,7 @@ impl Row {
                 price: Cents(self.ticket_price_cents),
             },
             payment_started_at: None,
+            payment_until: None,
             authentication_until: None,
             payment_id: self.payment_id,
         };

@@ -83,6 +83,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
     let start = Command::StartPayment {
         order_id: order_id.clone(),
         user_id: user.id.clone(),
+        until: Some(edge::now_ms() + config.payment_timeout_ms),
     };
     let paying = match desk.order_or_refusal::<OrderToPay>(&start).await? {
         Ok(order) => order,

@@ -13,6 +13,10 @@ pub struct PaymentsConfig {
     pub webhook_secret: Option<String>,
     /// How long a charge may wait for the buyer's 3-D Secure authentication.
     pub authentication_window_ms: i64,
+    /// How long the order waits for a charge's outcome before the alarm
+    /// gives up on it (the lost-payment timeout): longer than the provider
+    /// call with its retries can take.
+    pub payment_timeout_ms: i64,
 }
 
 /// Ten minutes to authenticate with the card's issuer, by default.
@@ -55,6 +59,11 @@ impl PaymentsConfig {
                 env,
                 "AUTHENTICATION_WINDOW_SECONDS",
                 DEFAULT_AUTHENTICATION_WINDOW_SECONDS,
+            ) * 1000,
+            payment_timeout_ms: edge::config::positive_number(
+                env,
+                "PAYMENT_TIMEOUT_SECONDS",
+                domain::desk::PAYMENT_TIMEOUT_MS / 1000,
             ) * 1000,
         })
     }

@@ -73,9 +73,13 @@ pub enum Command {
         order_id: OrderId,
         user_id: String,
     },
+    /// Payment attempt starts; its charge is waited for until `until` (Unix
+    /// ms; absent: `PAYMENT_TIMEOUT_MS` from now).
     StartPayment {
         order_id: OrderId,
         user_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
     },
     CompletePayment {
         order_id: OrderId,
@@ -174,6 +178,7 @@ impl TryFrom<CommandFields> for Command {
             "startPayment" => Command::StartPayment {
                 order_id: required(order_id, "order_id", kind)?,
                 user_id: required(user_id, "user_id", kind)?,
+                until,
             },
             "completePayment" => Command::CompletePayment {
                 order_id: required(order_id, "order_id", kind)?,
@@ -395,8 +400,8 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
         Command::CancelOrder { user_id, .. } => on_order(ticket, order, |ticket, order| {
             cancel_order(ticket, order, &user_id)
         }),
-        Command::StartPayment { user_id, .. } => on_order(ticket, order, |ticket, order| {
-            start_payment(ticket, order, &user_id, now)
+        Command::StartPayment { user_id, until, .. } => on_order(ticket, order, |ticket, order| {
+            start_payment(ticket, order, &user_id, until, now)
         }),
         Command::CompletePayment { payment, .. } => on_order(ticket, order, |ticket, order| {
             complete_payment(ticket, order, payment, now)
@@ -523,6 +528,12 @@ mod tests {
             Command::StartPayment {
                 order_id: order_id(1),
                 user_id: "buyer".into(),
+                until: None,
+            },
+            Command::StartPayment {
+                order_id: order_id(1),
+                user_id: "buyer".into(),
+                until: Some(NOW + 10_000),
             },
             Command::CompletePayment {
                 order_id: order_id(1),

@@ -134,6 +134,7 @@ pub fn place_order(
             price: ticket.price,
         },
         payment_started_at: None,
+        payment_until: None,
         authentication_until: None,
         payment_id: None,
     };
@@ -171,7 +172,8 @@ pub fn cancel_order(
 }
 
 /// How long a payment may stay in flight before the alarm stops waiting for
-/// it. A charge that lands later finds the order cancelled and is refunded.
+/// it, unless payments sets another deadline (`PAYMENT_TIMEOUT_SECONDS`). A
+/// charge that lands later finds the order cancelled and is refunded.
 pub const PAYMENT_TIMEOUT_MS: i64 = 60_000;
 
 /// When the alarm must look at this order next, if it is live.
@@ -181,6 +183,7 @@ pub fn next_deadline(order: &Order) -> Option<i64> {
         (OrderStatus::AwaitingPayment, Some(started)) => Some(
             order
                 .authentication_until
+                .or(order.payment_until)
                 .unwrap_or(started + PAYMENT_TIMEOUT_MS),
         ),
         (OrderStatus::AwaitingPayment, None) => Some(order.expires_at),
@@ -312,13 +315,15 @@ pub fn expire_order(ticket: &Ticket, order: &Order, now: i64) -> Option<OrderCha
 }
 
 /// Before any money moves: the order becomes `awaiting:payment`, so expiry
-/// waits for the outcome. `Ok(None)`: a payment is already in flight (a
-/// concurrent or retried request), which goes on with the same provider
-/// idempotency key and so charges once.
+/// waits for the outcome, until `until` (or `PAYMENT_TIMEOUT_MS` from now).
+/// `Ok(None)`: a payment is already in flight (a concurrent or retried
+/// request), which goes on with the same provider idempotency key and so
+/// charges once.
 pub fn start_payment(
     ticket: &Ticket,
     order: &Order,
     by: &str,
+    until: Option<i64>,
     now: i64,
 ) -> Result<Option<OrderChange>, Refusal> {
     if order.user_id != by {
@@ -336,6 +341,7 @@ pub fn start_payment(
             let order = Order {
                 status: OrderStatus::AwaitingPayment,
                 payment_started_at: Some(now),
+                payment_until: Some(until.unwrap_or(now + PAYMENT_TIMEOUT_MS)),
                 version: order.version + 1,
                 ..order.clone()
             };
@@ -369,6 +375,7 @@ pub fn complete_payment(
                 status: OrderStatus::Complete,
                 payment_id: Some(payment.id.clone()),
                 payment_started_at: None,
+                payment_until: None,
                 authentication_until: None,
                 version: order.version + 1,
                 ..order.clone()
@@ -501,6 +508,7 @@ pub fn fail_payment(ticket: &Ticket, order: &Order, attempt: u64, now: i64) -> O
     let order = Order {
         status: OrderStatus::Created,
         payment_started_at: None,
+        payment_until: None,
         authentication_until: None,
         version: order.version + 1,
         ..order.clone()
@@ -517,6 +525,7 @@ fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> OrderChange 
         status: OrderStatus::Cancelled,
         cancel_reason: Some(reason),
         payment_started_at: None,
+        payment_until: None,
         version: order.version + 1,
         ..order.clone()
     };
@@ -784,7 +793,7 @@ mod tests {
 
     fn paying() -> OrderChange {
         let outcome = held();
-        start_payment(&outcome.ticket, &outcome.order, "buyer", NOW + 10)
+        start_payment(&outcome.ticket, &outcome.order, "buyer", None, NOW + 10)
             .unwrap()
             .unwrap()
     }
@@ -804,7 +813,7 @@ mod tests {
     fn a_second_payment_attempt_goes_on_without_a_second_transition() {
         let outcome = paying();
         assert_eq!(
-            start_payment(&outcome.ticket, &outcome.order, "buyer", NOW + 20),
+            start_payment(&outcome.ticket, &outcome.order, "buyer", None, NOW + 20),
             Ok(None)
         );
     }
@@ -814,11 +823,11 @@ mod tests {
         let outcome = held();
         let order = outcome.order.clone();
         assert_eq!(
-            start_payment(&outcome.ticket, &order, "intruder", NOW),
+            start_payment(&outcome.ticket, &order, "intruder", None, NOW),
             Err(Refusal::NotOwner)
         );
         assert_eq!(
-            start_payment(&outcome.ticket, &order, "buyer", NOW + WINDOW),
+            start_payment(&outcome.ticket, &order, "buyer", None, NOW + WINDOW),
             Err(Refusal::OrderExpired)
         );
         let cancelled = cancel_order(&outcome.ticket, &order, "buyer")
@@ -826,14 +835,14 @@ mod tests {
             .unwrap()
             .order;
         assert_eq!(
-            start_payment(&outcome.ticket, &cancelled, "buyer", NOW),
+            start_payment(&outcome.ticket, &cancelled, "buyer", None, NOW),
             Err(Refusal::OrderCancelled)
         );
         let expired = expire_order(&outcome.ticket, &order, NOW + WINDOW)
             .unwrap()
             .order;
         assert_eq!(
-            start_payment(&outcome.ticket, &expired, "buyer", NOW),
+            start_payment(&outcome.ticket, &expired, "buyer", None, NOW),
             Err(Refusal::OrderExpired)
         );
         let complete = Order {
@@ -841,7 +850,7 @@ mod tests {
             ..order
         };
         assert_eq!(
-            start_payment(&outcome.ticket, &complete, "buyer", NOW),
+            start_payment(&outcome.ticket, &complete, "buyer", None, NOW),
             Err(Refusal::OrderComplete)
         );
     }
@@ -927,7 +936,7 @@ mod tests {
     #[test]
     fn a_payment_started_before_the_deadline_may_complete_after_it() {
         let held = held();
-        let outcome = start_payment(&held.ticket, &held.order, "buyer", NOW + WINDOW - 10)
+        let outcome = start_payment(&held.ticket, &held.order, "buyer", None, NOW + WINDOW - 10)
             .unwrap()
             .unwrap();
         let late = complete_payment(
@@ -1020,6 +1029,30 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_is_waited_for_until_the_deadline_payments_sets() {
+        let held = place_order(&ticket(), order_id(1), "buyer", NOW, WINDOW).unwrap();
+        let until = NOW + 10 + 5_000;
+        let paying = start_payment(&held.ticket, &held.order, "buyer", Some(until), NOW + 10)
+            .unwrap()
+            .unwrap();
+        assert_eq!(next_deadline(&paying.order), Some(until));
+        assert_eq!(expire_order(&paying.ticket, &paying.order, until - 1), None);
+        let given_up = expire_order(&paying.ticket, &paying.order, until).unwrap();
+        assert_eq!(given_up.order.status, OrderStatus::Created, "payable again");
+        assert_eq!(given_up.order.payment_until, None);
+
+        // An order stored before the deadline was: the default timeout.
+        let stored_earlier = Order {
+            payment_until: None,
+            ..paying.order
+        };
+        assert_eq!(
+            next_deadline(&stored_earlier),
+            Some(NOW + 10 + PAYMENT_TIMEOUT_MS)
+        );
+    }
+
+    #[test]
     fn a_payment_in_flight_with_no_start_time_waits_for_the_orders_own_deadline() {
         // `start_payment` always records the start; if a stored order lacks it
         // (the field is optional in storage), the alarm must still have a deadline.
@@ -1087,7 +1120,7 @@ mod tests {
     #[test]
     fn an_attempt_awaiting_authentication_waits_for_its_window_not_the_payment_timeout() {
         let held = held();
-        let paying = start_payment(&held.ticket, &held.order, "buyer", NOW)
+        let paying = start_payment(&held.ticket, &held.order, "buyer", None, NOW)
             .unwrap()
             .unwrap();
         let attempt = paying.order.version;
@@ -1190,7 +1223,7 @@ mod tests {
         );
 
         // A payment in flight goes on: the listing closes, the hold stays.
-        let paying = start_payment(&held.ticket, &held.order, "buyer", NOW)
+        let paying = start_payment(&held.ticket, &held.order, "buyer", None, NOW)
             .unwrap()
             .unwrap();
         let Some(Change::Ticket(closed)) = close_listing(&held.ticket, Some(&paying.order), start)
