@@ -67,3 +67,53 @@ pub async fn fetch_order(
         status => Err(ApiError::internal(format!("orders answered {status}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ids::TicketId;
+    use domain::money::Cents;
+    use domain::orders::{Order, TicketSnapshot};
+
+    /// Payments reads an order from the ticket's object (the order as
+    /// stored) and from the orders service (the buyer's view): one reading
+    /// must fit both.
+    #[test]
+    fn an_order_to_pay_reads_the_stored_order_and_the_buyers_view_alike() {
+        let ticket_id = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+        let order = Order {
+            id: OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
+            user_id: "buyer".into(),
+            status: OrderStatus::Complete,
+            cancel_reason: None,
+            expires_at: 1_800_000_000_000,
+            created_at: 1_799_999_100_000,
+            version: 3,
+            ticket: TicketSnapshot {
+                id: TicketId::parse(ticket_id).unwrap(),
+                title: "Concert".into(),
+                price: Cents(1999),
+            },
+            payment_started_at: None,
+            payment_until: None,
+            authentication_until: None,
+            payment_id: Some("pay_1".into()),
+        };
+        let stored = serde_json::to_string(&order).unwrap();
+        let view = serde_json::to_string(&order.view()).unwrap();
+        for json in [stored, view] {
+            let read: OrderToPay = serde_json::from_str(&json).unwrap();
+            assert_eq!(
+                (
+                    read.status,
+                    read.version,
+                    read.payment_id.as_deref(),
+                    read.ticket.id.as_str(),
+                    read.ticket.price_cents
+                ),
+                (OrderStatus::Complete, 3, Some("pay_1"), ticket_id, 1999),
+                "{json}"
+            );
+        }
+    }
+}
