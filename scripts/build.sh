@@ -30,7 +30,9 @@ stale() { # stale <crate dir> [build dir]: true when built with other features, 
   local build=${2:-$1/build}
   local out="$build/index_bg.wasm"
   [ -f "$out" ] || return 0
-  [ "$(cat "$build/.features" 2>/dev/null)" = "$(features_of "$1")" ] || return 0
+  # No record of its features: not ours (a worker-build run by hand), so rebuilt.
+  [ -f "$build/.features" ] || return 0
+  [ "$(cat "$build/.features")" = "$(features_of "$1")" ] || return 0
   [ -n "$(find "$1/src" "$1/Cargo.toml" shared Cargo.lock Cargo.toml -newer "$out" -type f -print -quit)" ]
 }
 
