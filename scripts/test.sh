@@ -54,6 +54,7 @@ run_e2e() {
   # No STACK_PORT for the deploy tests: they run no stack.
   if ! TICKETING_BASE_URL="http://127.0.0.1:${STACK_PORT:-0}" TICKETING_JWT_KEY="$(jwt_key)" \
        TICKETING_EXPIRATION_WINDOW_SECONDS="${EXPIRATION_WINDOW_SECONDS:-900}" \
+       TICKETING_PAYMENT_TIMEOUT_SECONDS="${PAYMENT_TIMEOUT_SECONDS:-60}" \
        TICKETING_ADMIN_TOKEN="$ADMIN_TOKEN" TICKETING_DEAD_LETTER_AFTER_SECONDS="${DEAD_LETTER_AFTER_SECONDS:-1200}" \
        cargo test -p e2e --quiet "$@" 2>&1 | tee "$output"; then
     log "tests failed; the stack's log is $stack_log (last lines below)"

@@ -12,7 +12,6 @@ use domain::events::Queue;
 use domain::{ApiError, OrInternal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::js_sys::JSON;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// How long a dead letter that could not be stored waits before it is tried
@@ -29,11 +28,8 @@ pub fn is_dead_letter_queue(name: &str) -> bool {
 pub async fn keep(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: &Env, db: &str) {
     let dead_letter_queue = batch.queue();
     for message in batch.raw_iter() {
-        let body: Value = JSON::stringify(&message.body())
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or(Value::Null);
+        let body: Value =
+            serde_json::from_str(&crate::events::message_text(&message)).unwrap_or(Value::Null);
         let sent_ms = message.timestamp().as_millis() as i64;
         let dead = DeadLetter::from_dead_letter_queue(body, &dead_letter_queue, sent_ms);
         let id = dead.event_id(&message.id());

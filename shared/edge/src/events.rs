@@ -1,16 +1,18 @@
 //! Publishing and consuming event envelopes over Queues.
 //!
 //! Envelopes travel as plain JSON objects (content type `json`): readable in
-//! the dashboard and by a consumer in any language. They are built through
-//! `JSON.parse` because serde's flattened envelope would otherwise reach JS
-//! as a `Map`, which JSON-serializes to `{}`.
+//! the dashboard and by a consumer in any language. They are sent as
+//! `JSON.parse` of serde_json's text and read back from `JSON.stringify`
+//! (`message_text`): every envelope has one writer and one reader, not a
+//! second pair for JS values.
 
 use domain::dead_letters::{after_failure, AfterFailure, DeadLetter, GIVE_UP_AFTER_SECONDS};
 use domain::events::{subscribers, Envelope, Queue, QueueSubjects};
 use std::future::Future;
 use worker::js_sys::JSON;
 use worker::{
-    Env, MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder,
+    Env, MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessage,
+    RawMessageBuilder,
 };
 
 /// Sends one envelope to every queue that subscribes to its subject.
@@ -27,6 +29,14 @@ pub async fn send_json(env: &Env, binding: &str, json: &str) -> worker::Result<(
     let body = JSON::parse(json)?;
     let message = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
     env.queue(binding)?.send_raw(message).await
+}
+
+/// A message's body as JSON text (empty if it has none that JSON can say).
+pub fn message_text(message: &RawMessage) -> String {
+    JSON::stringify(&message.body())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 /// Runs `apply` on each envelope of a batch of the queue whose subjects `S`
@@ -47,11 +57,7 @@ where
 {
     let queue = S::QUEUE;
     for message in batch.raw_iter() {
-        let body = message.body();
-        let text = JSON::stringify(&body)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
+        let text = message_text(&message);
         let first_sent_ms = message.timestamp().as_millis() as i64;
         let (event_id, error, after) = match Envelope::read::<S>(&text) {
             Err(e) => (

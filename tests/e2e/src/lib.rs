@@ -45,6 +45,14 @@ pub fn expiration_window() -> Duration {
     Duration::from_secs(seconds.parse().expect("a whole number of seconds"))
 }
 
+/// The stack's lost-payment timeout (its PAYMENT_TIMEOUT_SECONDS), as
+/// scripts/test.sh passes it on.
+pub fn payment_timeout() -> Duration {
+    let seconds = std::env::var("TICKETING_PAYMENT_TIMEOUT_SECONDS")
+        .expect("TICKETING_PAYMENT_TIMEOUT_SECONDS is not set: run with `make test`");
+    Duration::from_secs(seconds.parse().expect("a whole number of seconds"))
+}
+
 /// A client address no other test uses (from TEST-NET-3 and the benchmark
 /// range), for the per-address limits.
 pub fn unique_address() -> String {
@@ -483,7 +491,7 @@ where
 }
 
 /// [`eventually`] with another bound, for what waits on a longer deadline
-/// of the product (the 60 s lost-payment timeout).
+/// of the product (the lost-payment timeout).
 pub async fn eventually_within<T, F, Fut>(what: &str, patience: Duration, check: F) -> T
 where
     F: Fn() -> Fut,

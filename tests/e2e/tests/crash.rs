@@ -29,14 +29,10 @@ const TICKETS: usize = 100;
 /// Charges made before the kill: about a third of the tickets, so that
 /// orders, charges and their completions are all under way.
 const KILL_AFTER_CHARGES: usize = TICKETS / 3;
-/// The lost-payment timeout (`PAYMENT_TIMEOUT_SECONDS`, which scripts/test.sh
-/// shortens for this stack; 60 s by default) and then some.
+/// The lost-payment timeout (which scripts/test.sh shortens for this stack)
+/// and then some.
 fn lost_payment_patience() -> Duration {
-    let timeout = std::env::var("PAYMENT_TIMEOUT_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    Duration::from_secs(timeout + 30)
+    e2e::payment_timeout() + Duration::from_secs(30)
 }
 /// How long the list may take to catch up with the objects on its own.
 const LIST_PATIENCE: Duration = Duration::from_secs(15);

@@ -249,11 +249,7 @@ async fn a_3d_secure_check_never_finished_releases_the_order_when_its_window_end
 /// like any unpaid order. The charge's webhook, arriving later, is refunded.
 #[tokio::test]
 async fn a_charge_never_confirmed_releases_the_order_at_the_lost_payment_timeout() {
-    let timeout_ms = 1000
-        * std::env::var("PAYMENT_TIMEOUT_SECONDS")
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok())
-            .expect("PAYMENT_TIMEOUT_SECONDS: run with `make test`");
+    let timeout_ms = e2e::payment_timeout().as_millis() as i64;
     let p = purchase(json!(27)).await;
     let started = now_ms();
     let response = p.pay("tok_in_flight").await;
