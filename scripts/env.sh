@@ -145,6 +145,32 @@ print(" ".join(str(s.getsockname()[1]) for s in held))
 PY
 }
 
+# lasting_ports <n>: n distinct free loopback ports below the kernel's
+# ephemeral range, for a port chosen long before it is bound (the Stripe
+# stub's: the stack is configured with it, the tests bind it minutes later).
+# An ephemeral port can be handed to any outgoing connection meanwhile (the
+# tests make thousands); one below the range is only taken by an explicit bind.
+lasting_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+# (An unusual range that starts low: any unprivileged port, as free_ports.)
+candidates = range(10000, low) if low > 11000 else range(1024, 65536)
+held = []
+for port in random.sample(candidates, len(candidates)):
+    if len(held) == n:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+PY
+}
+
 # Where test and bench stacks keep their state: in memory (/dev/shm) when the
 # machine has it. Locally every Durable Object and D1 database is an SQLite
 # file, synced to disk at each commit; on this kind of VM that disk wait was

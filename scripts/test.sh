@@ -102,7 +102,7 @@ local_provider_stack() { ( trap stop_stack EXIT; export DEAD_LETTER_AFTER_SECOND
 # which the tests run on a port of their lane (below). Its own stack each: the
 # adapter's tests with the default window, expiry and the expiry/payment race
 # with the short one.
-stub_ports=$(free_ports 2)
+stub_ports=$(lasting_ports 2)
 read -r stub_port_one stub_port_two <<<"$stub_ports"
 export AVOID_PORTS="$stub_port_one $stub_port_two" TICKETING_STRIPE_WEBHOOK_SECRET="whsec_test_$RANDOM$RANDOM"
 # with_stripe_stub <port>: the Stripe provider, its API at the stub on <port>.
