@@ -2,9 +2,8 @@
 //! (POST /api/orders, POST /api/payments).
 
 use crate::error::ApiError;
-use crate::ids::{is_uuid, OrderId, TicketId};
+use crate::ids::{is_uuid, name_based_uuid, OrderId, TicketId};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -42,27 +41,7 @@ impl IdempotencyKey {
     /// (and one slot of the buyer's open-order limit) before the ticket's
     /// object keeps one of them. A UUID (version 8, name-based) from SHA-256.
     pub fn order_id(&self, user_id: &str, ticket_id: &TicketId) -> OrderId {
-        let digest = Sha256::new()
-            .chain_update(user_id)
-            .chain_update([0])
-            .chain_update(ticket_id.as_str())
-            .chain_update([0])
-            .chain_update(&self.0)
-            .finalize();
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&digest[..16]);
-        b[6] = (b[6] & 0x0f) | 0x80; // version 8
-        b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-        let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
-        let uuid = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
-        );
-        OrderId::from_uuid(uuid)
+        OrderId::from_uuid(name_based_uuid(&[user_id, ticket_id.as_str(), &self.0]))
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// A hyphenated UUID in either case.
@@ -50,11 +51,40 @@ macro_rules! uuid_id {
 uuid_id!(TicketId);
 uuid_id!(OrderId);
 
+/// A UUID (version 8, name-based) from the SHA-256 of `parts` joined by
+/// zero bytes: the same parts always name the same id.
+pub fn name_based_uuid(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hash.update([0]);
+        }
+        hash.update(part);
+    }
+    let digest = hash.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80; // version 8
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 impl TicketId {
-    /// The ticket a completed order issues to its buyer: named by the order,
-    /// so issuing it again (a retried event) names the same ticket.
-    pub fn issued_by(order: &OrderId) -> TicketId {
-        TicketId(order.0.clone())
+    /// The ticket a sale issues to its buyer, named by the sale's payment
+    /// id: issuing it again (a retried command or event) names the same
+    /// ticket. Not by the order id, which is public while the listing is
+    /// held: the payment id is random and only its buyer ever sees it, so
+    /// nobody who watched the listing can find the ticket it became.
+    pub fn issued_by_payment(payment_id: &str) -> TicketId {
+        TicketId(name_based_uuid(&["issued-ticket", payment_id]))
     }
 }
 
@@ -66,6 +96,16 @@ mod tests {
     fn accepts_uuids_in_either_case() {
         let id = TicketId::parse("0B7C9D6E-1F2A-4B3C-8D4E-5F6A7B8C9D0E").unwrap();
         assert_eq!(id.as_str(), "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e");
+    }
+
+    #[test]
+    fn an_issued_ticket_is_named_by_its_payment_not_its_order() {
+        let order = OrderId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
+        let issued = TicketId::issued_by_payment("pay_7f0c");
+        assert!(is_uuid(issued.as_str()), "{issued}");
+        assert_ne!(issued.as_str(), order.as_str());
+        assert_eq!(issued, TicketId::issued_by_payment("pay_7f0c"));
+        assert_ne!(issued, TicketId::issued_by_payment("pay_7f0d"));
     }
 
     #[test]

@@ -157,7 +157,10 @@ impl Tally {
     }
 
     fn take(&mut self, key: String, quotas: &[Quota], expires_at_ms: i64) -> Taken {
-        if self.entries.iter().any(|entry| entry.key == key) {
+        // Taken again (a retry, or a hold that now lasts longer: 3-D
+        // Secure), it counts once and lasts until the later expiry.
+        if let Some(entry) = self.entries.iter_mut().find(|entry| entry.key == key) {
+            entry.expires_at_ms = entry.expires_at_ms.max(expires_at_ms);
             return Taken::AlreadyHeld;
         }
         let retry_at_ms = quotas
@@ -207,6 +210,8 @@ impl Tally {
 /// The client's address, from `CF-Connecting-IP`, which Cloudflare sets on
 /// every request in production. A missing, unparsable or loopback address
 /// (local runs: miniflare fills in 127.0.0.1) means "no per-address limit".
+/// An IPv6 address counts by its /64: one subscriber gets a whole /64, so
+/// counting single addresses would let one client take billions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddress(IpAddr);
 
@@ -218,8 +223,67 @@ impl ClientAddress {
         (!ip.is_loopback()).then_some(ClientAddress(ip))
     }
 
+    /// What the limits count: the IPv4 address, or the IPv6 /64 network.
     pub fn as_string(&self) -> String {
-        self.0.to_string()
+        match self.0 {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                let network = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{network}/64")
+            }
+        }
+    }
+}
+
+/// The limits on declined payment attempts (card testing: trying stolen
+/// cards one after another), counted per buyer, per order and per client
+/// address over a sliding window. An attempt counts as a decline from
+/// before the provider is called; one that was not declined is given back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclineLimits {
+    pub per_buyer: u32,
+    pub per_order: u32,
+    pub per_address: u32,
+    pub window_ms: i64,
+}
+
+impl DeclineLimits {
+    pub const DEFAULT: DeclineLimits = DeclineLimits {
+        per_buyer: 5,
+        per_order: 5,
+        per_address: 20,
+        window_ms: 60 * 60 * 1000,
+    };
+
+    /// The buyer's object: both the buyer's lane and each order's lane
+    /// (an order has one buyer), so one call counts both exactly.
+    pub fn buyer_object(user_id: &str) -> String {
+        format!("declines:buyer:{user_id}")
+    }
+
+    pub fn address_object(address: &ClientAddress) -> String {
+        format!("declines:address:{}", address.as_string())
+    }
+
+    /// One attempt `attempt` (a key unique to the pay request) on `order_id`.
+    pub fn buyer_attempt(&self, attempt: &str, order_id: &str, now_ms: i64) -> LimitCommand {
+        LimitCommand::Take {
+            key: attempt.to_string(),
+            quotas: vec![
+                Quota::new("buyer", self.per_buyer),
+                Quota::new(format!("order:{order_id}"), self.per_order),
+            ],
+            expires_at_ms: now_ms + self.window_ms,
+        }
+    }
+
+    pub fn address_attempt(&self, attempt: &str, now_ms: i64) -> LimitCommand {
+        LimitCommand::Take {
+            key: attempt.to_string(),
+            quotas: vec![Quota::new("address", self.per_address)],
+            expires_at_ms: now_ms + self.window_ms,
+        }
     }
 }
 
@@ -297,8 +361,28 @@ impl OpenOrderLimit {
     /// still running at the deadline; the order's end normally frees it first.
     pub const GRACE_MS: i64 = 2 * 60 * 1000;
 
+    /// `MAX_OPEN_ORDERS_PER_ADDRESS`: unpaid holds from one client address
+    /// across all its accounts (accounts are free).
+    pub const DEFAULT_MAX_PER_ADDRESS: u32 = 20;
+
     pub fn buyer_object(user_id: &str) -> String {
         format!("buyer:{user_id}")
+    }
+
+    /// The object counting holds from a client address (`counted`: what
+    /// `ClientAddress::as_string` gives).
+    pub fn address_object(counted: &str) -> String {
+        format!("holds:address:{counted}")
+    }
+
+    /// Keeps the slot of `order_id` until its hold can end at the latest
+    /// (`until`, e.g. a 3-D Secure window), so the slot never lapses first.
+    pub fn extend(&self, order_id: &str, until_ms: i64) -> LimitCommand {
+        LimitCommand::Take {
+            key: order_id.to_string(),
+            quotas: vec![Quota::new("open", self.max)],
+            expires_at_ms: until_ms + Self::GRACE_MS,
+        }
     }
 
     /// A slot for the new order `order_id`. A retried request (same
@@ -414,6 +498,27 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_taken_again_lasts_until_the_later_expiry() {
+        let mut tally = Tally::default();
+        let limit = OpenOrderLimit { max: 1 };
+        tally.apply(limit.slot("o1", 1_000, 0), 0);
+        assert_eq!(
+            tally.apply(limit.extend("o1", 600_000), 0),
+            Some(Taken::AlreadyHeld)
+        );
+        assert_eq!(
+            tally.last_expiry(),
+            Some(600_000 + OpenOrderLimit::GRACE_MS)
+        );
+        // Never shortened.
+        tally.apply(limit.slot("o1", 1_000, 0), 0);
+        assert_eq!(
+            tally.last_expiry(),
+            Some(600_000 + OpenOrderLimit::GRACE_MS)
+        );
+    }
+
+    #[test]
     fn giving_back_frees_the_entry_with_its_key() {
         let mut tally = Tally::default();
         tally.apply(take("order-1", &[("open", 1)], 1_000), 0);
@@ -447,6 +552,50 @@ mod tests {
         tally.forget_expired(5_000);
         assert!(tally.is_empty());
         assert_eq!(tally.last_expiry(), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_and_ipv4_by_its_address() {
+        let of = |raw| ClientAddress::from_header(Some(raw)).map(|a| a.as_string());
+        assert_eq!(of("203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(
+            of("2001:db8:1:2:aaaa::1").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            of("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            of("2001:db8:1:2::9")
+        );
+        assert_ne!(of("2001:db8:1:3::1"), of("2001:db8:1:2::1"));
+        assert_eq!(of("::1"), None);
+        assert_eq!(of("127.0.0.1"), None);
+    }
+
+    #[test]
+    fn declines_count_per_buyer_per_order_and_per_address() {
+        let limits = DeclineLimits::DEFAULT;
+        let mut buyer = Tally::default();
+        for i in 0..5 {
+            let taken = buyer.apply(limits.buyer_attempt(&format!("a{i}"), "o1", 0), 0);
+            assert_eq!(taken, Some(Taken::Granted));
+        }
+        // A sixth on the same order, or on another order of this buyer: refused.
+        for order in ["o1", "o2"] {
+            assert_eq!(
+                buyer.apply(limits.buyer_attempt("a5", order, 10), 10),
+                Some(Taken::Refused {
+                    retry_at_ms: limits.window_ms
+                })
+            );
+        }
+        let mut address = Tally::default();
+        for i in 0..20 {
+            address.apply(limits.address_attempt(&format!("a{i}"), 0), 0);
+        }
+        assert!(matches!(
+            address.apply(limits.address_attempt("a20", 0), 0),
+            Some(Taken::Refused { .. })
+        ));
     }
 
     #[test]
@@ -524,7 +673,7 @@ mod tests {
         assert_eq!(address.as_string(), "203.0.113.7");
         assert_eq!(
             ClientAddress::from_header(Some("2001:db8::1")).map(|a| a.as_string()),
-            Some("2001:db8::1".to_string())
+            Some("2001:db8::/64".to_string())
         );
     }
 

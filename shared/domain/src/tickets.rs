@@ -369,6 +369,24 @@ impl Ticket {
         }
     }
 
+    /// Whether `viewer` may see this ticket at all: a bought ticket that is
+    /// not listed for resale is its owner's business only (the others get
+    /// a 404, as for a ticket that does not exist).
+    pub fn visible_to(&self, viewer: Option<&str>) -> bool {
+        !self.unlisted || viewer == Some(self.user_id.as_str())
+    }
+
+    /// The ticket as `viewer` (signed in, or not) sees it: what its owner
+    /// paid is theirs alone to see.
+    pub fn view_for(&self, viewer: Option<&str>) -> TicketView {
+        let mut view = self.view();
+        if viewer == Some(self.user_id.as_str()) {
+            view.paid_cents = self.paid.map(|p| p.0);
+        }
+        view
+    }
+
+    /// The ticket as anyone may see it: never what its owner paid.
     pub fn view(&self) -> TicketView {
         TicketView {
             id: self.id.to_string(),
@@ -388,7 +406,7 @@ impl Ticket {
                 .map(iso8601),
             sold_at: self.sold_at.map(iso8601),
             currency: crate::money::CURRENCY.to_string(),
-            paid_cents: self.paid.map(|p| p.0),
+            paid_cents: None,
             resale_max_cents: None,
         }
     }
@@ -415,7 +433,8 @@ pub struct TicketView {
     pub sold_at: Option<String>,
     /// The currency of `price` and `priceCents` (ISO 4217, lower case).
     pub currency: String,
-    /// What the owner paid, for a ticket bought here; else null.
+    /// What the owner paid, for a ticket bought here, shown to its owner
+    /// only; else null.
     pub paid_cents: Option<i64>,
     /// The highest price it may be resold at, shown to its owner only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -426,6 +445,29 @@ pub struct TicketView {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn what_an_owner_paid_and_an_unlisted_ticket_are_the_owners_to_see() {
+        let mut bought = Ticket::new(
+            TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
+            "Stalls".into(),
+            Cents(2500),
+            "buyer".into(),
+            0,
+        );
+        bought.paid = Some(Cents(2500));
+        bought.unlisted = true;
+        assert!(bought.visible_to(Some("buyer")));
+        assert!(!bought.visible_to(Some("someone")));
+        assert!(!bought.visible_to(None));
+        assert_eq!(bought.view_for(Some("buyer")).paid_cents, Some(2500));
+        // Listed for resale, anyone sees it, but not what was paid.
+        bought.unlisted = false;
+        assert!(bought.visible_to(None));
+        assert_eq!(bought.view_for(None).paid_cents, None);
+        assert_eq!(bought.view_for(Some("someone")).paid_cents, None);
+        assert_eq!(bought.view().paid_cents, None);
+    }
 
     #[test]
     fn titles_are_trimmed_and_required() {

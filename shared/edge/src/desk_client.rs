@@ -17,12 +17,27 @@ pub const LIVE_PATH: &str = "/live";
 /// Connects a watcher to the ticket's object, for the ticket or for one of
 /// its orders: its WebSocket, as a response of our own (the one from the
 /// object has immutable headers), or 404.
+/// Who opens a live channel on a ticket's object.
+pub enum Watch<'a> {
+    /// The ticket's changes, for `viewer` (signed in, or not): the object
+    /// refuses a ticket that is not `visible_to` them.
+    Ticket { viewer: Option<String> },
+    /// One order's changes, for its buyer (checked by the caller).
+    Order(&'a domain::ids::OrderId),
+}
+
 pub async fn watch(
     env: &Env,
     ticket_id: &TicketId,
-    order: Option<&domain::ids::OrderId>,
+    watch: Watch<'_>,
 ) -> Result<Response, ApiError> {
-    let query = order.map(|id| format!("?order={id}")).unwrap_or_default();
+    let query = match watch {
+        Watch::Ticket { viewer: None } => String::new(),
+        Watch::Ticket {
+            viewer: Some(viewer),
+        } => format!("?viewer={viewer}"),
+        Watch::Order(id) => format!("?order={id}"),
+    };
     let stub = ticket_object(env, ticket_id)?;
     crate::object_call::open_socket(&stub, &format!("{LIVE_PATH}{query}"))
         .await?

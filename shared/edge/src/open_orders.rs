@@ -1,5 +1,6 @@
-//! The limit on unpaid orders per buyer (`MAX_OPEN_ORDERS`, default 5),
-//! counted exactly in the buyer's limiter object: the ticket's object claims
+//! The limits on unpaid orders per buyer (`MAX_OPEN_ORDERS`, default 5)
+//! and per client address across accounts (`MAX_OPEN_ORDERS_PER_ADDRESS`,
+//! default 20), counted exactly in limiter objects: the ticket's object claims
 //! a slot before it holds the ticket, and the slot is freed when the order
 //! ends (cancel, expiry or payment, seen in its `order:*` event) or, at the
 //! latest, a little after its payment window. Used by the ticket's object
@@ -16,6 +17,15 @@ use worker::Env;
 pub struct OpenOrders {
     limiter: Limiter,
     request_id: String,
+    /// Whose slots these are: says which limit a refusal names.
+    holder: Holder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Buyer,
+    /// A client address, across all its accounts.
+    Address,
 }
 
 /// What claiming a slot for a new order did.
@@ -33,17 +43,33 @@ impl OpenOrders {
         Ok(Self {
             limiter: Limiter::named(env, OpenOrderLimit::buyer_object(user_id), request_id)?,
             request_id: request_id.to_string(),
+            holder: Holder::Buyer,
         })
     }
 
-    /// The limit, from `MAX_OPEN_ORDERS` in `env`.
-    pub fn limit(env: &Env) -> OpenOrderLimit {
-        let max = crate::config::positive_number(
-            env,
-            "MAX_OPEN_ORDERS",
-            OpenOrderLimit::DEFAULT_MAX.into(),
-        );
-        OpenOrderLimit { max: max as u32 }
+    /// The holds from one client address (`counted`: `ClientAddress::as_string`).
+    pub fn of_address(env: &Env, counted: &str, request_id: &str) -> Result<Self, ApiError> {
+        Ok(Self {
+            limiter: Limiter::named(env, OpenOrderLimit::address_object(counted), request_id)?,
+            request_id: request_id.to_string(),
+            holder: Holder::Address,
+        })
+    }
+
+    /// The limit, from `MAX_OPEN_ORDERS` in `env` (a buyer's) or
+    /// `MAX_OPEN_ORDERS_PER_ADDRESS` (an address's).
+    pub fn limit(&self, env: &Env) -> OpenOrderLimit {
+        let (name, default) = match self.holder {
+            Holder::Buyer => ("MAX_OPEN_ORDERS", OpenOrderLimit::DEFAULT_MAX),
+            Holder::Address => (
+                "MAX_OPEN_ORDERS_PER_ADDRESS",
+                OpenOrderLimit::DEFAULT_MAX_PER_ADDRESS,
+            ),
+        };
+        let max = crate::config::positive_number(env, name, default.into());
+        OpenOrderLimit {
+            max: max.min(u32::MAX.into()) as u32,
+        }
     }
 
     /// A slot for `order_id`, or the refusal when the buyer holds the maximum.
@@ -56,10 +82,20 @@ impl OpenOrders {
         let now = crate::now_ms();
         let command = limit.slot(order_id.as_str(), window_ms, now);
         Ok(match self.limiter.count(&command).await? {
-            Taken::Refused { retry_at_ms } => Err(Refusal::TooManyOpenOrders {
-                max: limit.max,
-                retry_after_seconds: Taken::retry_after_seconds(retry_at_ms, now),
-            }),
+            Taken::Refused { retry_at_ms } => {
+                let (max, retry_after_seconds) =
+                    (limit.max, Taken::retry_after_seconds(retry_at_ms, now));
+                Err(match self.holder {
+                    Holder::Buyer => Refusal::TooManyOpenOrders {
+                        max,
+                        retry_after_seconds,
+                    },
+                    Holder::Address => Refusal::TooManyHoldsFromAddress {
+                        max,
+                        retry_after_seconds,
+                    },
+                })
+            }
             Taken::AlreadyHeld => Ok(Claim::Retry),
             _ => Ok(Claim::New),
         })
@@ -71,6 +107,19 @@ impl OpenOrders {
     pub async fn settle(&self, claim: Claim, order_id: &OrderId, answer: Result<&str, u16>) {
         if claim == Claim::New && slot_unused(order_id.as_str(), answer) {
             self.free_or_log(order_id).await;
+        }
+    }
+
+    /// The hold of `order_id` may now last until `until_ms` (3-D Secure):
+    /// its slot lasts as long.
+    pub async fn extend(&self, limit: OpenOrderLimit, order_id: &OrderId, until_ms: i64) {
+        let command = limit.extend(order_id.as_str(), until_ms);
+        if let Err(e) = self.limiter.count(&command).await {
+            crate::log::error(
+                &self.request_id,
+                "open_order_slot_not_extended",
+                &e.to_string(),
+            );
         }
     }
 

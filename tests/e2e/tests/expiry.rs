@@ -147,3 +147,47 @@ async fn expired_orders_free_their_buyers_open_order_slots() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_buyer_who_let_a_hold_expire_waits_before_holding_that_ticket_again() {
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Held and dropped", json!(30)).await;
+    let other = seller.create_ticket("Another one", json!(30)).await;
+    let buyer = TestUser::signed_up().await;
+    let order = buyer.reserve(&ticket.id).await;
+    eventually("the hold to expire", || async {
+        (buyer.order(&order.id).await["status"] == "cancelled").then_some(())
+    })
+    .await;
+    // REHOLD_COOLDOWN_SECONDS, 300 by default: 429 with Retry-After.
+    let again = buyer.place_order(&ticket.id).await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = again
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!(
+        (290..=300).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    assert_eq!(
+        e2e::errors(again).await,
+        [(
+            "Your hold on this ticket expired a moment ago; you can hold it again shortly".into(),
+            None
+        )]
+    );
+    // Nothing changed: the ticket is free for anyone else, and the buyer
+    // may hold other tickets.
+    assert!(seller.ticket(&ticket.id).await["orderId"].is_null());
+    assert_eq!(
+        buyer.place_order(&other.id).await.status(),
+        StatusCode::CREATED
+    );
+    let someone = TestUser::signed_up().await;
+    assert_eq!(
+        someone.place_order(&ticket.id).await.status(),
+        StatusCode::CREATED
+    );
+}

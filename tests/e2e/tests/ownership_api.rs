@@ -8,21 +8,30 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// Buys `ticket` (reserve, then pay with the local provider's test card)
-/// and answers the ticket issued to the buyer, once it exists.
+/// and answers the ticket issued to the buyer, once it exists: the one new
+/// ticket in what they own (its id says nothing about the order).
 async fn buy(buyer: &TestUser, ticket: &TicketId) -> Value {
+    let owned_ids = || async {
+        let owned = buyer.get_json("/api/tickets?owner=me").await;
+        owned.as_array().cloned().unwrap_or_default()
+    };
+    let before: Vec<Value> = owned_ids().await.iter().map(|t| t["id"].clone()).collect();
     let order = buyer.reserve(ticket).await;
     let paid = buyer.pay(&order.id, "tok_visa").await;
     assert_eq!(paid.status(), StatusCode::CREATED);
-    let issued = TicketId::of(&json!({"id": order.id.as_str()}));
-    eventually("the bought ticket is issued to the buyer", || async {
-        let owned = buyer.get_json("/api/tickets?owner=me").await;
-        owned
-            .as_array()?
-            .iter()
-            .find(|t| t["id"] == issued.as_str())
-            .cloned()
+    let mine = eventually("the bought ticket is issued to the buyer", || async {
+        owned_ids()
+            .await
+            .into_iter()
+            .find(|t| !before.contains(&t["id"]))
     })
-    .await
+    .await;
+    assert_ne!(
+        mine["id"],
+        order.id.as_str(),
+        "not derivable from the order"
+    );
+    mine
 }
 
 async fn resell(owner: &TestUser, ticket: &str, price: Value) -> reqwest::Response {
@@ -221,4 +230,172 @@ async fn a_resold_ticket_is_resold_again_and_every_seller_sees_their_sale() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn a_bought_ticket_keeps_the_title_and_event_it_was_sold_with() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let event =
+        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2031-07-18T19:30:00Z"});
+    let listing = seller
+        .post_json(
+            "/api/tickets",
+            json!({"title": "Arena, block C", "price": 40, "event": event}),
+        )
+        .await;
+    assert_eq!(listing.status(), StatusCode::CREATED);
+    let listing = TicketId::of(&listing.json::<Value>().await.unwrap());
+    let mine = buy(&buyer, &listing).await;
+    let id = mine["id"].as_str().unwrap();
+    let path = format!("/api/tickets/{id}");
+    let relabelled =
+        "A bought ticket's title and event say what was sold: only its price can change";
+
+    // Relabelled as something it is not, or its start moved a year on: 400.
+    let later =
+        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2032-07-18T19:30:00Z"});
+    for body in [
+        json!({"title": "Front row, headline show", "price": 40}),
+        json!({"title": "Arena, block C", "price": 40, "event": later}),
+        json!({"title": "Arena, block C", "price": 40, "event": null}),
+    ] {
+        let refused = buyer.put_json(&path, body.clone()).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(errors(refused).await, [(relabelled.into(), None)], "{body}");
+    }
+    let unchanged = buyer.ticket(&TicketId::of(&mine)).await;
+    assert_eq!(
+        (
+            &unchanged["title"],
+            &unchanged["event"]["startsAt"],
+            &unchanged["version"]
+        ),
+        (&mine["title"], &mine["event"]["startsAt"], &mine["version"]),
+        "nothing changed"
+    );
+
+    // Listed for resale, only its price moves (within the cap).
+    assert_eq!(resell(&buyer, id, json!(35)).await.status(), StatusCode::OK);
+    let repriced = buyer
+        .put_json(
+            &path,
+            json!({"title": "Arena, block C", "price": 30, "event": event}),
+        )
+        .await;
+    assert_eq!(repriced.status(), StatusCode::OK);
+    let repriced: Value = repriced.json().await.unwrap();
+    assert_eq!(repriced["priceCents"], 3000);
+
+    // The first-hand seller cannot move the event of the listing it sold.
+    let moved = seller
+        .put_json(
+            &format!("/api/tickets/{listing}"),
+            json!({"title": "Arena, block C", "price": 40, "event": later}),
+        )
+        .await;
+    assert_eq!(
+        errors(moved).await,
+        [("Cannot edit a sold ticket".into(), None)]
+    );
+}
+
+#[tokio::test]
+async fn the_first_hand_seller_cannot_move_the_event_of_a_held_listing() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let event =
+        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2031-07-18T19:30:00Z"});
+    let listing = seller
+        .post_json(
+            "/api/tickets",
+            json!({"title": "Box 4", "price": 60, "event": event}),
+        )
+        .await;
+    let listing = TicketId::of(&listing.json::<Value>().await.unwrap());
+    buyer.reserve(&listing).await;
+    let later =
+        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2032-07-18T19:30:00Z"});
+    let moved = seller
+        .put_json(
+            &format!("/api/tickets/{listing}"),
+            json!({"title": "Box 4", "price": 60, "event": later}),
+        )
+        .await;
+    assert_eq!(
+        errors(moved).await,
+        [("Cannot edit a reserved ticket".into(), None)]
+    );
+    assert_eq!(
+        seller.ticket(&listing).await["event"]["startsAt"],
+        "2031-07-18T19:30:00.000Z"
+    );
+}
+
+#[tokio::test]
+async fn a_bought_ticket_and_what_was_paid_are_its_owners_to_see() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let stranger = TestUser::signed_up().await;
+    let listing = seller.create_ticket("Stalls, row F", json!(40)).await;
+    // Anyone watching the listing sees the order that holds it.
+    let order = buyer.reserve(&listing.id).await;
+    let held = TestClient::anonymous()
+        .get_json(&format!("/api/tickets/{}", listing.id))
+        .await;
+    assert_eq!(held["orderId"], order.id.as_str());
+    buyer.cancel_order(&order.id).await;
+    let mine = buy(&buyer, &listing.id).await;
+    let id = TicketId::of(&mine);
+    assert_eq!(mine["paidCents"], 4000, "the owner sees what they paid");
+
+    // Not listed: a 404 to everyone else, signed in or not, and for the
+    // order's id as well (it names no ticket).
+    for path in [
+        format!("/api/tickets/{id}"),
+        format!("/api/tickets/{}", order.id),
+    ] {
+        assert_eq!(
+            stranger.get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(
+            TestClient::anonymous().get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        seller.get(&format!("/api/tickets/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let own = buyer.ticket(&id).await;
+    assert_eq!(
+        (own["paidCents"].as_i64(), own["state"].as_str()),
+        (Some(4000), Some("owned"))
+    );
+
+    // Listed for resale: public like any listing, but never what was paid
+    // nor the chain of custody.
+    assert_eq!(
+        resell(&buyer, id.as_str(), json!(40)).await.status(),
+        StatusCode::OK
+    );
+    let public = stranger.ticket(&id).await;
+    assert_eq!(public["state"], "available");
+    assert_eq!(public["paidCents"], Value::Null);
+    let listed = eventually("the resale is on the market", || async {
+        TestClient::anonymous().listed_ticket("", &id).await
+    })
+    .await;
+    assert_eq!(listed["paidCents"], Value::Null);
+    assert_eq!(
+        stranger
+            .get(&format!("/api/tickets/{id}/custody"))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(buyer.ticket(&id).await["paidCents"], 4000);
 }

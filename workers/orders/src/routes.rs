@@ -3,6 +3,7 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
+use domain::limits::ClientAddress;
 use domain::orders::{Order, OrderView, PlaceOrderRequest};
 use domain::session::CurrentUser;
 use domain::ApiError;
@@ -47,11 +48,15 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     };
     // The ticket's object claims the buyer's slot (MAX_OPEN_ORDERS) for a
     // new hold only: a refused attempt on a held ticket costs one call.
+    // And the client address's slot (MAX_OPEN_ORDERS_PER_ADDRESS), when
+    // the request has one (CF-Connecting-IP; not in local runs).
+    let address = cx.req.headers().get(ClientAddress::HEADER).ok().flatten();
     let command = Command::PlaceOrder {
         order_id,
         user_id: user.id,
         window_ms: expiration_window_ms(env),
         idempotency_key,
+        client_address: ClientAddress::from_header(address.as_deref()).map(|a| a.as_string()),
     };
     let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
@@ -157,7 +162,7 @@ async fn watch(cx: Ctx, user: CurrentUser) -> ApiResult {
         return Err(ApiError::UpgradeRequired);
     }
     let ticket_id = locate_own_order(&id, &cx.env, &user).await?;
-    edge::desk_client::watch(&cx.env, &ticket_id, Some(&id)).await
+    edge::desk_client::watch(&cx.env, &ticket_id, edge::desk_client::Watch::Order(&id)).await
 }
 
 async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {

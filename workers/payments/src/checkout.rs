@@ -7,6 +7,7 @@
 //! When the provider's answer is lost, the order stays in flight.
 
 use crate::config::PaymentsConfig;
+use crate::declines::{CountedAttempt, Outcome};
 use crate::orders::{fetch_order, OrderToPay};
 use crate::providers::PaymentProvider;
 use crate::settle::{settle_success, Charge, Settled};
@@ -76,6 +77,49 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         .map(Paid::Completed);
     }
 
+    // Card testing: the attempt counts as a decline before any money moves
+    // (429 past the limits), and is given back unless it was one.
+    let attempt_key = match &idempotency_key {
+        Some(key) => format!("key:{}", key.as_str()),
+        None => format!("request:{}", uuid::Uuid::new_v4()),
+    };
+    let counted = CountedAttempt::count(
+        env,
+        req,
+        request_id,
+        attempt_key,
+        &user.id,
+        order_id.as_str(),
+    )
+    .await?;
+    let paid = charge_order(
+        env,
+        request_id,
+        user,
+        &config,
+        (order_id, order, ticket_id),
+        token,
+        idempotency_key,
+    )
+    .await;
+    let outcome = match paid {
+        Err(ApiError::PaymentRequired(_)) => Outcome::Declined,
+        _ => Outcome::NotDeclined,
+    };
+    counted.end(outcome).await;
+    paid
+}
+
+/// Moves the order to `awaiting:payment`, charges it once and settles it.
+async fn charge_order(
+    env: &Env,
+    request_id: &str,
+    user: &CurrentUser,
+    config: &PaymentsConfig,
+    (order_id, order, ticket_id): (OrderId, OrderToPay, TicketId),
+    token: String,
+    idempotency_key: Option<IdempotencyKey>,
+) -> Result<Paid, ApiError> {
     // Serialize with expiry BEFORE any money moves: the order becomes
     // `awaiting:payment` in its ticket's object, so the alarm cannot cancel it
     // while the charge is under way.

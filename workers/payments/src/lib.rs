@@ -5,6 +5,7 @@
 mod admin;
 mod checkout;
 mod config;
+mod declines;
 mod keyed_requests;
 mod orders;
 mod providers;

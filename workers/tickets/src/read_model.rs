@@ -37,9 +37,9 @@ const COLUMNS: &str = "id, title, price_cents, user_id, version, order_id, sold_
     event_name, venue, starts_at, held_until, sold_at, withdrawn, closed, unlisted, paid_cents";
 
 impl Row {
-    /// The row as the `Ticket` it was written from, shown through the same
-    /// view as the ticket's object uses.
-    fn view(self) -> Result<TicketView, ApiError> {
+    /// The row as the `Ticket` it was written from, shown to `viewer`
+    /// through the same view as the ticket's object uses.
+    fn view(self, viewer: Option<&str>) -> Result<TicketView, ApiError> {
         let order_id = |raw: Option<String>| raw.as_deref().map(OrderId::parse).transpose();
         let ticket = Ticket {
             id: TicketId::parse(&self.id).context("tickets row id")?,
@@ -67,7 +67,7 @@ impl Row {
             // The chain of custody lives in the ticket's object only.
             custody: Vec::new(),
         };
-        Ok(ticket.view())
+        Ok(ticket.view_for(viewer))
     }
 }
 
@@ -154,6 +154,7 @@ pub async fn list(
     env: &Env,
     page: &PageRequest,
     search: &Search,
+    viewer: Option<&str>,
     now: i64,
 ) -> Result<(Vec<TicketView>, Option<Cursor>), ApiError> {
     let db = env.d1(DB).context("tickets read model: list")?;
@@ -209,7 +210,7 @@ pub async fn list(
     });
     let views = rows
         .into_iter()
-        .map(Row::view)
+        .map(|row| row.view(viewer))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((views, next))
 }
@@ -228,7 +229,7 @@ pub async fn by_ids(env: &Env, ids: &[String]) -> Result<Vec<TicketView>, ApiErr
         ))
         .bind(&[ids.into()]);
     let rows: Vec<Row> = statement.all_rows("tickets read model: by ids").await?;
-    rows.into_iter().map(Row::view).collect()
+    rows.into_iter().map(|row| row.view(None)).collect()
 }
 
 /// Tickets put on sale after `since` (ms) that are still for sale and match
@@ -253,7 +254,7 @@ pub async fn listed_since(
     let rows: Vec<Row> = statement
         .all_rows("tickets read model: listed since")
         .await?;
-    rows.into_iter().map(Row::view).collect()
+    rows.into_iter().map(|row| row.view(None)).collect()
 }
 
 /// A seller's totals: listings, sales, and what the sales earned.

@@ -43,7 +43,7 @@ async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(201, &ticket.view())
+    reply::json(201, &ticket.view_for(Some(&ticket.user_id)))
 }
 
 /// The signed-in seller's totals: `{listed, sold, earnedCents, currency}`.
@@ -54,10 +54,22 @@ async fn sales(cx: Ctx, user: CurrentUser) -> ApiResult {
     reply::json(200, &body)
 }
 
+/// Public, but a bought ticket not listed for resale is its owner's only
+/// (404 to others), and what was paid is shown to the owner alone.
 async fn show(cx: Ctx) -> ApiResult {
     let id = TicketId::parse(cx.param("id"))?;
     let ticket = cx.desk(&id)?.ticket(&Command::GetTicket).await?;
-    reply::json(200, &ticket.view())
+    let viewer = viewer(&cx)?;
+    if !ticket.visible_to(viewer.as_deref()) {
+        return Err(ApiError::NotFound);
+    }
+    reply::json(200, &ticket.view_for(viewer.as_deref()))
+}
+
+/// The signed-in user of a public route, if any.
+fn viewer(cx: &Ctx) -> Result<Option<String>, ApiError> {
+    let session = edge::session::SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id)?;
+    Ok(session.current_user(&cx.req).map(|user| user.id))
 }
 
 /// Checks in the original's order: signed in, valid body, exists, owner, free.
@@ -73,7 +85,7 @@ async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view())
+    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
 }
 
 /// `RESALE_CAP_PERCENT`: how far above what they paid an owner may resell.
@@ -96,7 +108,7 @@ async fn resell(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view())
+    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
 }
 
 /// The ticket's chain of custody (every sale: from, to, price, time), for
@@ -117,7 +129,9 @@ async fn watch(cx: Ctx) -> ApiResult {
     if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
-    edge::desk_client::watch(&cx.env, &id, None).await
+    // The object refuses a ticket that is not `visible_to` the viewer.
+    let viewer = viewer(&cx)?;
+    edge::desk_client::watch(&cx.env, &id, edge::desk_client::Watch::Ticket { viewer }).await
 }
 
 /// A watcher's WebSocket on the market list: `ids` (the tickets on its
@@ -143,7 +157,7 @@ async fn withdraw(cx: Ctx, user: CurrentUser) -> ApiResult {
         .ticket(&Command::WithdrawTicket { user_id: user.id })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view())
+    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
 }
 
 /// Writes the ticket to the read model now, so the seller's next page lists
@@ -182,7 +196,8 @@ async fn list(cx: Ctx) -> ApiResult {
         _ => None,
     };
     let search = Search::parse(&params, user.as_deref())?;
-    let (mut tickets, next) = read_model::list(&cx.env, &page, &search, edge::now_ms()).await?;
+    let (mut tickets, next) =
+        read_model::list(&cx.env, &page, &search, user.as_deref(), edge::now_ms()).await?;
     if let Scope::Owner(_) = search.scope {
         // The owner sees how high each may be resold.
         let cap = resale_cap(&cx)?;

@@ -65,6 +65,10 @@ pub enum Command {
         user_id: String,
         window_ms: i64,
         idempotency_key: Option<IdempotencyKey>,
+        /// What the per-address hold limit counts (`ClientAddress::as_string`);
+        /// none for a request without a client address (local runs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_address: Option<String>,
     },
     GetOrder {
         order_id: OrderId,
@@ -117,6 +121,7 @@ struct CommandFields {
     payment: Option<Payment>,
     attempt: Option<u64>,
     until: Option<i64>,
+    client_address: Option<String>,
 }
 
 impl TryFrom<CommandFields> for Command {
@@ -137,6 +142,7 @@ impl TryFrom<CommandFields> for Command {
             payment,
             attempt,
             until,
+            client_address,
         } = fields;
         let kind = kind.as_str();
         Ok(match kind {
@@ -167,6 +173,7 @@ impl TryFrom<CommandFields> for Command {
                 user_id: required(user_id, "user_id", kind)?,
                 window_ms: required(window_ms, "window_ms", kind)?,
                 idempotency_key,
+                client_address,
             },
             "getOrder" => Command::GetOrder {
                 order_id: required(order_id, "order_id", kind)?,
@@ -242,6 +249,9 @@ impl Command {
 pub struct Loaded {
     pub ticket: Option<Ticket>,
     pub order: Option<Order>,
+    /// For a new order: until when its buyer may not hold this ticket
+    /// again, after letting a hold on it expire (Unix ms).
+    pub rehold_after: Option<i64>,
 }
 
 /// The object's answer: the ticket or the order the command was about.
@@ -340,7 +350,11 @@ impl From<OrderChange> for Change {
 
 /// Decides a command against what the object loaded for it, at `now`.
 pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Refusal> {
-    let Loaded { ticket, order } = loaded;
+    let Loaded {
+        ticket,
+        order,
+        rehold_after,
+    } = loaded;
     match command {
         Command::CreateTicket {
             ticket_id,
@@ -380,11 +394,17 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
             user_id,
             window_ms,
             idempotency_key,
+            ..
         } => {
             let ticket = existing(ticket)?;
             // A retried POST gets the order the first attempt created.
             if let Some(placed) = order {
                 return Ok(Decision::Unchanged(Reply::Order(placed)));
+            }
+            if let Some(after) = rehold_after.filter(|after| now < *after) {
+                return Err(Refusal::ReholdCooldown {
+                    retry_after_seconds: crate::limits::Taken::retry_after_seconds(after, now),
+                });
             }
             let change = place_order(&ticket, order_id, &user_id, now, window_ms)?;
             let idempotency = idempotency_key.map(|key| IdempotencyRecord { user_id, key });
@@ -479,6 +499,7 @@ mod tests {
         Loaded {
             ticket: Some(ticket()),
             order: None,
+            ..Loaded::default()
         }
     }
 
@@ -488,6 +509,7 @@ mod tests {
             user_id: "buyer".into(),
             window_ms: WINDOW,
             idempotency_key: key.map(|k| IdempotencyKey::parse(k).unwrap()),
+            client_address: None,
         }
     }
 
@@ -693,6 +715,7 @@ mod tests {
         let loaded = Loaded {
             ticket: Some(placed.ticket().clone()),
             order: Some(order.clone()),
+            ..Loaded::default()
         };
         assert_eq!(
             decide(loaded, get, NOW),
@@ -733,6 +756,7 @@ mod tests {
         let retry = Loaded {
             ticket: Some(first.ticket().clone()),
             order: Some(order.clone()),
+            ..Loaded::default()
         };
         assert_eq!(
             decide(retry, place(Some("k-1")), NOW + 5),
@@ -741,6 +765,7 @@ mod tests {
         let without_key = Loaded {
             ticket: Some(first.ticket().clone()),
             order: None,
+            ..Loaded::default()
         };
         assert_eq!(
             decide(without_key, place(None), NOW + 5),
@@ -761,6 +786,7 @@ mod tests {
         let loaded = Loaded {
             ticket: Some(placed.ticket().clone()),
             order: Some(order),
+            ..Loaded::default()
         };
         let cancelled = stored(decide(loaded, cancel.clone(), NOW));
         let Reply::Order(cancelled_order) = cancelled.reply() else {
@@ -770,6 +796,7 @@ mod tests {
         let again = Loaded {
             ticket: Some(cancelled.ticket().clone()),
             order: Some(cancelled_order.clone()),
+            ..Loaded::default()
         };
         assert_eq!(
             decide(again, cancel, NOW),

@@ -29,6 +29,8 @@ pub enum Refusal {
     NotResellable,
     /// A resale is listed already (its price is edited like any listing's).
     AlreadyListed,
+    /// An edit of a bought ticket's title or event: they say what was sold.
+    DescriptionFixed,
     /// A resale price above the cap on what the owner paid.
     AboveResaleCap {
         max: crate::money::Cents,
@@ -37,6 +39,17 @@ pub enum Refusal {
     /// frees up in `retry_after_seconds` at the latest.
     TooManyOpenOrders {
         max: u32,
+        retry_after_seconds: u64,
+    },
+    /// `MAX_OPEN_ORDERS_PER_ADDRESS` unpaid holds come from the client's
+    /// address already, across all its accounts.
+    TooManyHoldsFromAddress {
+        max: u32,
+        retry_after_seconds: u64,
+    },
+    /// The buyer let their hold on this ticket expire a moment ago
+    /// (`REHOLD_COOLDOWN_SECONDS`).
+    ReholdCooldown {
         retry_after_seconds: u64,
     },
 }
@@ -63,6 +76,9 @@ impl From<Refusal> for ApiError {
             Refusal::NotForSale => bad("This ticket is not for sale"),
             Refusal::NotResellable => bad("Only a ticket you bought here can be resold"),
             Refusal::AlreadyListed => bad("This ticket is already listed for sale"),
+            Refusal::DescriptionFixed => bad(
+                "A bought ticket's title and event say what was sold: only its price can change",
+            ),
             Refusal::AboveResaleCap { max } => ApiError::field(
                 "price",
                 &format!(
@@ -80,6 +96,23 @@ impl From<Refusal> for ApiError {
                     retry_after_seconds,
                 }
             }
+            Refusal::TooManyHoldsFromAddress {
+                max,
+                retry_after_seconds,
+            } => ApiError::TooManyRequests {
+                message: format!(
+                    "{max} unpaid orders are held from your address already; try again later"
+                ),
+                retry_after_seconds,
+            },
+            Refusal::ReholdCooldown {
+                retry_after_seconds,
+            } => ApiError::TooManyRequests {
+                message:
+                    "Your hold on this ticket expired a moment ago; you can hold it again shortly"
+                        .into(),
+                retry_after_seconds,
+            },
         }
     }
 }

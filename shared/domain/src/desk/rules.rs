@@ -68,9 +68,28 @@ fn within_cap(ticket: &Ticket, price: Cents, cap: ResaleCap) -> Result<(), Refus
     }
 }
 
+/// A bought ticket's title and event describe what was sold: only the
+/// first-hand seller sets them, so an owner cannot relabel a ticket and
+/// resell it as something it is not (or move its start to keep it listed).
+fn keeps_description(ticket: &Ticket, input: &TicketInput) -> Result<(), Refusal> {
+    if ticket.paid.is_none() {
+        return Ok(());
+    }
+    let same_event = match &input.event {
+        EventField::Unchanged => true,
+        EventField::Removed => ticket.event.is_none(),
+        EventField::Given(event) => ticket.event.as_ref() == Some(event),
+    };
+    if input.title.as_str() != ticket.title || !same_event {
+        return Err(Refusal::DescriptionFixed);
+    }
+    Ok(())
+}
+
 /// The seller edits the title, the price and the event (a new start moves
 /// the closing alarm: `next_alarm` reads it from the ticket). A resale
-/// listing keeps to the resale cap.
+/// listing keeps to the resale cap, and its title and event stay what was
+/// bought.
 pub fn update_ticket(
     ticket: &Ticket,
     user_id: &str,
@@ -79,6 +98,7 @@ pub fn update_ticket(
     now: i64,
 ) -> Result<TicketChange, Refusal> {
     may_change(ticket, user_id, now)?;
+    keeps_description(ticket, &input)?;
     within_cap(ticket, input.price, cap)?;
     let ticket = Ticket {
         title: input.title.as_str().to_string(),
@@ -380,7 +400,7 @@ pub fn complete_payment(
                 version: order.version + 1,
                 ..order.clone()
             };
-            let issued = issue_to_buyer(ticket, &order, now);
+            let issued = issue_to_buyer(ticket, &order, &payment.id, now);
             let ticket = Ticket {
                 order_id: None,
                 held_until: None,
@@ -410,7 +430,7 @@ pub fn complete_payment(
 /// custody with this sale at its end. It is written in the same commit as
 /// the sale, as the `ticket:issued` event in the listing's outbox; the
 /// tickets service creates it from there in its own object.
-pub fn issue_to_buyer(listing: &Ticket, order: &Order, now: i64) -> Ticket {
+pub fn issue_to_buyer(listing: &Ticket, order: &Order, payment_id: &str, now: i64) -> Ticket {
     let mut custody = listing.custody.clone();
     custody.push(Transfer {
         from: listing.user_id.clone(),
@@ -419,7 +439,7 @@ pub fn issue_to_buyer(listing: &Ticket, order: &Order, now: i64) -> Ticket {
         at: now,
         listing: listing.id.clone(),
     });
-    let id = TicketId::issued_by(&order.id);
+    let id = TicketId::issued_by_payment(payment_id);
     let (title, price, owner) = (
         listing.title.clone(),
         order.ticket.price,
@@ -548,7 +568,7 @@ fn release(ticket: &Ticket, order: &Order, reason: CancelReason) -> OrderChange 
 mod tests {
     use super::*;
     use crate::money::Cents;
-    use crate::tickets::Title;
+    use crate::tickets::{EventDetails, Title};
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000_000;
@@ -1337,7 +1357,8 @@ mod tests {
     fn a_purchase_closes_the_listing_and_issues_a_ticket_to_the_buyer() {
         let sale = sold();
         let mine = issued(&sale);
-        assert_eq!(mine.id, TicketId::issued_by(&sale.order.id));
+        assert_eq!(mine.id, TicketId::issued_by_payment("p1"));
+        assert_ne!(mine.id.as_str(), sale.order.id.as_str());
         assert_eq!(
             (mine.user_id.as_str(), mine.unlisted, mine.paid),
             ("buyer", true, Some(Cents(2000)))
@@ -1392,10 +1413,13 @@ mod tests {
             Refusal::AlreadyListed
         );
         // An edit keeps to the cap too.
+        let same_title = |price| input(&listed.title, price);
         assert_eq!(
-            update_ticket(&listed, "buyer", input("x", 2300), cap, NOW).unwrap_err(),
+            update_ticket(&listed, "buyer", same_title(2300), cap, NOW).unwrap_err(),
             Refusal::AboveResaleCap { max: Cents(2200) }
         );
+        let repriced = update_ticket(&listed, "buyer", same_title(2100), cap, NOW).unwrap();
+        assert_eq!(repriced.ticket.price, Cents(2100));
         // Withdrawn, a resale goes back to its owner, resellable again.
         let back = withdraw_ticket(&listed, "buyer", NOW)
             .unwrap()
@@ -1418,6 +1442,52 @@ mod tests {
     }
 
     #[test]
+    fn a_bought_ticket_keeps_the_title_and_event_it_was_sold_with() {
+        let event = EventDetails {
+            name: "Proms".into(),
+            venue: "Royal Albert Hall".into(),
+            starts_at: NOW + 86_400_000,
+        };
+        let listing = Ticket {
+            event: Some(event.clone()),
+            ..ticket()
+        };
+        let order = place_order(&listing, order_id(1), "buyer", NOW, WINDOW).unwrap();
+        let sale = complete_payment(&order.ticket, &order.order, payment("p"), NOW + 1)
+            .unwrap()
+            .unwrap();
+        let mine = issued(&sale);
+        let cap = ResaleCap::default();
+        let edit = |title: &str, event: EventField| TicketInput {
+            event,
+            ..input(title, 1500)
+        };
+        let later = EventDetails {
+            starts_at: event.starts_at + 365 * 86_400_000,
+            ..event.clone()
+        };
+        for refused in [
+            edit("Front row, headline show", EventField::Unchanged),
+            edit(&mine.title, EventField::Given(later)),
+            edit(&mine.title, EventField::Removed),
+        ] {
+            assert_eq!(
+                update_ticket(&mine, "buyer", refused, cap, NOW).unwrap_err(),
+                Refusal::DescriptionFixed
+            );
+        }
+        // The price alone may change, with the event restated or left out.
+        for allowed in [
+            edit(&mine.title, EventField::Unchanged),
+            edit(&mine.title, EventField::Given(event)),
+        ] {
+            let changed = update_ticket(&mine, "buyer", allowed, cap, NOW).unwrap();
+            assert_eq!(changed.ticket.price, Cents(1500));
+            assert_eq!(changed.ticket.event, mine.event);
+        }
+    }
+
+    #[test]
     fn issuing_the_same_ticket_again_changes_nothing() {
         use super::super::{decide, Command, Decision, Loaded, Reply};
         let mine = issued(&sold());
@@ -1429,6 +1499,7 @@ mod tests {
         let loaded = Loaded {
             ticket: Some(mine.clone()),
             order: None,
+            ..Loaded::default()
         };
         let again = decide(loaded, issue(), NOW).unwrap();
         assert_eq!(again, Decision::Unchanged(Reply::Ticket(mine)));

@@ -13,6 +13,7 @@ mod store;
 use domain::desk::{self, Change, Command, Decision, Loaded, Refusal, Reply};
 use domain::events::Envelope;
 use domain::live;
+use domain::orders::CancelReason;
 use edge::open_orders::OpenOrders;
 use edge::RequestUrl;
 use std::cell::Cell;
@@ -72,10 +73,9 @@ impl DurableObject for TicketObject {
             return Response::from_json(&self.claims.get());
         }
         if req.path() == edge::desk_client::LIVE_PATH {
-            let order = RequestUrl::of(&req)
-                .ok()
-                .and_then(|url| url.query_param("order"));
-            return self.accept_watcher(order).await;
+            let url = RequestUrl::of(&req).ok();
+            let param = |name| url.as_ref().and_then(|url| url.query_param(name));
+            return self.accept_watcher(param("order"), param("viewer")).await;
         }
         if req.path() == REPUBLISH_PATH {
             let result = self.republish().await;
@@ -187,14 +187,42 @@ impl TicketObject {
             Command::PlaceOrder { .. } => Some(command.clone()),
             _ => None,
         };
+        let authenticating = matches!(command, Command::AwaitAuthentication { .. });
         let now = edge::now_ms();
         let decision = desk::decide(self.store().load(&command).await?, command, now);
         match (decision, placing) {
             (Ok(Decision::Store(_)), Some(placing)) => {
                 self.hold_with_slot(placing, request_id).await
             }
-            (decision, _) => self.apply(decision, now).await,
+            (decision, _) => {
+                let stored = matches!(decision, Ok(Decision::Store(_)));
+                let reply = self.apply(decision, now).await?;
+                if let (true, true, Reply::Order(order)) = (authenticating, stored, &reply) {
+                    self.extend_slots(order, request_id).await?;
+                }
+                Ok(reply)
+            }
         }
+    }
+
+    /// A hold waiting for 3-D Secure may outlast its payment window: its
+    /// slots (the buyer's, and its address's) last until it can end.
+    async fn extend_slots(&self, order: &domain::orders::Order, request_id: &str) -> Result<()> {
+        let Some(until) = order.authentication_until else {
+            return Ok(());
+        };
+        let buyer = OpenOrders::of_buyer(&self.env, &order.user_id, request_id).map_err(failed)?;
+        buyer.extend(buyer.limit(&self.env), &order.id, until).await;
+        if let Some(hold) = self.store().hold_address().await? {
+            if hold.order_id == order.id {
+                let address =
+                    OpenOrders::of_address(&self.env, &hold.address, request_id).map_err(failed)?;
+                address
+                    .extend(address.limit(&self.env), &order.id, until)
+                    .await;
+            }
+        }
+        Ok(())
     }
 
     async fn apply(
@@ -236,24 +264,45 @@ impl TicketObject {
             order_id,
             user_id,
             window_ms,
+            client_address,
             ..
         } = &command
         else {
             return Err(worker::Error::RustError("not a new order".into()));
         };
         let (order_id, window_ms) = (order_id.clone(), *window_ms);
+        let client_address = client_address.clone();
         let open_orders = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
-        let limit = OpenOrders::limit(&self.env);
         #[cfg(feature = "test-hooks")]
         self.claims.set(self.claims.get() + 1);
         let claim = match open_orders
-            .claim(limit, &order_id, window_ms)
+            .claim(open_orders.limit(&self.env), &order_id, window_ms)
             .await
             .map_err(failed)?
         {
             Ok(claim) => claim,
             Err(refusal) => return Ok(Reply::Refused(refusal)),
         };
+        // Then the address's slot (MAX_OPEN_ORDERS_PER_ADDRESS), across its
+        // accounts; refused, the buyer's new slot is given back.
+        let mut address_claim = None;
+        if let Some(address) = &client_address {
+            let slots = OpenOrders::of_address(&self.env, address, request_id).map_err(failed)?;
+            match slots
+                .claim(slots.limit(&self.env), &order_id, window_ms)
+                .await
+            {
+                Ok(Ok(taken)) => address_claim = Some((slots, taken)),
+                Ok(Err(refusal)) => {
+                    open_orders.settle(claim, &order_id, Err(429)).await;
+                    return Ok(Reply::Refused(refusal));
+                }
+                Err(e) => {
+                    open_orders.settle(claim, &order_id, Err(503)).await;
+                    return Err(failed(e));
+                }
+            }
+        }
         let now = edge::now_ms();
         let reply = match self.store().load(&command).await {
             Ok(loaded) => self.apply(desk::decide(loaded, command, now), now).await,
@@ -265,6 +314,14 @@ impl TicketObject {
             Ok(Reply::Ticket(_)) | Err(_) => Err(500),
         };
         open_orders.settle(claim, &order_id, answer).await;
+        if let (Some((slots, taken)), Some(address)) = (address_claim, client_address) {
+            slots.settle(taken, &order_id, answer).await;
+            if answer == Ok(order_id.as_str()) {
+                // Freed by this object when the order ends (`commit`).
+                let hold = store::HoldAddress { order_id, address };
+                self.store().set_hold_address(&hold).await?;
+            }
+        }
         reply
     }
 
@@ -272,25 +329,68 @@ impl TicketObject {
     async fn commit(&self, change: &Change, now: i64) -> Result<()> {
         let store = self.store();
         let envelopes = envelopes_of(change.events(), now);
+        let ended = match change {
+            Change::Order { change, .. } if !change.order.status.is_live() => Some(&change.order),
+            _ => None,
+        };
+        let rehold_until = ended
+            .filter(|order| order.cancel_reason == Some(CancelReason::Expired))
+            .map(|_| now + self.rehold_cooldown_ms());
         // Arm the alarm BEFORE writing: if the isolate dies right after the
         // write, the alarm still comes to send the events and expire the hold.
         store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
-        store.write(change, &envelopes, now).await?;
+        store.write(change, &envelopes, now, rehold_until).await?;
         self.events_written.set(true);
         self.broadcast(change);
+        if let Some(order) = ended {
+            self.free_address_slot(&order.id).await?;
+        }
         Ok(())
     }
 
-    /// Accepts a watcher of the ticket, or of one of its orders (`order`:
-    /// its buyer, checked by the orders worker), with the hibernation API
+    /// `REHOLD_COOLDOWN_SECONDS` (default 300): how long a buyer who let a
+    /// hold on this ticket expire must wait to hold it again.
+    fn rehold_cooldown_ms(&self) -> i64 {
+        edge::config::positive_number(&self.env, "REHOLD_COOLDOWN_SECONDS", 300) * 1000
+    }
+
+    /// The ended order's per-address slot is given back after the answer
+    /// (it lapses by itself if that fails).
+    async fn free_address_slot(&self, order_id: &domain::ids::OrderId) -> Result<()> {
+        let store = self.store();
+        let Some(hold) = store.hold_address().await? else {
+            return Ok(());
+        };
+        if &hold.order_id != order_id {
+            return Ok(());
+        }
+        store.delete(store::HOLD_ADDRESS).await?;
+        let env = self.env.clone();
+        self.state.wait_until(async move {
+            let request_id = format!("free-{}", hold.order_id);
+            if let Ok(slots) = OpenOrders::of_address(&env, &hold.address, &request_id) {
+                slots.free_or_log(&hold.order_id).await;
+            }
+        });
+        Ok(())
+    }
+
+    /// Accepts a watcher of the ticket (`viewer`: who, if signed in), or of
+    /// one of its orders (`order`: its buyer, checked by the orders worker), with the hibernation API
     /// (the object may leave memory while it stays connected), tagged with
     /// what it watches, and sends it the current state.
-    async fn accept_watcher(&self, order: Option<String>) -> Result<Response> {
+    async fn accept_watcher(
+        &self,
+        order: Option<String>,
+        viewer: Option<String>,
+    ) -> Result<Response> {
         let store = self.store();
         let (tag, first) = match order {
             None => match store.ticket().await? {
-                Some(ticket) => (live::ticket_tag(), live::ticket_message(&ticket)),
-                None => return Response::error("no such ticket", 404),
+                Some(ticket) if ticket.visible_to(viewer.as_deref()) => {
+                    (live::ticket_tag(), live::ticket_message(&ticket))
+                }
+                _ => return Response::error("no such ticket", 404),
             },
             Some(raw) => {
                 let found = match domain::ids::OrderId::parse(&raw) {
@@ -335,6 +435,7 @@ impl TicketObject {
         let Loaded {
             ticket: Some(ticket),
             order,
+            ..
         } = self.store().load_held_order().await?
         else {
             return Ok(());

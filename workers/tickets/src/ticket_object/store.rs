@@ -4,6 +4,10 @@
 //! - `idem:<user>:<key>`: order id per Idempotency-Key
 //! - `outbox:<ms>:<event id>`: events written with the change, deleted once sent
 //! - `send_failures`: failed delivery rounds in a row (the retry backoff)
+//! - `rehold:<user>`: until when that buyer may not hold the ticket again,
+//!   after letting a hold on it expire (`REHOLD_COOLDOWN_SECONDS`)
+//! - `hold_address`: the live hold's order and the client address whose
+//!   per-address slot it took (`MAX_OPEN_ORDERS_PER_ADDRESS`)
 //! - `test:fail_sends`: injected send failures still to come (test builds only)
 //! - `test:bench_write`: the bench's bare write (test builds only)
 //!
@@ -43,6 +47,20 @@ fn outbox_key(now: i64, index: usize, envelope: &Envelope) -> String {
 
 fn idempotency_key(user_id: &str, key: &IdempotencyKey) -> String {
     format!("idem:{user_id}:{}", key.as_str())
+}
+
+fn rehold_key(user_id: &str) -> String {
+    format!("rehold:{user_id}")
+}
+
+pub const HOLD_ADDRESS: &str = "hold_address";
+
+/// The live hold's per-address slot: which order took it, from where.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldAddress {
+    pub order_id: OrderId,
+    pub address: String,
 }
 
 impl Store {
@@ -87,7 +105,25 @@ impl Store {
                 self.order_for_idempotency_key(user_id, key).await?
             }
         };
-        Ok(Loaded { ticket, order })
+        let rehold_after = match command {
+            Command::PlaceOrder { user_id, .. } => self.get(&rehold_key(user_id)).await?,
+            _ => None,
+        };
+        Ok(Loaded {
+            ticket,
+            order,
+            rehold_after,
+        })
+    }
+
+    pub async fn hold_address(&self) -> Result<Option<HoldAddress>> {
+        self.get(HOLD_ADDRESS).await
+    }
+
+    pub async fn set_hold_address(&self, hold: &HoldAddress) -> Result<()> {
+        self.storage
+            .put(HOLD_ADDRESS, serde_json::to_string(hold)?)
+            .await
     }
 
     /// The ticket and the order holding it, if any (the alarm's view).
@@ -97,12 +133,23 @@ impl Store {
             Some(id) => self.order(id).await?,
             None => None,
         };
-        Ok(Loaded { ticket, order })
+        Ok(Loaded {
+            ticket,
+            order,
+            ..Loaded::default()
+        })
     }
 
     /// Writes the change and its events in ONE put: the new state and its
-    /// outbox entries are stored together or not at all.
-    pub async fn write(&self, change: &Change, envelopes: &[Envelope], now: i64) -> Result<()> {
+    /// outbox entries are stored together or not at all. `rehold_until`:
+    /// the order's buyer let it expire, and may not hold again until then.
+    pub async fn write(
+        &self,
+        change: &Change,
+        envelopes: &[Envelope],
+        now: i64,
+        rehold_until: Option<i64>,
+    ) -> Result<()> {
         let entries = Object::new();
         let put = |key: &str, value: String| {
             Reflect::set(&entries, &key.into(), &value.into()).map(|_| ())
@@ -115,6 +162,9 @@ impl Store {
         {
             let order = &change.order;
             put(&order_key(&order.id), serde_json::to_string(order)?)?;
+            if let Some(until) = rehold_until {
+                put(&rehold_key(&order.user_id), until.to_string())?;
+            }
             if let Some(record) = idempotency {
                 put(
                     &idempotency_key(&record.user_id, &record.key),
