@@ -10,7 +10,7 @@ started=$(date +%s)
 # The crates with test-only routes, for the lints of the test build.
 TEST_HOOKS=tickets/test-hooks,orders/test-hooks,payments/test-hooks
 # The operator's token of every test stack (the release stack blanks it).
-export ADMIN_TOKEN="admin-$RANDOM$RANDOM$RANDOM"
+export ADMIN_TOKEN="admin-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
 # E2E_ONLY=1 (used by scripts/mutants-e2e.sh): only the black-box tests.
 if [ -z "${E2E_ONLY:-}" ]; then

@@ -236,6 +236,31 @@ impl ClientAddress {
     }
 }
 
+/// Live channels opened without a session (a ticket's, the market list's)
+/// from one client address, per minute (`LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE`):
+/// a socket costs the platform for as long as it stays open, so one address
+/// cannot open thousands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketLimit {
+    pub per_minute: u32,
+}
+
+impl SocketLimit {
+    pub const DEFAULT_PER_MINUTE: u32 = 60;
+
+    pub fn address_object(address: &ClientAddress) -> String {
+        format!("sockets:address:{}", address.as_string())
+    }
+
+    pub fn open(&self, socket: &str, now_ms: i64) -> LimitCommand {
+        LimitCommand::Take {
+            key: socket.to_string(),
+            quotas: vec![Quota::new("sockets", self.per_minute)],
+            expires_at_ms: now_ms + 60_000,
+        }
+    }
+}
+
 /// The limits on declined payment attempts (card testing: trying stolen
 /// cards one after another), counted per buyer, per order and per client
 /// address over a sliding window. An attempt counts as a decline from

@@ -11,8 +11,12 @@ use std::fmt;
 pub struct Cents(pub i64);
 
 /// The marketplace's one currency (ISO 4217, as Stripe spells it): prices
-/// are listed in it and payments charge it (payments' PAYMENT_CURRENCY).
+/// are listed in it and payments charge it: one constant, never a setting.
 pub const CURRENCY: &str = "usd";
+
+/// The smallest price: what a card network can charge (Stripe's minimum
+/// charge amount for USD). A lower price could be listed but never paid.
+pub const MIN_PRICE: Cents = Cents(50);
 
 /// `$12.50`: an amount as a buyer reads it, with its currency.
 pub fn display(amount: Cents) -> String {
@@ -60,6 +64,10 @@ impl Cents {
             .ok_or_else(too_high)?;
         match cents {
             0 => Err(must_be_positive()),
+            c if c < MIN_PRICE.0 => Err(FieldError::new(
+                "price",
+                "Price must be at least $0.50 (the smallest amount a card can be charged)",
+            )),
             c if c > MAX_PRICE.0 => Err(too_high()),
             c => Ok(Cents(c)),
         }
@@ -95,11 +103,26 @@ mod tests {
     fn parses_numbers_and_strings_exactly() {
         assert_eq!(parse(json!(20)), Ok(Cents(2000)));
         assert_eq!(parse(json!(19.99)), Ok(Cents(1999)));
-        assert_eq!(parse(json!(0.1)), Ok(Cents(10)));
+        assert_eq!(parse(json!(0.5)), Ok(Cents(50)));
         assert_eq!(parse(json!("5.5")), Ok(Cents(550)));
         assert_eq!(parse(json!(" 7 ")), Ok(Cents(700)));
         assert_eq!(parse(json!(".5")), Ok(Cents(50)));
+        assert_eq!(parse(json!("0.50")), Ok(MIN_PRICE));
         assert_eq!(parse(json!("1000000")), Ok(MAX_PRICE));
+    }
+
+    #[test]
+    fn refuses_what_no_card_can_be_charged() {
+        for v in [json!(0.49), json!("0.01"), json!(".1")] {
+            assert_eq!(
+                parse(v.clone()),
+                Err(
+                    "Price must be at least $0.50 (the smallest amount a card can be charged)"
+                        .into()
+                ),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Request bodies: JSON only, bounded in size, never a 5xx.
 
 use domain::ApiError;
+use futures_util::StreamExt;
 use serde_json::Value;
 use worker::Request;
 
@@ -19,13 +20,7 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, ApiErro
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::BadRequest("Unreadable request body".into()))?;
-    if bytes.len() > limit {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
+    let bytes = read_at_most(req, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
@@ -40,6 +35,25 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, ApiErro
     }
     serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::BadRequest("Request body must be valid JSON".into()))
+}
+
+/// The body's bytes, read as they stream in and cut off with 413 as soon as
+/// they pass `limit`: a chunked body names no length, and reading it whole
+/// first would let one request fill the isolate's memory.
+async fn read_at_most(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    // No body at all: nothing to read.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("Unreadable request body".into()))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// Reads a call between our own workers and objects (a command, a change):

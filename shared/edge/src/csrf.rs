@@ -34,6 +34,27 @@ pub fn refuse_cross_site(req: &Request) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A WebSocket handshake is a GET, which a browser sends from any page with
+/// the visitor's cookies where SameSite lets them through (a same-site
+/// sibling, an older browser): a private channel (the buyer's order)
+/// refuses an `Origin` that is not the site's with 403. Clients that name
+/// no origin (not a browser) pass, as for writes.
+pub fn refuse_foreign_socket(req: &Request) -> Result<(), ApiError> {
+    let origin = req.headers().get("origin").ok().flatten();
+    let own_origin = RequestUrl::of(req)
+        .map(|url| url.origin().to_string())
+        .unwrap_or_default();
+    if is_foreign_origin(origin.as_deref(), &own_origin) {
+        return Err(ApiError::Forbidden("Cross-site request refused"));
+    }
+    Ok(())
+}
+
+/// Whether `origin` names another origin than ours (`null` included).
+pub fn is_foreign_origin(origin: Option<&str>, own_origin: &str) -> bool {
+    origin.is_some_and(|origin| !origin.trim().eq_ignore_ascii_case(own_origin))
+}
+
 /// The decision, from the request's method and its `Origin` and
 /// `Sec-Fetch-Site` headers: an unsafe method with a foreign or `null`
 /// origin, or from a cross-site context.
@@ -45,8 +66,7 @@ pub fn is_cross_site_write(
 ) -> bool {
     let safe = matches!(method, Method::Get | Method::Head | Method::Options);
     // "null" is never our origin, so it is refused like any other.
-    let foreign_origin =
-        origin.is_some_and(|origin| !origin.trim().eq_ignore_ascii_case(own_origin));
+    let foreign_origin = is_foreign_origin(origin, own_origin);
     let cross_site =
         sec_fetch_site.is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site"));
     !safe && (foreign_origin || cross_site)
@@ -122,6 +142,14 @@ mod tests {
             Some("same-site"),
             own
         ));
+    }
+
+    #[test]
+    fn a_socket_from_another_origin_is_foreign_and_one_naming_none_is_not() {
+        assert!(is_foreign_origin(Some("https://evil.example"), OWN));
+        assert!(is_foreign_origin(Some("null"), OWN));
+        assert!(!is_foreign_origin(Some(OWN), OWN));
+        assert!(!is_foreign_origin(None, OWN));
     }
 
     #[test]

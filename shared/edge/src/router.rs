@@ -141,9 +141,11 @@ async fn dispatch(req: Request, env: Env, routes: &[Route], request_id: String) 
             Handler::Signed(handler) => handler(cx).await,
             Handler::Admin(handler) => {
                 let authorization = cx.req.headers().get("authorization").ok().flatten();
+                let url = crate::RequestUrl::of(&cx.req).ok();
                 domain::admin::authorize(
                     crate::config::setting(&cx.env, "ADMIN_TOKEN").as_deref(),
                     authorization.as_deref(),
+                    url.as_ref().map(crate::RequestUrl::host),
                 )?;
                 handler(cx).await
             }

@@ -13,11 +13,24 @@ pub const WITHIN: Duration = Duration::from_secs(1);
 /// Opens the channel at `path` (with its query) with `token` as the session,
 /// if any: the socket, or the HTTP status the handshake was refused with.
 pub async fn connect(path: &str, token: Option<&str>) -> Result<Socket, u16> {
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("authorization", value.as_str()))
+        .collect();
+    connect_with(path, &headers).await
+}
+
+/// [`connect`] with these headers (`origin`, `cf-connecting-ip`, …).
+pub async fn connect_with(path: &str, headers: &[(&str, &str)]) -> Result<Socket, u16> {
     let url = crate::base_url().replacen("http://", "ws://", 1) + path;
     let mut request = url.into_client_request().expect("a request");
-    if let Some(token) = token {
-        let value = format!("Bearer {token}").parse().expect("a header value");
-        request.headers_mut().insert("authorization", value);
+    for (name, value) in headers {
+        let name: tokio_tungstenite::tungstenite::http::HeaderName =
+            name.parse().expect("a header name");
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("a header value"));
     }
     match tokio_tungstenite::connect_async(request).await {
         Ok((socket, _)) => Ok(socket),

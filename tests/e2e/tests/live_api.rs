@@ -190,3 +190,86 @@ async fn an_order_watcher_sees_its_cancel_and_nothing_of_other_orders() {
     let quiet = tokio::time::timeout(WITHIN, socket.next()).await;
     assert!(quiet.is_err(), "nothing about another order: {quiet:?}");
 }
+
+#[tokio::test]
+async fn an_order_channel_refuses_a_page_of_another_origin() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Hijacked?", json!(20)).await;
+    let order = buyer.reserve(&ticket.id).await;
+    let token = token_of(&buyer).await;
+    let bearer = format!("Bearer {token}");
+    let path = format!("/api/orders/{}/live", order.id);
+    for origin in ["https://evil.example", "null"] {
+        let refused =
+            live::connect_with(&path, &[("authorization", &bearer), ("origin", origin)]).await;
+        assert_eq!(refused.err(), Some(403), "{origin}");
+    }
+    let own = e2e::base_url();
+    let mut socket = live::connect_with(&path, &[("authorization", &bearer), ("origin", &own)])
+        .await
+        .expect("the site's own page connects");
+    assert_eq!(next_order(&mut socket).await["status"], "created");
+}
+
+#[tokio::test]
+async fn anonymous_live_channels_are_capped_per_address() {
+    let seller = TestUser::signed_up().await;
+    let ticket = seller.create_ticket("Crowded", json!(20)).await;
+    let address = e2e::unique_address();
+    let path = live_path(&ticket.id);
+    for i in 0..60 {
+        let socket = live::connect_with(&path, &[("cf-connecting-ip", &address)]).await;
+        assert!(socket.is_ok(), "socket {i}: {:?}", socket.err());
+    }
+    let list = live::connect_with("/api/tickets/live", &[("cf-connecting-ip", &address)]).await;
+    assert_eq!(list.err(), Some(429), "the 61st, on the list's channel");
+    let one_more = live::connect_with(&path, &[("cf-connecting-ip", &address)]).await;
+    assert_eq!(one_more.err(), Some(429));
+    // Another address, and a signed-in visitor, are not held back.
+    let elsewhere = e2e::unique_address();
+    assert!(
+        live::connect_with(&path, &[("cf-connecting-ip", &elsewhere)])
+            .await
+            .is_ok()
+    );
+    let bearer = format!("Bearer {}", token_of(&seller).await);
+    assert!(live::connect_with(
+        &path,
+        &[("cf-connecting-ip", &address), ("authorization", &bearer)]
+    )
+    .await
+    .is_ok());
+}
+
+#[tokio::test]
+async fn a_bought_ticket_not_for_sale_has_no_public_channel() {
+    let seller = TestUser::signed_up().await;
+    let buyer = TestUser::signed_up().await;
+    let listing = seller.create_ticket("Mine alone", json!(20)).await;
+    let order = buyer.reserve(&listing.id).await;
+    assert_eq!(
+        buyer.pay(&order.id, "tok_visa").await.status(),
+        StatusCode::CREATED
+    );
+    let mine = e2e::eventually("the bought ticket", || async {
+        let owned = buyer.get_json("/api/tickets?owner=me").await;
+        owned.as_array()?.first().cloned()
+    })
+    .await;
+    let path = live_path(&TicketId::of(&mine));
+    assert_eq!(live::connect(&path, None).await.err(), Some(404));
+    let stranger = token_of(&seller).await;
+    assert_eq!(live::connect(&path, Some(&stranger)).await.err(), Some(404));
+    let owner = token_of(&buyer).await;
+    let mut socket = live::connect(&path, Some(&owner))
+        .await
+        .expect("the owner's");
+    let first = next_ticket(&mut socket).await;
+    assert_eq!(first["state"], "owned");
+    assert_eq!(
+        first["paidCents"],
+        Value::Null,
+        "the channel shows no price paid"
+    );
+}

@@ -73,6 +73,24 @@ async fn returns_an_error_if_an_invalid_price_is_provided() {
             Some("price".into())
         )]
     );
+    // Below what a card network can charge: listed, it could never be paid.
+    for price in [json!(0.49), json!("0.01")] {
+        let response = client
+            .post_json("/api/tickets", json!({"title": "Show", "price": price}))
+            .await;
+        assert_eq!(
+            errors(response).await,
+            [(
+                "Price must be at least $0.50 (the smallest amount a card can be charged)".into(),
+                Some("price".into())
+            )],
+            "{price}"
+        );
+    }
+    let lowest = client
+        .post_json("/api/tickets", json!({"title": "Show", "price": 0.5}))
+        .await;
+    assert_eq!(lowest.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]

@@ -161,6 +161,7 @@ async fn watch(cx: Ctx, user: CurrentUser) -> ApiResult {
     if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
+    edge::csrf::refuse_foreign_socket(&cx.req)?;
     let ticket_id = locate_own_order(&id, &cx.env, &user).await?;
     edge::desk_client::watch(&cx.env, &ticket_id, edge::desk_client::Watch::Order(&id)).await
 }

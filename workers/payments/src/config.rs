@@ -50,10 +50,9 @@ impl PaymentsConfig {
         };
         Ok(Self {
             provider,
-            // An ISO 4217 code: ASCII, so no Unicode case tables in the wasm.
-            currency: setting(env, "PAYMENT_CURRENCY")
-                .unwrap_or_else(|| "usd".into())
-                .to_ascii_lowercase(),
+            // The currency the pages show prices in, never a setting of its
+            // own: a free-form one could charge in another unit than shown.
+            currency: domain::money::CURRENCY.to_string(),
             webhook_secret: setting(env, "STRIPE_WEBHOOK_SECRET"),
             authentication_window_ms: edge::config::positive_number(
                 env,

@@ -3,11 +3,13 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
+use domain::limits::{ClientAddress, SocketLimit};
 use domain::money::Cents;
 use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
 use domain::tickets::{ResaleCap, Ticket, TicketInput};
 use domain::{ApiError, OrInternal};
+use edge::limits::Limiter;
 use edge::router::{Ctx, Route};
 use edge::RequestUrl;
 use edge::{reply, ApiResult};
@@ -59,17 +61,21 @@ async fn sales(cx: Ctx, user: CurrentUser) -> ApiResult {
 async fn show(cx: Ctx) -> ApiResult {
     let id = TicketId::parse(cx.param("id"))?;
     let ticket = cx.desk(&id)?.ticket(&Command::GetTicket).await?;
-    let viewer = viewer(&cx)?;
+    let viewer = viewer(&cx);
     if !ticket.visible_to(viewer.as_deref()) {
         return Err(ApiError::NotFound);
     }
     reply::json(200, &ticket.view_for(viewer.as_deref()))
 }
 
-/// The signed-in user of a public route, if any.
-fn viewer(cx: &Ctx) -> Result<Option<String>, ApiError> {
-    let session = edge::session::SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id)?;
-    Ok(session.current_user(&cx.req).map(|user| user.id))
+/// The signed-in user of a public route, if any. Sessions that cannot be
+/// read (not configured) leave the visitor anonymous: browsing still works.
+fn viewer(cx: &Ctx) -> Option<String> {
+    let session = edge::session::SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id);
+    session
+        .ok()
+        .and_then(|session| session.current_user(&cx.req))
+        .map(|user| user.id)
 }
 
 /// Checks in the original's order: signed in, valid body, exists, owner, free.
@@ -130,7 +136,10 @@ async fn watch(cx: Ctx) -> ApiResult {
         return Err(ApiError::UpgradeRequired);
     }
     // The object refuses a ticket that is not `visible_to` the viewer.
-    let viewer = viewer(&cx)?;
+    let viewer = viewer(&cx);
+    if viewer.is_none() {
+        limit_anonymous_sockets(&cx).await?;
+    }
     edge::desk_client::watch(&cx.env, &id, edge::desk_client::Watch::Ticket { viewer }).await
 }
 
@@ -145,7 +154,39 @@ async fn watch_list(cx: Ctx) -> ApiResult {
     if !edge::object_call::is_websocket_upgrade(&cx.req) {
         return Err(ApiError::UpgradeRequired);
     }
+    if viewer(&cx).is_none() {
+        limit_anonymous_sockets(&cx).await?;
+    }
     crate::list_feed::watch(&cx.env, url.query()).await
+}
+
+/// Sockets opened without a session count per client address
+/// (`LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE`, default 60): 429 past that.
+async fn limit_anonymous_sockets(cx: &Ctx) -> Result<(), ApiError> {
+    let header = cx.req.headers().get(ClientAddress::HEADER).ok().flatten();
+    let Some(address) = ClientAddress::from_header(header.as_deref()) else {
+        return Ok(());
+    };
+    let per_minute = edge::config::positive_number(
+        &cx.env,
+        "LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE",
+        SocketLimit::DEFAULT_PER_MINUTE.into(),
+    );
+    let limit = SocketLimit {
+        per_minute: per_minute.min(u32::MAX.into()) as u32,
+    };
+    let limiter = Limiter::named(
+        &cx.env,
+        SocketLimit::address_object(&address),
+        &cx.request_id,
+    )?;
+    let socket = uuid::Uuid::new_v4().to_string();
+    limiter
+        .take(&limit.open(&socket, edge::now_ms()), || {
+            "Too many live connections from your address; try again shortly".into()
+        })
+        .await
+        .map(drop)
 }
 
 /// The seller takes a free listing off the market: it leaves the list and
