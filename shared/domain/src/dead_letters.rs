@@ -16,6 +16,16 @@ use serde_json::Value;
 /// itself fails.
 pub const GIVE_UP_AFTER_SECONDS: i64 = 20 * 60;
 
+/// How long a dead letter is kept, by default (`DEAD_LETTER_RETENTION_DAYS`):
+/// it holds a whole event, personal data included, so it does not stay
+/// for ever once an operator had a month to look.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+/// Dead letters that died before this (Unix ms) are deleted at `now_ms`.
+pub fn retention_cutoff_ms(now_ms: i64, retention_days: i64) -> i64 {
+    now_ms.saturating_sub(retention_days.saturating_mul(24 * 60 * 60 * 1000))
+}
+
 /// The delay before the next delivery of a message that failed `age_ms`
 /// after it was first sent: as long again as it has waited (so the delays
 /// double), at least 1 s, at most 5 minutes.
@@ -109,6 +119,16 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dead_letters_are_kept_for_the_retention_days_then_deleted() {
+        let day = 24 * 60 * 60 * 1000;
+        let now = 100 * day;
+        assert_eq!(retention_cutoff_ms(now, DEFAULT_RETENTION_DAYS), 70 * day);
+        assert_eq!(retention_cutoff_ms(now, 1), 99 * day);
+        assert!(retention_cutoff_ms(0, i64::MAX) < 0, "no overflow");
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -50,6 +50,28 @@ pub async fn keep(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: &Env,
             }
         }
     }
+    if let Err(e) = forget_expired(env, db).await {
+        crate::log::error("-", "dead_letters_not_forgotten", &e.to_string());
+    }
+}
+
+/// Deletes the dead letters older than `DEAD_LETTER_RETENTION_DAYS` (30 by
+/// default): when one arrives and before the operator's list.
+async fn forget_expired(env: &Env, db: &str) -> Result<(), ApiError> {
+    let what = "dead letters: forget expired";
+    let days = crate::config::positive_number(
+        env,
+        "DEAD_LETTER_RETENTION_DAYS",
+        domain::dead_letters::DEFAULT_RETENTION_DAYS,
+    );
+    let cutoff = domain::dead_letters::retention_cutoff_ms(crate::now_ms(), days);
+    env.d1(db)
+        .context(what)?
+        .prepare("DELETE FROM dead_letters WHERE dead_at < ?1")
+        .bind(&[number(cutoff)])
+        .changes(what)
+        .await?;
+    Ok(())
 }
 
 /// One row per event: a later dead letter of the same event replaces it and
@@ -121,6 +143,7 @@ impl From<Row> for View {
 const LIST_LIMIT: i64 = 500;
 
 async fn rows(env: &Env, db: &str) -> Result<Vec<Row>, ApiError> {
+    forget_expired(env, db).await?;
     let statement = env.d1(db).context("dead letters: list")?.prepare(
         "SELECT id, queue, message, error, first_sent_at, dead_at, redriven_at \
          FROM dead_letters ORDER BY dead_at DESC LIMIT ?1",

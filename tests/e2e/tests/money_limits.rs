@@ -86,12 +86,9 @@ async fn a_payment_that_goes_through_is_not_counted_as_a_decline() {
 #[tokio::test]
 async fn concurrent_declined_attempts_cannot_pass_the_limit_together() {
     let buyer = TestUser::signed_up().await;
-    // Ten orders, a declined card on each, all at once: five 402s, five 429s.
-    let mut orders = Vec::new();
-    for _ in 0..10 {
-        orders.push(buyer.reserve(&listing().await).await);
-    }
-    let attempts = orders.iter().map(|order| buyer.pay(&order.id, DECLINED));
+    // Ten declined cards on one order, all at once: five 402s, five 429s.
+    let order = buyer.reserve(&listing().await).await;
+    let attempts = (0..10).map(|_| buyer.pay(&order.id, DECLINED));
     let mut statuses: Vec<u16> = join_all(attempts)
         .await
         .iter()
@@ -185,7 +182,7 @@ async fn twenty_unpaid_holds_from_one_address_across_accounts_then_429() {
     );
     // An order that ends (cancelled, or paid) frees its address's slot.
     let (buyer, order) = &held[0];
-    assert_eq!(buyer.cancel_order(&order.id).await.status(), StatusCode::OK);
+    assert!(buyer.cancel_order(&order.id).await.status().is_success());
     let (buyer, order) = &held[1];
     assert_eq!(
         buyer.pay(&order.id, "tok_visa").await.status(),
