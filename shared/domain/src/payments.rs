@@ -269,7 +269,8 @@ mod tests {
 
     #[test]
     fn only_an_explicit_provider_with_its_secret_takes_payments() {
-        let choose = |provider, key| ProviderChoice::from_settings(provider, key, Some("127.0.0.1"));
+        let choose =
+            |provider, key| ProviderChoice::from_settings(provider, key, Some("127.0.0.1"));
         assert_eq!(choose(Some("local"), None), Ok(ProviderChoice::Local));
         assert_eq!(
             choose(Some("stripe"), Some("sk_test_1")),
@@ -311,7 +312,11 @@ mod tests {
             assert_eq!(ApiError::from(refused).status(), 503);
         }
         assert!(matches!(
-            ProviderChoice::from_settings(Some("stripe"), Some("sk_1"), Some("tickets.example.com")),
+            ProviderChoice::from_settings(
+                Some("stripe"),
+                Some("sk_1"),
+                Some("tickets.example.com")
+            ),
             Ok(ProviderChoice::Stripe { .. })
         ));
     }
@@ -319,8 +324,18 @@ mod tests {
     #[test]
     fn a_charge_matches_its_order_by_amount_and_currency() {
         assert!(charge_matches_order(Cents(1999), "USD", Cents(1999), "usd"));
-        assert!(!charge_matches_order(Cents(1998), "usd", Cents(1999), "usd"));
-        assert!(!charge_matches_order(Cents(1999), "eur", Cents(1999), "usd"));
+        assert!(!charge_matches_order(
+            Cents(1998),
+            "usd",
+            Cents(1999),
+            "usd"
+        ));
+        assert!(!charge_matches_order(
+            Cents(1999),
+            "eur",
+            Cents(1999),
+            "usd"
+        ));
     }
 
     #[test]

@@ -152,7 +152,10 @@ pub fn read_intent_page(body: &Value) -> Option<(Vec<Value>, bool)> {
     if body["object"] != "list" {
         return None;
     }
-    Some((body["data"].as_array()?.clone(), body["has_more"].as_bool()?))
+    Some((
+        body["data"].as_array()?.clone(),
+        body["has_more"].as_bool()?,
+    ))
 }
 
 /// The query of one page of PaymentIntents created since `since_seconds`.
@@ -406,7 +409,8 @@ mod tests {
             read_payment_intent(400, &reused),
             StripeAnswer::InFlight(_)
         ));
-        let invalid = json!({"error": {"type": "invalid_request_error", "message": "No such token"}});
+        let invalid =
+            json!({"error": {"type": "invalid_request_error", "message": "No such token"}});
         assert!(matches!(
             read_payment_intent(400, &invalid),
             StripeAnswer::Failed(_)
@@ -421,10 +425,20 @@ mod tests {
         );
         let already = json!({"error": {"type": "invalid_request_error", "code": "charge_already_refunded", "message": "Charge ch_1 has already been refunded."}});
         assert_eq!(read_refund(400, &already), RefundAnswer::AlreadyRefunded);
-        assert!(matches!(read_refund(500, &json!({})), RefundAnswer::Retryable(_)));
-        assert!(matches!(read_refund(409, &json!({})), RefundAnswer::Retryable(_)));
-        let missing = json!({"error": {"type": "invalid_request_error", "code": "resource_missing"}});
-        assert!(matches!(read_refund(400, &missing), RefundAnswer::Failed(_)));
+        assert!(matches!(
+            read_refund(500, &json!({})),
+            RefundAnswer::Retryable(_)
+        ));
+        assert!(matches!(
+            read_refund(409, &json!({})),
+            RefundAnswer::Retryable(_)
+        ));
+        let missing =
+            json!({"error": {"type": "invalid_request_error", "code": "resource_missing"}});
+        assert!(matches!(
+            read_refund(400, &missing),
+            RefundAnswer::Failed(_)
+        ));
     }
 
     #[test]

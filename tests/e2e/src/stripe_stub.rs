@@ -312,24 +312,48 @@ impl StripeStub {
     /// `GET /v1/payment_intents`, as Stripe pages it.
     fn list(&self, authorization: Option<&str>, path: &str, query: &str) -> (u16, Value) {
         if authorization != Some(&format!("Bearer {SECRET_KEY}")) {
-            return (401, json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}));
+            return (
+                401,
+                json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}),
+            );
         }
         if path != "/v1/payment_intents" {
-            return (404, json!({"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}));
+            return (
+                404,
+                json!({"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}),
+            );
         }
-        let params: HashMap<String, String> =
-            url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        let since: i64 = params.get("created[gte]").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let limit: usize = params.get("limit").and_then(|v| v.parse().ok()).unwrap_or(10).clamp(1, 100);
+        let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let since: i64 = params
+            .get("created[gte]")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let limit: usize = params
+            .get("limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10)
+            .clamp(1, 100);
         let state = self.state.lock().unwrap();
-        let newest_first = state.listed.iter().rev().filter(|i| i["created"].as_i64().unwrap_or(0) >= since);
+        let newest_first = state
+            .listed
+            .iter()
+            .rev()
+            .filter(|i| i["created"].as_i64().unwrap_or(0) >= since);
         let mut after: Vec<&Value> = match params.get("starting_after") {
-            Some(cursor) => newest_first.skip_while(|i| i["id"] != cursor.as_str()).skip(1).collect(),
+            Some(cursor) => newest_first
+                .skip_while(|i| i["id"] != cursor.as_str())
+                .skip(1)
+                .collect(),
             None => newest_first.collect(),
         };
         let has_more = after.len() > limit;
         after.truncate(limit);
-        (200, json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": after}))
+        (
+            200,
+            json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": after}),
+        )
     }
 
     fn decide(

@@ -50,7 +50,12 @@ fn statuses(payments: Vec<Value>) -> Vec<Value> {
 /// Stripe made anyway (a request that died, with its webhook withheld).
 async fn cancelled_with_a_charge() -> (Purchase, String) {
     let p = purchase(json!(12)).await;
-    assert!(p.buyer.cancel_order(&p.order.id).await.status().is_success());
+    assert!(p
+        .buyer
+        .cancel_order(&p.order.id)
+        .await
+        .status()
+        .is_success());
     let intent = StripeStub::shared().charge_out_of_band(&p, 1200, "usd");
     (p, intent["id"].as_str().unwrap().to_string())
 }
@@ -76,7 +81,10 @@ async fn a_charge_whose_webhook_never_came_completes_its_order() {
     assert_eq!(StripeStub::shared().refunds_made(&charges[0]), 0);
 
     let again = reconcile_at(once_settled_by_now()).await;
-    assert!(!lists(&again, "completed", &charges[0]), "settled once: {again}");
+    assert!(
+        !lists(&again, "completed", &charges[0]),
+        "settled once: {again}"
+    );
 }
 
 #[tokio::test]
@@ -127,9 +135,11 @@ async fn a_refund_still_owed_after_a_day_is_an_alert() {
     let start = once_settled_by_now();
     let first = reconcile_at(start).await;
     let alert = |done: &Value| {
-        done["alerts"].as_array().unwrap().iter().any(|a| {
-            a["alert"] == "refund_owed" && a["providerRef"] == intent.as_str()
-        })
+        done["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["alert"] == "refund_owed" && a["providerRef"] == intent.as_str())
     };
     assert!(!alert(&first), "{first}");
     let next_day = reconcile_at(now_ms() + 25 * 60 * MINUTE_MS).await;
@@ -156,7 +166,10 @@ async fn a_charge_already_refunded_counts_as_refunded() {
         .unwrap();
     let delivered = deliver_signed(&succeeded_event(&charged)).await;
     assert_eq!(delivered.status(), StatusCode::OK);
-    assert_eq!(delivered.json::<Value>().await.unwrap()["outcome"], "refunded");
+    assert_eq!(
+        delivered.json::<Value>().await.unwrap()["outcome"],
+        "refunded"
+    );
     assert_eq!(statuses(p.payments().await), [json!("refunded")]);
 }
 
@@ -166,8 +179,14 @@ async fn events_about_payment_intents_that_are_not_ours_are_ignored_with_200() {
     for (kind, metadata) in [
         ("payment_intent.succeeded", json!({})),
         ("payment_intent.payment_failed", json!({})),
-        ("payment_intent.succeeded", json!({"order_id": "ord_from_another_shop"})),
-        ("payment_intent.payment_failed", json!({"order_id": "x", "ticket_id": "y", "user_id": "z", "attempt": "1"})),
+        (
+            "payment_intent.succeeded",
+            json!({"order_id": "ord_from_another_shop"}),
+        ),
+        (
+            "payment_intent.payment_failed",
+            json!({"order_id": "x", "ticket_id": "y", "user_id": "z", "attempt": "1"}),
+        ),
     ] {
         let event = json!({
             "id": format!("evt_{}", uuid::Uuid::new_v4().simple()), "object": "event", "type": kind,
@@ -181,7 +200,10 @@ async fn events_about_payment_intents_that_are_not_ours_are_ignored_with_200() {
             "ignored: not ours"
         );
     }
-    assert_eq!(StripeStub::shared().requests_about("pi_someone_else").len(), 0);
+    assert_eq!(
+        StripeStub::shared().requests_about("pi_someone_else").len(),
+        0
+    );
 }
 
 /// Decided: a charge whose amount or currency is not the order's is never
@@ -195,8 +217,15 @@ async fn a_charge_that_differs_from_its_order_is_refunded_not_completed() {
         let delivered = deliver_signed(&succeeded_event(&intent)).await;
         assert_eq!(delivered.status(), StatusCode::OK);
         let outcome = delivered.json::<Value>().await.unwrap()["outcome"].clone();
-        assert!(outcome.as_str().unwrap().starts_with("refunded"), "{outcome}");
-        assert_eq!(p.order_now().await["status"], "created", "{amount} {currency}");
+        assert!(
+            outcome.as_str().unwrap().starts_with("refunded"),
+            "{outcome}"
+        );
+        assert_eq!(
+            p.order_now().await["status"],
+            "created",
+            "{amount} {currency}"
+        );
         assert_eq!(statuses(p.payments().await), [json!("refunded")]);
         let id = intent["id"].as_str().unwrap();
         assert_eq!(StripeStub::shared().refunds_made(id), 1);

@@ -4,8 +4,8 @@ use crate::providers::{LocalProvider, Provider, StripeProvider};
 use domain::payments::{NotConfigured, ProviderChoice};
 use domain::ApiError;
 use edge::config::setting;
-use std::sync::atomic::{AtomicBool, Ordering};
 use edge::RequestUrl;
+use std::sync::atomic::{AtomicBool, Ordering};
 use worker::{Env, Request};
 
 pub struct PaymentsConfig {

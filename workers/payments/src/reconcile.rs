@@ -45,7 +45,10 @@ pub async fn run(env: &Env, request_id: &str, now: i64) -> Result<Reconciled, Ap
         }
     }
     if let Provider::Stripe(stripe) = &config.provider {
-        match stripe.payment_intents_since((now - LOOKBACK_MS) / 1000).await {
+        match stripe
+            .payment_intents_since((now - LOOKBACK_MS) / 1000)
+            .await
+        {
             Ok(intents) => {
                 for intent in &intents {
                     settle_unsettled(env, &config, intent, request_id, now, &mut done).await;

@@ -71,7 +71,9 @@ pub async fn settle_success(
             Ok(Settled::Completed(row))
         }
         Ok(_) | Err(Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete) => {
-            refund_charge(env, provider, row, now).await.map(Settled::Refunded)
+            refund_charge(env, provider, row, now)
+                .await
+                .map(Settled::Refunded)
         }
         Err(other) => Err(other.into()),
     }
@@ -111,7 +113,10 @@ pub async fn refund_charge(
 ) -> Result<PaymentRow, ApiError> {
     store::mark_refund_owed(env, &row.provider_ref).await?;
     match provider
-        .refund(&row.provider_ref, &refund_idempotency_key(&row.provider_ref))
+        .refund(
+            &row.provider_ref,
+            &refund_idempotency_key(&row.provider_ref),
+        )
         .await
     {
         Ok(refund) => {
@@ -181,7 +186,10 @@ pub async fn settle_reported(
             edge::log::error(
                 request_id,
                 "payment_for_unknown_order",
-                &format!("{provider_ref} names order {} that is not here", ours.order_id),
+                &format!(
+                    "{provider_ref} names order {} that is not here",
+                    ours.order_id
+                ),
             );
             return Ok("ignored: unknown order");
         }

@@ -7,9 +7,8 @@
 use super::{PaymentProvider, ProviderError};
 use domain::payments::ChargeOutcome;
 use domain::stripe::{
-    call_timeout_ms, intent_page_query, payment_intent_form, read_intent_page,
-    read_payment_intent, read_refund, ChargeRequest, RefundAnswer, StripeAnswer,
-    ALREADY_REFUNDED,
+    call_timeout_ms, intent_page_query, payment_intent_form, read_intent_page, read_payment_intent,
+    read_refund, ChargeRequest, RefundAnswer, StripeAnswer, ALREADY_REFUNDED,
 };
 use futures_util::future::{select, Either};
 use serde_json::Value;
