@@ -107,6 +107,14 @@ pub async fn deliver_signed(payload: &str) -> reqwest::Response {
     deliver(payload, &signature).await
 }
 
+/// A tag of this test process in every id the stub makes: the test binaries
+/// of one stack each run their own stub, and the stack's D1 keeps their
+/// charges side by side (a PaymentIntent id is unique there).
+fn run_id() -> &'static str {
+    static RUN: OnceLock<String> = OnceLock::new();
+    RUN.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub path: String,
@@ -197,7 +205,7 @@ impl StripeStub {
         let mut state = self.state.lock().unwrap();
         state.intents += 1;
         let intent = json!({
-            "id": format!("pi_stub_{}", state.intents), "object": "payment_intent",
+            "id": format!("pi_stub_{}_{}", run_id(), state.intents), "object": "payment_intent",
             "amount": amount_cents, "currency": currency, "status": "succeeded",
             "created": crate::now_ms() / 1000,
             "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(),
@@ -399,7 +407,7 @@ impl StripeStub {
                     return error(503, "api_error", "Service temporarily unavailable");
                 }
                 state.intents += 1;
-                let id = format!("pi_stub_{}", state.intents);
+                let id = format!("pi_stub_{}_{}", run_id(), state.intents);
                 let metadata: serde_json::Map<String, Value> = form
                     .iter()
                     .filter_map(|(k, v)| {
@@ -477,7 +485,7 @@ impl StripeStub {
                 }
                 state.refunds += 1;
                 state.refunded.push(intent.clone());
-                let id = format!("re_stub_{}", state.refunds);
+                let id = format!("re_stub_{}_{}", run_id(), state.refunds);
                 (
                     200,
                     json!({"id": id, "object": "refund", "status": "succeeded", "payment_intent": field("payment_intent")}),

@@ -26,8 +26,10 @@ async fn reconcile_at(at_ms: i64) -> Value {
     let response = client
         .post_json("/api/payments/_test/reconcile", json!({ "atMs": at_ms }))
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
 
 /// When a charge made now is the reconciliation's to settle: its request
