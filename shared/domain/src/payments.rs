@@ -4,6 +4,7 @@ use crate::error::{ApiError, FieldError};
 use crate::fields::{both, required};
 use crate::ids::OrderId;
 use crate::money::Cents;
+use crate::session::is_loopback_host;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -125,13 +126,22 @@ pub const NOT_CONFIGURED: &str = "Payments are not configured";
 
 impl ProviderChoice {
     /// From the settings `PAYMENT_PROVIDER` and `STRIPE_SECRET_KEY` (blank
-    /// counts as unset, as for every setting).
+    /// counts as unset, as for every setting) and the host the request is
+    /// for (`None` for a cron run). The local provider serves loopback hosts
+    /// only, like the example session key: a deployed copy refuses it
+    /// whatever its settings say.
     pub fn from_settings(
         provider: Option<&str>,
         stripe_secret_key: Option<&str>,
+        host: Option<&str>,
     ) -> Result<Self, NotConfigured> {
         match provider {
-            Some("local") => Ok(ProviderChoice::Local),
+            Some("local") if host.is_some_and(is_loopback_host) => Ok(ProviderChoice::Local),
+            Some("local") => Err(NotConfigured(format!(
+                "PAYMENT_PROVIDER is local (test cards approve, no money moves), which serves \
+                 loopback hosts only; this request is for {}: set PAYMENT_PROVIDER=stripe",
+                host.unwrap_or("no host (a scheduled run)")
+            ))),
             Some("stripe") => match stripe_secret_key {
                 Some(key) => Ok(ProviderChoice::Stripe {
                     secret_key: key.to_string(),
@@ -151,6 +161,52 @@ impl ProviderChoice {
 impl From<NotConfigured> for ApiError {
     fn from(_: NotConfigured) -> Self {
         ApiError::ServiceUnavailable(NOT_CONFIGURED.into())
+    }
+}
+
+/// Whether a charge Stripe reports (its amount and currency) is the one the
+/// order asks for. A charge that is not is never completed: the webhook and
+/// the reconciliation refund it (docs/payments.md).
+pub fn charge_matches_order(
+    charged: Cents,
+    charged_currency: &str,
+    order_price: Cents,
+    our_currency: &str,
+) -> bool {
+    charged == order_price && charged_currency.eq_ignore_ascii_case(our_currency)
+}
+
+/// Reconciliation with the provider (the payments worker's cron, every few
+/// minutes): what it looks at and when it gives up quietly.
+pub mod reconcile {
+    /// How far back the provider's charges are listed: Stripe delivers a
+    /// webhook for three days, so a charge older than that whose webhook
+    /// never came is found by no one else either.
+    pub const LOOKBACK_MS: i64 = 3 * 24 * 60 * 60 * 1000;
+    /// What is still wrong this long after the charge is logged as an alert.
+    pub const ALERT_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
+    const FIRST_RETRY_MS: i64 = 5 * 60 * 1000;
+    const LONGEST_WAIT_MS: i64 = 6 * 60 * 60 * 1000;
+
+    /// How long after its `attempts`-th failure an owed refund is tried
+    /// again: 5 minutes, doubling, at most 6 hours.
+    pub fn refund_backoff_ms(attempts: u32) -> i64 {
+        let doublings = attempts.saturating_sub(1).min(16);
+        (FIRST_RETRY_MS << doublings).min(LONGEST_WAIT_MS)
+    }
+
+    /// Whether a charge made at `charged_at` is old enough to settle from
+    /// the provider's list: the request that made it has finished or been
+    /// given up on (`payment_timeout_ms`), with a minute to spare, so the
+    /// reconciliation does not race a checkout still settling it.
+    pub fn settled_by_now(charged_at_ms: i64, payment_timeout_ms: i64, now_ms: i64) -> bool {
+        now_ms - charged_at_ms >= payment_timeout_ms + 60_000
+    }
+
+    /// Whether something still wrong about a charge made at `charged_at`
+    /// deserves an alert (a person must look).
+    pub fn overdue(charged_at_ms: i64, now_ms: i64) -> bool {
+        now_ms - charged_at_ms >= ALERT_AFTER_MS
     }
 }
 
@@ -213,7 +269,8 @@ mod tests {
 
     #[test]
     fn only_an_explicit_provider_with_its_secret_takes_payments() {
-        let choose = ProviderChoice::from_settings;
+        let choose =
+            |provider, key| ProviderChoice::from_settings(provider, key, Some("127.0.0.1"));
         assert_eq!(choose(Some("local"), None), Ok(ProviderChoice::Local));
         assert_eq!(
             choose(Some("stripe"), Some("sk_test_1")),
@@ -237,5 +294,68 @@ mod tests {
                 r#"{"errors":[{"message":"Payments are not configured"}]}"#
             );
         }
+    }
+
+    #[test]
+    fn the_local_provider_serves_loopback_hosts_only() {
+        for host in ["127.0.0.1", "localhost", "tickets.localhost", "[::1]"] {
+            assert_eq!(
+                ProviderChoice::from_settings(Some("local"), None, Some(host)),
+                Ok(ProviderChoice::Local),
+                "{host}"
+            );
+        }
+        for host in [Some("tickets.example.com"), Some("10.0.0.1"), None] {
+            let refused = ProviderChoice::from_settings(Some("local"), Some("sk_1"), host)
+                .expect_err(&format!("{host:?}"));
+            assert!(refused.0.contains("loopback"), "{}", refused.0);
+            assert_eq!(ApiError::from(refused).status(), 503);
+        }
+        assert!(matches!(
+            ProviderChoice::from_settings(
+                Some("stripe"),
+                Some("sk_1"),
+                Some("tickets.example.com")
+            ),
+            Ok(ProviderChoice::Stripe { .. })
+        ));
+    }
+
+    #[test]
+    fn a_charge_matches_its_order_by_amount_and_currency() {
+        assert!(charge_matches_order(Cents(1999), "USD", Cents(1999), "usd"));
+        assert!(!charge_matches_order(
+            Cents(1998),
+            "usd",
+            Cents(1999),
+            "usd"
+        ));
+        assert!(!charge_matches_order(
+            Cents(1999),
+            "eur",
+            Cents(1999),
+            "usd"
+        ));
+    }
+
+    #[test]
+    fn owed_refunds_back_off_from_five_minutes_to_six_hours() {
+        use reconcile::refund_backoff_ms;
+        let minutes = |n: i64| n * 60 * 1000;
+        assert_eq!(refund_backoff_ms(0), minutes(5));
+        assert_eq!(refund_backoff_ms(1), minutes(5));
+        assert_eq!(refund_backoff_ms(2), minutes(10));
+        assert_eq!(refund_backoff_ms(4), minutes(40));
+        assert_eq!(refund_backoff_ms(8), minutes(360));
+        assert_eq!(refund_backoff_ms(u32::MAX), minutes(360));
+    }
+
+    #[test]
+    fn reconciliation_waits_for_the_checkout_and_alerts_after_a_day() {
+        use reconcile::{overdue, settled_by_now};
+        assert!(!settled_by_now(0, 60_000, 119_999));
+        assert!(settled_by_now(0, 60_000, 120_000));
+        assert!(!overdue(0, reconcile::ALERT_AFTER_MS - 1));
+        assert!(overdue(0, reconcile::ALERT_AFTER_MS));
     }
 }

@@ -79,6 +79,11 @@ pub fn read_payment_intent(status: u16, body: &Value) -> StripeAnswer {
                 }),
                 None => StripeAnswer::Failed("requires_action without a client_secret".into()),
             },
+            // The charge is still being processed (some payment methods
+            // take a while): neither paid nor declined yet.
+            (_, Some("processing")) => {
+                StripeAnswer::InFlight("the PaymentIntent is processing".into())
+            }
             (_, Some(other)) => StripeAnswer::Charge(ChargeOutcome::Declined {
                 message: format!("The payment was not completed ({other})"),
             }),
@@ -87,9 +92,81 @@ pub fn read_payment_intent(status: u16, body: &Value) -> StripeAnswer {
         402 => StripeAnswer::Charge(ChargeOutcome::Declined { message: message() }),
         // idempotency_key_in_use: a request with this key is still running.
         409 => StripeAnswer::InFlight(format!("{status}: {}", message())),
+        // The key was used before with other parameters: whatever the first
+        // request did stands, and only the webhook or the reconciliation
+        // can say what that was. Never a decline.
+        400 if body["error"]["type"] == "idempotency_error" => {
+            StripeAnswer::InFlight(format!("{status}: {}", message()))
+        }
         429 | 500..=599 => StripeAnswer::Retryable(format!("{status}: {}", message())),
         _ => StripeAnswer::Failed(format!("{status}: {}", message())),
     }
+}
+
+/// How a `POST /v1/refunds` went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefundAnswer {
+    /// Refunded now (or replayed for our key): the refund's id.
+    Refunded(String),
+    /// `charge_already_refunded`: someone refunded it already (the
+    /// dashboard, an earlier key). The money is back with the buyer.
+    AlreadyRefunded,
+    /// 409, 429, 5xx: try again with the same key.
+    Retryable(String),
+    /// Refused: nothing was refunded.
+    Failed(String),
+}
+
+/// What the refund records as its reference when Stripe says the charge was
+/// refunded already.
+pub const ALREADY_REFUNDED: &str = "charge_already_refunded";
+
+pub fn read_refund(status: u16, body: &Value) -> RefundAnswer {
+    match status {
+        200..=299 => match body["id"].as_str() {
+            Some(id) => RefundAnswer::Refunded(id.into()),
+            None => RefundAnswer::Retryable("a refund without id".into()),
+        },
+        _ if body["error"]["code"] == ALREADY_REFUNDED => RefundAnswer::AlreadyRefunded,
+        409 | 429 | 500..=599 => RefundAnswer::Retryable(format!("{status}: {body}")),
+        _ => RefundAnswer::Failed(format!("refund refused: {status}: {body}")),
+    }
+}
+
+/// The longest one call to Stripe may take.
+const LONGEST_CALL_MS: i64 = 20_000;
+
+/// How long the next call to Stripe may take, `elapsed_ms` into a charge
+/// (its retries included), or `None` when no time is left. A charge must be
+/// over before the lost-payment timeout (`payment_timeout_ms`) frees the order:
+/// it gets three quarters of it, each call at most 20 s.
+pub fn call_timeout_ms(payment_timeout_ms: i64, elapsed_ms: i64) -> Option<i64> {
+    let left = payment_timeout_ms * 3 / 4 - elapsed_ms;
+    (left >= 500).then(|| left.min(LONGEST_CALL_MS))
+}
+
+/// A page of `GET /v1/payment_intents`: the PaymentIntents (newest first)
+/// and whether there are more (`has_more`; the next page starts after the
+/// last id).
+pub fn read_intent_page(body: &Value) -> Option<(Vec<Value>, bool)> {
+    if body["object"] != "list" {
+        return None;
+    }
+    Some((
+        body["data"].as_array()?.clone(),
+        body["has_more"].as_bool()?,
+    ))
+}
+
+/// The query of one page of PaymentIntents created since `since_seconds`.
+pub fn intent_page_query(since_seconds: i64, starting_after: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("limit", "100");
+    query.append_pair("created[gte]", &since_seconds.to_string());
+    if let Some(id) = starting_after {
+        query.append_pair("starting_after", id);
+    }
+    query.finish()
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -318,6 +395,74 @@ mod tests {
         assert_eq!(
             verify_webhook_signature(&changed, VECTOR_HEADER, VECTOR_SECRET, VECTOR_NOW, 300),
             Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn processing_and_an_idempotency_error_are_outcomes_unknown_not_declines() {
+        assert!(matches!(
+            read_payment_intent(200, &json!({"id": "pi_1", "status": "processing"})),
+            StripeAnswer::InFlight(_)
+        ));
+        let reused = json!({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters they were first used with."}});
+        assert!(matches!(
+            read_payment_intent(400, &reused),
+            StripeAnswer::InFlight(_)
+        ));
+        let invalid =
+            json!({"error": {"type": "invalid_request_error", "message": "No such token"}});
+        assert!(matches!(
+            read_payment_intent(400, &invalid),
+            StripeAnswer::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_charge_already_refunded_counts_as_refunded() {
+        assert_eq!(
+            read_refund(200, &json!({"id": "re_1", "object": "refund"})),
+            RefundAnswer::Refunded("re_1".into())
+        );
+        let already = json!({"error": {"type": "invalid_request_error", "code": "charge_already_refunded", "message": "Charge ch_1 has already been refunded."}});
+        assert_eq!(read_refund(400, &already), RefundAnswer::AlreadyRefunded);
+        assert!(matches!(
+            read_refund(500, &json!({})),
+            RefundAnswer::Retryable(_)
+        ));
+        assert!(matches!(
+            read_refund(409, &json!({})),
+            RefundAnswer::Retryable(_)
+        ));
+        let missing =
+            json!({"error": {"type": "invalid_request_error", "code": "resource_missing"}});
+        assert!(matches!(
+            read_refund(400, &missing),
+            RefundAnswer::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn every_call_ends_before_the_lost_payment_timeout() {
+        assert_eq!(call_timeout_ms(60_000, 0), Some(20_000));
+        assert_eq!(call_timeout_ms(60_000, 40_000), Some(5_000));
+        assert_eq!(call_timeout_ms(60_000, 44_600), None);
+        assert_eq!(call_timeout_ms(8_000, 0), Some(6_000));
+        for elapsed in (0..60_000).step_by(1_000) {
+            if let Some(timeout) = call_timeout_ms(60_000, elapsed) {
+                assert!(elapsed + timeout < 60_000, "{elapsed}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_a_page_of_payment_intents() {
+        let page = json!({"object": "list", "url": "/v1/payment_intents", "has_more": true, "data": [{"id": "pi_2"}, {"id": "pi_1"}]});
+        let (intents, more) = read_intent_page(&page).unwrap();
+        assert_eq!((intents.len(), more), (2, true));
+        assert_eq!(read_intent_page(&json!({"error": {}})), None);
+        assert_eq!(
+            intent_page_query(1_700_000_000, Some("pi_1")),
+            "limit=100&created%5Bgte%5D=1700000000&starting_after=pi_1"
         );
     }
 }

@@ -15,7 +15,17 @@
 //! `tok_threeDSecure2Required`/`pm_card_threeDSecure2Required` need 3-D
 //! Secure: `requires_action` with a `client_secret`, nothing charged.
 //! `fail_refunds_of` makes the refunds of one PaymentIntent answer 500 a
-//! number of times (Stripe in trouble), to show a refund owed is not lost.
+//! number of times (Stripe in trouble), to show a refund owed is not lost;
+//! `refunded_elsewhere` makes them answer 400 `charge_already_refunded` (as
+//! after a refund from the dashboard).
+//! `tok_processing` answers a PaymentIntent still `processing`;
+//! `tok_idempotency_error` answers 400 `idempotency_error` (the key was used
+//! with other parameters); `tok_hang` never answers within the test.
+//! `GET /v1/payment_intents` lists every PaymentIntent made, newest first,
+//! with `created[gte]`, `limit` and `starting_after` (Stripe's pagination);
+//! `charge_out_of_band` makes a succeeded one for an order, as a charge whose
+//! request died and whose webhook never came. The stub sends no webhooks:
+//! the tests deliver them, or withhold them.
 
 use crate::purchase::Purchase;
 use crate::TestClient;
@@ -97,6 +107,14 @@ pub async fn deliver_signed(payload: &str) -> reqwest::Response {
     deliver(payload, &signature).await
 }
 
+/// A tag of this test process in every id the stub makes: the test binaries
+/// of one stack each run their own stub, and the stack's D1 keeps their
+/// charges side by side (a PaymentIntent id is unique there).
+fn run_id() -> &'static str {
+    static RUN: OnceLock<String> = OnceLock::new();
+    RUN.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub path: String,
@@ -133,6 +151,10 @@ struct State {
     charged_intents: Vec<Value>,
     /// The PaymentIntent of each refund actually made (not replays).
     refunded: Vec<String>,
+    /// PaymentIntents whose refunds answer `charge_already_refunded`.
+    refunded_elsewhere: HashSet<String>,
+    /// Every PaymentIntent made, oldest first, as the list answers it.
+    listed: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -168,6 +190,32 @@ impl StripeStub {
     pub fn fail_refunds_of(&self, intent_id: &str, n: usize) {
         let mut state = self.state.lock().unwrap();
         state.failing_refunds.insert(intent_id.to_string(), n);
+    }
+
+    /// Refunds of `intent_id` answer 400 `charge_already_refunded`.
+    pub fn refunded_elsewhere(&self, intent_id: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.refunded_elsewhere.insert(intent_id.to_string());
+    }
+
+    /// A succeeded PaymentIntent for the purchase's order (attempt 1) of
+    /// `amount_cents` in `currency`, made without any request of ours (a
+    /// charge whose request died); no webhook is sent. Answers the intent.
+    pub fn charge_out_of_band(&self, p: &Purchase, amount_cents: i64, currency: &str) -> Value {
+        let mut state = self.state.lock().unwrap();
+        state.intents += 1;
+        let intent = json!({
+            "id": format!("pi_stub_{}_{}", run_id(), state.intents), "object": "payment_intent",
+            "amount": amount_cents, "currency": currency, "status": "succeeded",
+            "created": crate::now_ms() / 1000,
+            "metadata": {"order_id": p.order.id.as_str(), "ticket_id": p.ticket_id.as_str(),
+                         "user_id": p.buyer.id.as_str(), "attempt": "1"},
+        });
+        let id = intent["id"].as_str().unwrap_or_default().to_string();
+        state.charges.push((id, p.order.id.to_string()));
+        state.charged_intents.push(intent.clone());
+        state.listed.push(intent.clone());
+        intent
     }
 
     /// Requests whose form mentions `needle` (e.g. an order id in metadata, or a PaymentIntent id).
@@ -216,10 +264,26 @@ impl StripeStub {
             header("content-type"),
         );
         let path = req.uri().path().to_string();
+        let query = req.uri().query().unwrap_or_default().to_string();
+        let listing = req.method() == hyper::Method::GET;
         let body = crate::stub_server::body(req).await;
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
         if form.iter().any(|(_, v)| v == "tok_slow") {
             tokio::time::sleep(SLOW_CHARGE).await;
+        }
+        if form.iter().any(|(_, v)| v == "tok_hang") {
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+            return None;
+        }
+        if listing {
+            let (status, json) = self.list(authorization.as_deref(), &path, &query);
+            return Some(
+                Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(json.to_string())))
+                    .expect("a response"),
+            );
         }
         let lose_answer = path == "/v1/payment_intents"
             && form.iter().any(|(_, v)| v == "tok_lost_answer")
@@ -250,6 +314,53 @@ impl StripeStub {
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(json.to_string())))
                 .expect("a response"),
+        )
+    }
+
+    /// `GET /v1/payment_intents`, as Stripe pages it.
+    fn list(&self, authorization: Option<&str>, path: &str, query: &str) -> (u16, Value) {
+        if authorization != Some(&format!("Bearer {SECRET_KEY}")) {
+            return (
+                401,
+                json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}),
+            );
+        }
+        if path != "/v1/payment_intents" {
+            return (
+                404,
+                json!({"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}),
+            );
+        }
+        let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let since: i64 = params
+            .get("created[gte]")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let limit: usize = params
+            .get("limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10)
+            .clamp(1, 100);
+        let state = self.state.lock().unwrap();
+        let newest_first = state
+            .listed
+            .iter()
+            .rev()
+            .filter(|i| i["created"].as_i64().unwrap_or(0) >= since);
+        let mut after: Vec<&Value> = match params.get("starting_after") {
+            Some(cursor) => newest_first
+                .skip_while(|i| i["id"] != cursor.as_str())
+                .skip(1)
+                .collect(),
+            None => newest_first.collect(),
+        };
+        let has_more = after.len() > limit;
+        after.truncate(limit);
+        (
+            200,
+            json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": after}),
         )
     }
 
@@ -296,7 +407,7 @@ impl StripeStub {
                     return error(503, "api_error", "Service temporarily unavailable");
                 }
                 state.intents += 1;
-                let id = format!("pi_stub_{}", state.intents);
+                let id = format!("pi_stub_{}_{}", run_id(), state.intents);
                 let metadata: serde_json::Map<String, Value> = form
                     .iter()
                     .filter_map(|(k, v)| {
@@ -307,14 +418,24 @@ impl StripeStub {
                     })
                     .collect();
                 let amount: i64 = field("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
-                let intent = |status: &str| json!({"id": id, "object": "payment_intent", "amount": amount, "currency": field("currency"), "status": status, "metadata": metadata});
+                let created = crate::now_ms() / 1000;
+                let intent = |status: &str| json!({"id": id, "object": "payment_intent", "amount": amount, "currency": field("currency"), "status": status, "created": created, "metadata": metadata});
                 match token {
+                    "tok_processing" => (200, intent("processing")),
+                    "tok_idempotency_error" => {
+                        return error(
+                            400,
+                            "idempotency_error",
+                            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                        );
+                    }
                     "tok_in_flight" => {
                         state.charges.push((
                             id.clone(),
                             field("metadata[order_id]").unwrap_or_default().to_string(),
                         ));
                         state.charged_intents.push(intent("succeeded"));
+                        state.listed.push(intent("succeeded"));
                         state.saved.insert(cache_key, (200, intent("succeeded")));
                         return error(
                             409,
@@ -334,6 +455,7 @@ impl StripeStub {
                             field("metadata[order_id]").unwrap_or_default().to_string(),
                         ));
                         state.charged_intents.push(intent("succeeded"));
+                        state.listed.push(intent("succeeded"));
                         (200, intent("succeeded"))
                     }
                     "tok_chargeDeclined" | "pm_card_chargeDeclined" => (
@@ -346,6 +468,13 @@ impl StripeStub {
             }
             "/v1/refunds" => {
                 let intent = field("payment_intent").unwrap_or_default().to_string();
+                if state.refunded_elsewhere.contains(&intent) {
+                    return (
+                        400,
+                        json!({"error": {"type": "invalid_request_error", "code": "charge_already_refunded",
+                               "message": format!("Charge ch_{intent} has already been refunded.")}}),
+                    );
+                }
                 if let Some(left @ 1..) = state.failing_refunds.get_mut(&intent) {
                     *left -= 1;
                     return error(
@@ -356,7 +485,7 @@ impl StripeStub {
                 }
                 state.refunds += 1;
                 state.refunded.push(intent.clone());
-                let id = format!("re_stub_{}", state.refunds);
+                let id = format!("re_stub_{}_{}", run_id(), state.refunds);
                 (
                     200,
                     json!({"id": id, "object": "refund", "status": "succeeded", "payment_intent": field("payment_intent")}),

@@ -220,6 +220,31 @@ fn a_deploy_stops_before_anything_when_secrets_are_missing() {
     assert!(stub.database_names().is_empty() && stub.queue_names().is_empty());
 }
 
+/// A PAYMENT_PROVIDER secret would override the committed `stripe`: the
+/// deploy stops before anything, saying which secret to delete.
+#[test]
+fn a_deploy_stops_before_anything_when_payment_provider_is_a_secret() {
+    let _one = ONE_DEPLOY_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let stub = CloudflareStub::start();
+    with_secrets(&stub, "production");
+    stub.put_secret("ticketing-payments", "PAYMENT_PROVIDER");
+    let run = make_deploy(&stub, "production");
+    assert!(!run.ok, "{}", run.output);
+    for text in [
+        "npx wrangler secret delete PAYMENT_PROVIDER --name ticketing-payments -c workers/payments/wrangler.toml",
+        "PAYMENT_PROVIDER is set as a secret",
+        "Nothing was created or deployed.",
+    ] {
+        assert!(run.output.contains(text), "{text:?} not in {}", run.output);
+    }
+    let calls = stub.take_calls();
+    let changes: Vec<&Call> = calls.iter().filter(|c| c.method != "GET").collect();
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert!(stub.database_names().is_empty() && stub.queue_names().is_empty());
+}
+
 /// Production twice (the second run creates nothing), then staging on the
 /// same account: one account holding both is the case that matters, and
 /// reusing production's run saves a whole deploy (about 25 s of wrangler).

@@ -282,3 +282,26 @@ async fn a_charge_never_confirmed_releases_the_order_at_the_lost_payment_timeout
     );
     assert_eq!(refunds_of(&charges[0]), 1);
 }
+
+/// Stripe takes the request and never answers: every call has a timeout
+/// that ends the charge, retries included, before the lost-payment timeout
+/// (8 s here), so the buyer hears "not confirmed yet" and the attempt stays
+/// in flight for the webhook or the reconciliation to settle.
+#[tokio::test]
+async fn a_stripe_call_that_never_answers_is_given_up_before_the_lost_payment_timeout() {
+    let timeout = e2e::payment_timeout();
+    let p = purchase(json!(14)).await;
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout(timeout, p.pay("tok_hang"))
+        .await
+        .expect("the pay request answers before the lost-payment timeout");
+    assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        errors(response).await,
+        [(
+            "The payment provider has not confirmed the payment yet; check the order again in a minute".to_string(),
+            None
+        )]
+    );
+}

@@ -273,3 +273,48 @@ async fn the_webhook_is_not_open_without_its_secret() {
     );
     assert_eq!(p.ticket_now().await["sold"], false);
 }
+
+/// The local provider (test cards approve) serves loopback hosts only: the
+/// same stack asked under a public host name answers as an unconfigured
+/// deploy, whatever PAYMENT_PROVIDER says.
+#[tokio::test]
+async fn the_local_provider_refuses_a_public_host() {
+    const PUBLIC_HOST: &str = "tickets.example.com";
+    let client = TestClient::anonymous();
+    let webhook = |host: Option<&'static str>| {
+        let mut request = client
+            .http
+            .post(client.url("/api/payments/webhook"))
+            .header("stripe-signature", "t=1,v1=00")
+            .body("{}");
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        request.send()
+    };
+    let public = webhook(Some(PUBLIC_HOST)).await.unwrap();
+    assert_eq!(public.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        errors(public).await,
+        [("Payments are not configured".into(), None)]
+    );
+    // On loopback the local provider is configured: the webhook goes on to
+    // its own check (no webhook secret with the local provider).
+    let local = webhook(None).await.unwrap();
+    assert_eq!(local.status(), StatusCode::BAD_REQUEST);
+
+    // A pay request under the public host changes nothing either.
+    let p = Purchase::new(json!(10)).await;
+    let paid = p
+        .buyer
+        .http
+        .post(p.buyer.url("/api/payments"))
+        .header("host", PUBLIC_HOST)
+        .json(&json!({ "orderId": p.order.id.as_str(), "token": "tok_visa" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(p.order_now().await["status"], "created");
+    assert!(p.payments().await.is_empty());
+}

@@ -26,6 +26,11 @@ const OPTIONAL_SECRETS: &[(&str, &[&str])] = &[
     ("payments", &["ADMIN_TOKEN"]),
 ];
 
+/// Settings that must never be secrets: a secret overrides the committed
+/// `[vars]` value, and `PAYMENT_PROVIDER=local` approves test cards with no
+/// money moving (the worker refuses it off loopback too).
+const FORBIDDEN_SECRETS: &[&str] = &["PAYMENT_PROVIDER"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     #[error("the configs have problems (run `make deploy-check`):\n{0}")]
@@ -36,6 +41,8 @@ pub enum DeployError {
     Generate(#[from] generate::GenerateError),
     #[error("secrets are missing; set each with the command above, then run `make deploy` again. Nothing was created or deployed.")]
     MissingSecrets,
+    #[error("PAYMENT_PROVIDER is set as a secret, which would override the committed `PAYMENT_PROVIDER = \"stripe\"`; delete it with the command above, then run `make deploy` again. Nothing was created or deployed.")]
+    ForbiddenSecret,
     #[error("database \"{0}\" was created but `wrangler d1 list` does not show it")]
     DatabaseNotListed(String),
     #[error("the workers bind to each other in a cycle; no order deploys them")]
@@ -104,6 +111,7 @@ fn check_secrets(
 ) -> Result<(), DeployError> {
     step("checking secrets");
     let mut missing = Vec::new();
+    let mut forbidden = Vec::new();
     let set_on_each = all_at_once(&project.workers, |worker| {
         wrangler.secrets(
             &env.name(worker.name()),
@@ -113,6 +121,12 @@ fn check_secrets(
     for (worker, set) in project.workers.iter().zip(set_on_each) {
         let name = env.name(worker.name());
         let has: BTreeSet<String> = set.into_iter().collect();
+        for secret in FORBIDDEN_SECRETS.iter().filter(|s| has.contains(**s)) {
+            forbidden.push(format!(
+                "npx wrangler secret delete {secret} --name {name} -c {}",
+                worker.config.file.display()
+            ));
+        }
         let wanted = |table: &[(&str, &[&'static str])]| -> Vec<&'static str> {
             table
                 .iter()
@@ -130,6 +144,13 @@ fn check_secrets(
         for secret in wanted(OPTIONAL_SECRETS) {
             println!("    note: {name} has no {secret} (optional: its operator routes answer 503 without it)");
         }
+    }
+    if !forbidden.is_empty() {
+        eprintln!("secrets that must not exist (the provider is the committed [vars] setting):");
+        for command in &forbidden {
+            eprintln!("  {command}");
+        }
+        return Err(DeployError::ForbiddenSecret);
     }
     if missing.is_empty() {
         return Ok(());

@@ -63,7 +63,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
     } = checkout;
     // Before anything changes: with no provider configured the order stays
     // `created` and its ticket reserved (503).
-    let config = PaymentsConfig::from_env(env, request_id)?;
+    let config = PaymentsConfig::for_request(req, env, request_id)?;
     let order = fetch_order(req, env, &order_id, request_id).await?;
     let ticket_id = TicketId::parse(&order.ticket.id).context("order's ticket id")?;
     if order.status == OrderStatus::Complete {
@@ -167,7 +167,7 @@ async fn charge_order(
                 provider_ref: &provider_ref,
                 idempotency_key: idempotency_key.as_ref(),
             };
-            match settle_success(env, &config.provider, charge, request_id).await? {
+            match settle_success(env, &config.provider, charge, request_id, edge::now_ms()).await? {
                 Settled::Completed(row) => {
                     edge::log::event(
                         request_id,

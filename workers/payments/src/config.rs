@@ -4,8 +4,9 @@ use crate::providers::{LocalProvider, Provider, StripeProvider};
 use domain::payments::{NotConfigured, ProviderChoice};
 use domain::ApiError;
 use edge::config::setting;
+use edge::RequestUrl;
 use std::sync::atomic::{AtomicBool, Ordering};
-use worker::Env;
+use worker::{Env, Request};
 
 pub struct PaymentsConfig {
     pub provider: Provider,
@@ -27,25 +28,43 @@ const DEFAULT_AUTHENTICATION_WINDOW_SECONDS: i64 = 600;
 static NOT_CONFIGURED_LOGGED: AtomicBool = AtomicBool::new(false);
 
 impl PaymentsConfig {
-    /// The settings, or 503 "Payments are not configured" when no provider
-    /// is (see `ProviderChoice`): a deployed copy never falls back to the
-    /// local provider.
-    pub fn from_env(env: &Env, request_id: &str) -> Result<Self, ApiError> {
+    /// The settings for a request, or 503 "Payments are not configured"
+    /// when no provider is (see `ProviderChoice`): a deployed copy never
+    /// falls back to the local provider, which serves loopback hosts only.
+    pub fn for_request(req: &Request, env: &Env, request_id: &str) -> Result<Self, ApiError> {
+        let url = RequestUrl::of(req)?;
+        Self::from_env(env, request_id, Some(url.host()))
+    }
+
+    /// The settings for a scheduled run, which has no host: the local
+    /// provider is refused there.
+    pub fn for_cron(env: &Env, request_id: &str) -> Result<Self, ApiError> {
+        Self::from_env(env, request_id, None)
+    }
+
+    fn from_env(env: &Env, request_id: &str, host: Option<&str>) -> Result<Self, ApiError> {
         let choice = ProviderChoice::from_settings(
             setting(env, "PAYMENT_PROVIDER").as_deref(),
             setting(env, "STRIPE_SECRET_KEY").as_deref(),
+            host,
         )
         .inspect_err(|NotConfigured(reason)| {
             if !NOT_CONFIGURED_LOGGED.swap(true, Ordering::Relaxed) {
                 edge::log::error(request_id, "payments_not_configured", reason);
             }
         })?;
+        let payment_timeout_ms = edge::config::positive_number(
+            env,
+            "PAYMENT_TIMEOUT_SECONDS",
+            domain::desk::PAYMENT_TIMEOUT_MS / 1000,
+        ) * 1000;
         let provider = match choice {
             ProviderChoice::Local => Provider::Local(LocalProvider),
             ProviderChoice::Stripe { secret_key } => Provider::Stripe(StripeProvider {
                 api_base: setting(env, "STRIPE_API_BASE")
                     .unwrap_or_else(|| "https://api.stripe.com".into()),
                 secret_key,
+                payment_timeout_ms,
             }),
         };
         Ok(Self {
@@ -59,11 +78,7 @@ impl PaymentsConfig {
                 "AUTHENTICATION_WINDOW_SECONDS",
                 DEFAULT_AUTHENTICATION_WINDOW_SECONDS,
             ) * 1000,
-            payment_timeout_ms: edge::config::positive_number(
-                env,
-                "PAYMENT_TIMEOUT_SECONDS",
-                domain::desk::PAYMENT_TIMEOUT_MS / 1000,
-            ) * 1000,
+            payment_timeout_ms,
         })
     }
 }

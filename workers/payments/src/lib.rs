@@ -9,6 +9,7 @@ mod declines;
 mod keyed_requests;
 mod orders;
 mod providers;
+mod reconcile;
 mod routes;
 mod settle;
 mod store;
@@ -17,11 +18,25 @@ mod test_hooks;
 mod webhook;
 
 use domain::events::PaymentSubjects;
-use worker::{event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response};
+use worker::{
+    event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response, ScheduleContext,
+    ScheduledEvent,
+};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     edge::router::serve(req, env, &routes::table()).await
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): reconciles with
+/// Stripe (`reconcile::run`). The test build runs the same function through
+/// `POST /api/payments/_test/reconcile`.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let request_id = format!("cron-{}", uuid::Uuid::new_v4().simple());
+    if let Err(e) = reconcile::run(&env, &request_id, edge::now_ms()).await {
+        edge::log::error(&request_id, "reconcile_failed", &e.to_string());
+    }
 }
 
 /// `payment:created` (published by the ticket's object when an order

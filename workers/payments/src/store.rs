@@ -20,9 +20,19 @@ pub struct PaymentRow {
     pub provider_ref: String,
     pub amount_cents: i64,
     pub currency: String,
-    /// `succeeded` or `refunded`.
+    /// `succeeded`, `refund_owed` or `refunded`.
     pub status: String,
     pub idempotency_key: Option<String>,
+    /// Unix ms.
+    #[serde(default)]
+    pub created_at: i64,
+    /// When its order was seen complete with it, or it was refunded: a
+    /// `succeeded` row without it is checked by the reconciliation.
+    #[serde(default)]
+    pub settled_at: Option<i64>,
+    /// Failed tries of an owed refund.
+    #[serde(default)]
+    pub refund_attempts: u32,
 }
 
 impl PaymentRow {
@@ -47,7 +57,7 @@ impl PaymentRow {
     }
 }
 
-const COLUMNS: &str = "id, order_id, user_id, provider, provider_ref, amount_cents, currency, status, idempotency_key";
+const COLUMNS: &str = "id, order_id, user_id, provider, provider_ref, amount_cents, currency, status, idempotency_key, created_at, settled_at, refund_attempts";
 
 /// Records a successful charge, or finds the row an earlier request (or the
 /// webhook) made for the same charge: the UNIQUE provider_ref decides.
@@ -122,13 +132,68 @@ pub async fn mark_refunded(
     refund_ref: &str,
 ) -> Result<(), ApiError> {
     let db = env.d1(DB).context("payments: mark_refunded")?;
-    db.prepare("UPDATE payments SET status = 'refunded', refund_ref = ?2 WHERE provider_ref = ?1")
+    db.prepare("UPDATE payments SET status = 'refunded', refund_ref = ?2, settled_at = strftime('%s','now') * 1000, next_refund_at = NULL WHERE provider_ref = ?1")
         .bind(&[provider_ref.into(), refund_ref.into()])
         .context("payments: mark_refunded")?
         .run()
         .await
         .context("payments: mark_refunded")
         .map(drop)
+}
+
+/// The charge's order was seen complete with it: the reconciliation need
+/// not look at it again.
+pub async fn mark_settled(env: &Env, provider_ref: &str, now: i64) -> Result<(), ApiError> {
+    let db = env.d1(DB).context("payments: mark_settled")?;
+    db.prepare("UPDATE payments SET settled_at = ?2 WHERE provider_ref = ?1 AND settled_at IS NULL")
+        .bind(&[provider_ref.into(), edge::d1::number(now)])
+        .changes("payments: mark_settled")
+        .await
+        .map(drop)
+}
+
+/// An owed refund failed again: its `attempts`-th failure; the next try is
+/// due at `next_at`.
+pub async fn mark_refund_failed(
+    env: &Env,
+    provider_ref: &str,
+    attempts: u32,
+    next_at: i64,
+) -> Result<(), ApiError> {
+    let db = env.d1(DB).context("payments: mark_refund_failed")?;
+    db.prepare("UPDATE payments SET refund_attempts = ?2, next_refund_at = ?3 WHERE provider_ref = ?1 AND status = 'refund_owed'")
+        .bind(&[
+            provider_ref.into(),
+            edge::d1::number(attempts.into()),
+            edge::d1::number(next_at),
+        ])
+        .changes("payments: mark_refund_failed")
+        .await
+        .map(drop)
+}
+
+/// Owed refunds whose next try is due at `now` (oldest first, a bounded batch).
+pub async fn refunds_due(env: &Env, now: i64) -> Result<Vec<PaymentRow>, ApiError> {
+    let db = env.d1(DB).context("payments: refunds_due")?;
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM payments WHERE status = 'refund_owed' \
+         AND (next_refund_at IS NULL OR next_refund_at <= ?1) ORDER BY created_at LIMIT 100"
+    ))
+    .bind(&[edge::d1::number(now)])
+    .all_rows("payments: refunds_due")
+    .await
+}
+
+/// Refunds still owed for charges made before `before` (the alerts).
+pub async fn refunds_owed_since(env: &Env, before: i64) -> Result<Vec<PaymentRow>, ApiError> {
+    let db = env.d1(DB).context("payments: refunds_owed_since")?;
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM payments WHERE status = 'refund_owed' AND created_at <= ?1 \
+         ORDER BY created_at LIMIT 100"
+    ))
+    .bind(&[edge::d1::number(before)])
+    .all_rows("payments: refunds_owed_since")
+    .await
 }
 
 /// Whether a webhook event was already handled (Stripe retries deliveries

@@ -3,11 +3,9 @@
 //! event counts as handled only once its effect is stored.
 
 use crate::config::PaymentsConfig;
-use crate::settle::{settle_success, Charge, Settled};
+use crate::settle::{settle_reported, OurIntent};
 use crate::store;
 use domain::desk::Command;
-use domain::ids::{OrderId, TicketId};
-use domain::money::Cents;
 use domain::stripe::verify_webhook_signature;
 use domain::ApiError;
 use edge::desk_client::DeskClient;
@@ -22,7 +20,7 @@ const LIMIT: usize = 256 * 1024;
 
 pub async fn handle(mut cx: Ctx) -> ApiResult {
     let (req, env, request_id) = (&mut cx.req, &cx.env, cx.request_id.as_str());
-    let config = PaymentsConfig::from_env(env, request_id)?;
+    let config = PaymentsConfig::for_request(req, env, request_id)?;
     let secret = config.webhook_secret.as_deref().ok_or_else(|| {
         ApiError::BadRequest("Webhooks are not configured (STRIPE_WEBHOOK_SECRET)".into())
     })?;
@@ -59,9 +57,13 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
     }
     let intent = &event["data"]["object"];
     // A failure answers 5xx and records nothing: Stripe delivers the event
-    // again (with backoff, for days) and the retry does the work.
+    // again (with backoff, for days) and the retry does the work. An event
+    // about a PaymentIntent that is not ours (no order metadata) answers 200
+    // and is ignored: Stripe disables an endpoint that keeps failing.
     let handled = match kind {
-        "payment_intent.succeeded" => succeeded(env, &config, intent, request_id).await?,
+        "payment_intent.succeeded" => {
+            settle_reported(env, &config, intent, request_id, edge::now_ms()).await?
+        }
         "payment_intent.payment_failed" => failed(env, intent, request_id).await?,
         _ => "ignored",
     };
@@ -74,55 +76,17 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
     reply::json(200, &json!({ "received": true, "outcome": handled }))
 }
 
-fn ids(intent: &Value) -> Result<(OrderId, TicketId, String), ApiError> {
-    let metadata = |key: &str| intent["metadata"][key].as_str().map(String::from);
-    match (
-        metadata("order_id"),
-        metadata("ticket_id"),
-        metadata("user_id"),
-    ) {
-        (Some(order_id), Some(ticket_id), Some(user_id)) => Ok((
-            OrderId::parse(&order_id)?,
-            TicketId::parse(&ticket_id)?,
-            user_id,
-        )),
-        _ => Err(ApiError::BadRequest(
-            "The PaymentIntent has no order metadata".into(),
-        )),
-    }
-}
-
-async fn succeeded(
-    env: &Env,
-    config: &PaymentsConfig,
-    intent: &Value,
-    request_id: &str,
-) -> Result<&'static str, ApiError> {
-    let (order_id, ticket_id, user_id) = ids(intent)?;
-    let provider_ref = intent["id"]
-        .as_str()
-        .ok_or_else(|| ApiError::BadRequest("The PaymentIntent has no id".into()))?;
-    let charge = Charge {
-        order_id: &order_id,
-        ticket_id: &ticket_id,
-        user_id: &user_id,
-        amount: Cents(intent["amount"].as_i64().unwrap_or(0)),
-        currency: intent["currency"].as_str().unwrap_or(&config.currency),
-        provider_ref,
-        idempotency_key: None,
-    };
-    Ok(
-        match settle_success(env, &config.provider, charge, request_id).await? {
-            Settled::Completed(_) => "completed",
-            Settled::Refunded(_) => "refunded",
-        },
-    )
-}
-
 /// A failed charge frees the order for another attempt, if it is still the
 /// attempt in flight (its number is in the PaymentIntent's metadata).
 async fn failed(env: &Env, intent: &Value, request_id: &str) -> Result<&'static str, ApiError> {
-    let (order_id, ticket_id, _) = ids(intent)?;
+    let Some(OurIntent {
+        order_id,
+        ticket_id,
+        ..
+    }) = OurIntent::read(intent)
+    else {
+        return Ok("ignored: not ours");
+    };
     let Some(attempt) = intent["metadata"]["attempt"]
         .as_str()
         .and_then(|a| a.parse::<u64>().ok())

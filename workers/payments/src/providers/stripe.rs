@@ -1,30 +1,43 @@
-//! Stripe's REST API: PaymentIntents created and confirmed in one call, and
-//! refunds. Form-encoded, `Authorization: Bearer sk_...`, an `Idempotency-Key`
-//! on every write, and a retry (same key) on 5xx.
+//! Stripe's REST API: PaymentIntents created and confirmed in one call,
+//! refunds, and the list of recent PaymentIntents (the reconciliation).
+//! Form-encoded, `Authorization: Bearer sk_...`, an `Idempotency-Key` on
+//! every write, a retry (same key) on 5xx, and a timeout on every call that
+//! ends a charge before the lost-payment timeout.
 
 use super::{PaymentProvider, ProviderError};
 use domain::payments::ChargeOutcome;
-use domain::stripe::{payment_intent_form, read_payment_intent, ChargeRequest, StripeAnswer};
+use domain::stripe::{
+    call_timeout_ms, intent_page_query, payment_intent_form, read_intent_page, read_payment_intent,
+    read_refund, ChargeRequest, RefundAnswer, StripeAnswer, ALREADY_REFUNDED,
+};
+use futures_util::future::{select, Either};
 use serde_json::Value;
-use worker::{Fetch, Headers, Method};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method};
 
 const ATTEMPTS: usize = 3;
+/// Pages of 100 PaymentIntents one reconciliation reads at most; the next
+/// run (minutes later) reads the rest, newest first.
+const MOST_PAGES: usize = 20;
 
 pub struct StripeProvider {
     pub api_base: String,
     pub secret_key: String,
+    /// The lost-payment timeout: a charge, retries included, ends before it.
+    pub payment_timeout_ms: i64,
 }
 
 impl StripeProvider {
-    async fn post(
+    /// One call, given up on after `timeout_ms` (its outcome then unknown:
+    /// the request may have reached Stripe).
+    async fn call(
         &self,
+        method: Method,
         path: &str,
-        form: &[(String, String)],
-        idempotency_key: &str,
+        body: Option<String>,
+        idempotency_key: Option<&str>,
+        timeout_ms: i64,
     ) -> Result<(u16, Value), ProviderError> {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
         let headers = Headers::new();
         let set = |name: &str, value: &str| {
             headers
@@ -32,19 +45,85 @@ impl StripeProvider {
                 .map_err(|e| ProviderError::refused(e.to_string()))
         };
         set("authorization", &format!("Bearer {}", self.secret_key))?;
-        set("content-type", "application/x-www-form-urlencoded")?;
-        set("idempotency-key", idempotency_key)?;
+        if body.is_some() {
+            set("content-type", "application/x-www-form-urlencoded")?;
+        }
+        if let Some(key) = idempotency_key {
+            set("idempotency-key", key)?;
+        }
         let url = format!("{}{path}", self.api_base.trim_end_matches('/'));
-        let request = edge::outbound::request(Method::Post, &url, &headers, Some(body.into()))
+        let request = edge::outbound::request(method, &url, &headers, body.map(Into::into))
             .map_err(|e| ProviderError::refused(e.to_string()))?;
-        // The request may have reached Stripe before the connection failed.
-        let mut response = Fetch::Request(request)
-            .send()
-            .await
-            .map_err(|e| ProviderError::unknown(format!("Stripe unreachable: {e}")))?;
-        let status = response.status_code();
-        let json = response.json::<Value>().await.unwrap_or(Value::Null);
-        Ok((status, json))
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let answer = async move {
+            // The request may have reached Stripe before the connection failed.
+            let mut response = Fetch::Request(request)
+                .send_with_signal(&signal)
+                .await
+                .map_err(|e| ProviderError::unknown(format!("Stripe unreachable: {e}")))?;
+            let status = response.status_code();
+            let json = response.json::<Value>().await.unwrap_or(Value::Null);
+            Ok((status, json))
+        };
+        let timeout = Delay::from(Duration::from_millis(timeout_ms.max(0) as u64));
+        match select(Box::pin(answer), timeout).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), _)) => {
+                controller.abort();
+                Err(ProviderError::unknown(format!(
+                    "Stripe did not answer {path} within {timeout_ms} ms"
+                )))
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(String, String)],
+        idempotency_key: &str,
+        timeout_ms: i64,
+    ) -> Result<(u16, Value), ProviderError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.call(
+            Method::Post,
+            path,
+            Some(body),
+            Some(idempotency_key),
+            timeout_ms,
+        )
+        .await
+    }
+
+    /// Every PaymentIntent created since `since_seconds` (Unix seconds),
+    /// newest first, at most `MOST_PAGES` pages.
+    pub async fn payment_intents_since(
+        &self,
+        since_seconds: i64,
+    ) -> Result<Vec<Value>, ProviderError> {
+        let mut intents: Vec<Value> = Vec::new();
+        for _ in 0..MOST_PAGES {
+            let after = intents.last().and_then(|i| i["id"].as_str());
+            let path = format!(
+                "/v1/payment_intents?{}",
+                intent_page_query(since_seconds, after)
+            );
+            let timeout = call_timeout_ms(self.payment_timeout_ms, 0).unwrap_or(1_000);
+            let (status, body) = self.call(Method::Get, &path, None, None, timeout).await?;
+            let Some((page, has_more)) = read_intent_page(&body).filter(|_| status == 200) else {
+                return Err(ProviderError::unknown(format!(
+                    "listing PaymentIntents: {status}: {body}"
+                )));
+            };
+            intents.extend(page);
+            if !has_more {
+                break;
+            }
+        }
+        Ok(intents)
     }
 }
 
@@ -59,12 +138,18 @@ impl PaymentProvider for StripeProvider {
         idempotency_key: &str,
     ) -> Result<ChargeOutcome, ProviderError> {
         let form = payment_intent_form(request);
+        let started = edge::now_ms();
         let mut last = String::new();
         for _ in 0..ATTEMPTS {
-            // Network errors are retried like 5xx: the idempotency key makes a
-            // repeat of a charge that did happen return that same charge.
+            let Some(timeout) = call_timeout_ms(self.payment_timeout_ms, edge::now_ms() - started)
+            else {
+                break;
+            };
+            // Network errors and timeouts are retried like 5xx: the
+            // idempotency key makes a repeat of a charge that did happen
+            // return that same charge.
             let (status, body) = match self
-                .post("/v1/payment_intents", &form, idempotency_key)
+                .post("/v1/payment_intents", &form, idempotency_key, timeout)
                 .await
             {
                 Ok(answer) => answer,
@@ -82,7 +167,7 @@ impl PaymentProvider for StripeProvider {
             }
         }
         Err(ProviderError::unknown(format!(
-            "Stripe failed {ATTEMPTS} times: {last}"
+            "Stripe gave no outcome in time: {last}"
         )))
     }
 
@@ -92,24 +177,28 @@ impl PaymentProvider for StripeProvider {
         idempotency_key: &str,
     ) -> Result<String, ProviderError> {
         let form = [("payment_intent".to_string(), provider_ref.to_string())];
+        let started = edge::now_ms();
         let mut last = String::new();
         for _ in 0..ATTEMPTS {
-            match self.post("/v1/refunds", &form, idempotency_key).await {
-                Ok((200..=299, body)) => {
-                    return body["id"]
-                        .as_str()
-                        .map(String::from)
-                        .ok_or_else(|| ProviderError::unknown("a refund without id"));
+            let Some(timeout) = call_timeout_ms(self.payment_timeout_ms, edge::now_ms() - started)
+            else {
+                break;
+            };
+            let (status, body) = match self
+                .post("/v1/refunds", &form, idempotency_key, timeout)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(e) => {
+                    last = e.message;
+                    continue;
                 }
-                Ok((status, body)) if status == 409 || status == 429 || status >= 500 => {
-                    last = format!("{status}: {body}")
-                }
-                Ok((status, body)) => {
-                    return Err(ProviderError::refused(format!(
-                        "refund refused: {status}: {body}"
-                    )))
-                }
-                Err(e) => last = e.message,
+            };
+            match read_refund(status, &body) {
+                RefundAnswer::Refunded(id) => return Ok(id),
+                RefundAnswer::AlreadyRefunded => return Ok(ALREADY_REFUNDED.into()),
+                RefundAnswer::Retryable(why) => last = why,
+                RefundAnswer::Failed(why) => return Err(ProviderError::refused(why)),
             }
         }
         Err(ProviderError::unknown(format!(
