@@ -18,6 +18,7 @@ async fn the_release_build_has_no_test_routes() {
         "/api/tickets/_test/bench-write",
         "/api/orders/_test/fail-next",
         "/api/payments/_test/fail-next",
+        "/api/payments/_test/reconcile",
     ];
     for path in test_routes {
         for method in [Method::POST, Method::GET] {
