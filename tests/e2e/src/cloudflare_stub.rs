@@ -438,6 +438,17 @@ fn route(
             ok(json!({"id": "d-2", "strategy": "percentage"}))
         }
         ("PATCH", ["workers", "scripts", _, "script-settings"]) => ok(json_body()),
+        // Cron Triggers (the payments worker's reconciliation): set as sent.
+        ("PUT", ["workers", "scripts", _, "schedules"]) => {
+            let schedules: Vec<Value> = json_body()
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| json!({"cron": s["cron"], "created_on": "2026-01-01T00:00:00Z", "modified_on": "2026-01-01T00:00:00Z"}))
+                .collect();
+            ok(json!({ "schedules": schedules }))
+        }
         (_, ["workers", "scripts", _, "subdomain"]) => {
             ok(json!({"enabled": false, "previews_enabled": false}))
         }

@@ -69,8 +69,19 @@ async fn chunked_signup(total: usize) -> String {
 #[tokio::test]
 async fn an_endless_chunked_body_is_cut_off_with_413_while_it_streams() {
     // 2 GiB: far more than a worker may hold, so only a cut-off answers.
-    let status = chunked_signup(2 * 1024 * 1024 * 1024).await;
-    assert!(status.contains(" 413 "), "{status}");
+    // Locally, wrangler's dev proxy sometimes answers 503 itself when the
+    // worker answers before the upload ends (its fetch to the worker fails
+    // mid-upload; the real edge passes the early answer on): tried again.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let status = chunked_signup(2 * 1024 * 1024 * 1024).await;
+        if status.contains(" 413 ") {
+            return;
+        }
+        assert!(status.contains(" 503 "), "{status}");
+        statuses.push(status);
+    }
+    panic!("no 413 in five tries: {statuses:?}");
 }
 
 #[tokio::test]
