@@ -18,6 +18,8 @@ async fn the_release_build_has_no_test_routes() {
         "/api/tickets/_test/bench-write",
         "/api/orders/_test/fail-next",
         "/api/payments/_test/fail-next",
+        "/api/users/_test/legacy-user",
+        "/api/users/_test/password-scheme",
     ];
     for path in test_routes {
         for method in [Method::POST, Method::GET] {
