@@ -264,6 +264,17 @@ impl PasswordHash {
         self.hash.ct_eq(&expected).into()
     }
 
+    /// The peppered hash that replaces this unpeppered one, made from the
+    /// `derived` key that just matched it, when only the pepper is missing
+    /// (same salt and iterations: no second PBKDF2 run). `None` when the
+    /// password must be derived anew ([`needs_rehash`](Self::needs_rehash)).
+    pub fn peppered_from_match(&self, derived: &[u8], pepper: &Pepper) -> Option<Self> {
+        let only_unpeppered = self.scheme == Scheme::Unpeppered
+            && self.iterations == PBKDF2_ITERATIONS
+            && derived.len() == HASH_LEN;
+        only_unpeppered.then(|| Self::peppered(self.salt.clone(), derived, pepper))
+    }
+
     /// True when the hash was made weaker than new ones are (no pepper, fewer
     /// iterations): the next successful sign-in replaces it.
     pub fn needs_rehash(&self) -> bool {
@@ -437,6 +448,22 @@ mod tests {
             ..sample()
         }
         .needs_rehash());
+    }
+
+    #[test]
+    fn an_unpeppered_hash_is_peppered_from_the_key_that_matched_it() {
+        let upgraded = unpeppered()
+            .peppered_from_match(&[9; HASH_LEN], &pepper())
+            .unwrap();
+        assert_eq!(upgraded, sample(), "same salt and iterations, peppered");
+        assert!(upgraded.matches(&[9; HASH_LEN], &pepper()));
+        assert!(!upgraded.needs_rehash());
+        assert_eq!(sample().peppered_from_match(&[9; HASH_LEN], &pepper()), None);
+        let fewer = PasswordHash {
+            iterations: 10_000,
+            ..unpeppered()
+        };
+        assert_eq!(fewer.peppered_from_match(&[9; HASH_LEN], &pepper()), None);
     }
 
     #[test]

@@ -278,6 +278,7 @@ async fn the_pages_read_the_host_prefixed_session_cookie() {
         .unwrap();
     let cookie = set_cookie(&signup);
     let pair = cookie.split(';').next().unwrap().to_string();
+    assert!(pair.starts_with("__Host-session="), "{cookie}");
     let page = request(&client, reqwest::Method::GET, "/", Some(SECURE_HOST), Some(&pair)).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();

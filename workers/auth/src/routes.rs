@@ -76,19 +76,32 @@ async fn signin(mut cx: Ctx) -> ApiResult {
     }
     attempt.succeeded(&cx.request_id).await;
     if stored.needs_rehash() {
-        upgrade_hash(&cx, &user.id, password, &pepper).await;
+        upgrade_hash(&cx, &user.id, &stored, &derived, password, &pepper).await;
     }
     signed_in(req, &session, 200, &user.id, &user.email)
 }
 
 /// Replaces a hash made before the pepper (or with fewer iterations) now
-/// that the password is known. The sign-in succeeds even if this fails: the
-/// old hash still verifies, and the next sign-in tries again.
-async fn upgrade_hash(cx: &Ctx, user_id: &str, password: &str, pepper: &Pepper) {
+/// that the password is known: `derived` is the key that just matched
+/// `stored`. The sign-in succeeds even if this fails: the old hash still
+/// verifies, and the next sign-in tries again.
+async fn upgrade_hash(
+    cx: &Ctx,
+    user_id: &str,
+    stored: &PasswordHash,
+    derived: &[u8],
+    password: &str,
+    pepper: &Pepper,
+) {
     let upgraded = async {
-        let salt = crypto::random_salt()?;
-        let derived = crypto::pbkdf2_sha256(password, &salt, PBKDF2_ITERATIONS).await?;
-        let hash = PasswordHash::peppered(salt, &derived, pepper);
+        let hash = match stored.peppered_from_match(derived, pepper) {
+            Some(hash) => hash,
+            None => {
+                let salt = crypto::random_salt()?;
+                let derived = crypto::pbkdf2_sha256(password, &salt, PBKDF2_ITERATIONS).await?;
+                PasswordHash::peppered(salt, &derived, pepper)
+            }
+        };
         users::set_password_hash(&cx.env, user_id, &hash).await
     };
     if let Err(e) = upgraded.await {
