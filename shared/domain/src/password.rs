@@ -286,7 +286,11 @@ impl PasswordHash {
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PasswordHash({:?}, i={}, ***)", self.scheme, self.iterations)
+        write!(
+            f,
+            "PasswordHash({:?}, i={}, ***)",
+            self.scheme, self.iterations
+        )
     }
 }
 
@@ -300,7 +304,10 @@ mod tests {
 
     #[test]
     fn passwords_are_trimmed_then_measured_in_characters() {
-        assert_eq!(Password::parse("  gig-pass  ").unwrap().expose(), "gig-pass");
+        assert_eq!(
+            Password::parse("  gig-pass  ").unwrap().expose(),
+            "gig-pass"
+        );
         assert!(Password::parse("abcdefg").is_err());
         assert!(Password::parse("   abcdefg   ").is_err());
         assert!(Password::parse(&"x".repeat(129)).is_err());
@@ -309,7 +316,10 @@ mod tests {
             Password::parse(&"é".repeat(128)).is_ok(),
             "128 characters, 256 bytes"
         );
-        assert!(Password::parse("пароль-для-теста ☃ 🎟").is_ok(), "any characters");
+        assert!(
+            Password::parse("пароль-для-теста ☃ 🎟").is_ok(),
+            "any characters"
+        );
     }
 
     #[test]
@@ -324,7 +334,14 @@ mod tests {
 
     #[test]
     fn the_most_common_passwords_are_refused_whatever_their_case() {
-        for common in ["password", "12345678", "qwertyuiop", "iloveyou", "PassWord1", " trustno1 "] {
+        for common in [
+            "password",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "PassWord1",
+            " trustno1 ",
+        ] {
             assert!(is_common(common.trim()), "{common}");
             assert!(Password::parse(common).is_err(), "{common}");
         }
@@ -340,7 +357,10 @@ mod tests {
         assert_eq!(entries, 10_000);
         // Its first, middle and last entries of 8 characters or more are found.
         for entry in ["0.0.0.000", "1qaz2wsx3edc", "zzzzzzzz"] {
-            assert!(COMMON_PASSWORDS.lines().any(|l| l == entry), "{entry} listed");
+            assert!(
+                COMMON_PASSWORDS.lines().any(|l| l == entry),
+                "{entry} listed"
+            );
             assert!(is_common(entry), "{entry}");
         }
     }
@@ -423,7 +443,11 @@ mod tests {
     #[test]
     fn a_peppered_hash_matches_only_the_same_key_and_pepper() {
         let stored = sample();
-        assert_ne!(stored.hash, vec![9; HASH_LEN], "the pepper changes what is stored");
+        assert_ne!(
+            stored.hash,
+            vec![9; HASH_LEN],
+            "the pepper changes what is stored"
+        );
         assert!(stored.matches(&[9; HASH_LEN], &pepper()));
         assert!(!stored.matches(&[8; HASH_LEN], &pepper()));
         assert!(!stored.matches(&[], &pepper()));
@@ -458,7 +482,10 @@ mod tests {
         assert_eq!(upgraded, sample(), "same salt and iterations, peppered");
         assert!(upgraded.matches(&[9; HASH_LEN], &pepper()));
         assert!(!upgraded.needs_rehash());
-        assert_eq!(sample().peppered_from_match(&[9; HASH_LEN], &pepper()), None);
+        assert_eq!(
+            sample().peppered_from_match(&[9; HASH_LEN], &pepper()),
+            None
+        );
         let fewer = PasswordHash {
             iterations: 10_000,
             ..unpeppered()
@@ -479,9 +506,16 @@ mod tests {
             PepperRefusal::TooShort
         );
         for host in ["localhost", "127.0.0.1", "[::1]", "app.localhost"] {
-            assert!(Pepper::for_host(Some(EXAMPLE_PEPPER), Some(host)).is_ok(), "{host}");
+            assert!(
+                Pepper::for_host(Some(EXAMPLE_PEPPER), Some(host)).is_ok(),
+                "{host}"
+            );
         }
-        for host in [Some("tickets.example.com"), Some("localhost.example.com"), None] {
+        for host in [
+            Some("tickets.example.com"),
+            Some("localhost.example.com"),
+            None,
+        ] {
             assert_eq!(
                 Pepper::for_host(Some(EXAMPLE_PEPPER), host).unwrap_err(),
                 PepperRefusal::Example,

@@ -268,9 +268,18 @@ mod tests {
     fn bearer_wins_over_cookie() {
         for secure in [false, true] {
             let cookies = "session=def; __Host-session=ghi";
-            assert_eq!(session_token(Some("Bearer abc"), Some(cookies), secure), Some("abc"));
-            assert_eq!(session_token(Some("bearer  abc "), None, secure), Some("abc"));
-            assert_eq!(session_token(Some("Basic abc"), Some(cookies), secure), None);
+            assert_eq!(
+                session_token(Some("Bearer abc"), Some(cookies), secure),
+                Some("abc")
+            );
+            assert_eq!(
+                session_token(Some("bearer  abc "), None, secure),
+                Some("abc")
+            );
+            assert_eq!(
+                session_token(Some("Basic abc"), Some(cookies), secure),
+                None
+            );
         }
     }
 

@@ -54,7 +54,10 @@ mod tests {
     fn a_redacted_key_keeps_its_kind_and_hides_its_value() {
         let key = "signin:alice@example.com";
         let shown = redacted_key(key);
-        assert_eq!(shown, format!("signin:{}", fingerprint("alice@example.com")));
+        assert_eq!(
+            shown,
+            format!("signin:{}", fingerprint("alice@example.com"))
+        );
         assert!(!shown.contains("alice"));
         assert!(!redacted_key("address:203.0.113.9").contains("203.0.113"));
         assert!(!redacted_key("no-kind@example.com").contains("example"));

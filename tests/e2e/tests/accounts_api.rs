@@ -99,14 +99,17 @@ async fn signup_refuses_the_most_common_passwords_saying_why() {
         assert_eq!(
             errors(response).await,
             [(
-                "This password is one of the 10,000 most common passwords: choose another"
-                    .into(),
+                "This password is one of the 10,000 most common passwords: choose another".into(),
                 Some("password".into())
             )],
             "{password:?}"
         );
         let signup = TestClient::anonymous().signup(&email, PASSWORD).await;
-        assert_eq!(signup.status(), StatusCode::CREATED, "the email stayed free");
+        assert_eq!(
+            signup.status(),
+            StatusCode::CREATED,
+            "the email stayed free"
+        );
     }
 }
 
@@ -125,7 +128,11 @@ async fn an_account_from_before_the_pepper_signs_in_with_its_old_password_and_is
 
     let wrong = TestClient::anonymous().signin(&email, "abce").await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(password_scheme(&email).await, "pbkdf2-sha256", "not on a failure");
+    assert_eq!(
+        password_scheme(&email).await,
+        "pbkdf2-sha256",
+        "not on a failure"
+    );
 
     let client = TestClient::anonymous();
     let signin = client.signin(&email, "abcd").await;
@@ -242,9 +249,15 @@ async fn a_secure_site_sets_and_reads_only_the_host_prefixed_session_cookie() {
 
     let host_cookie = format!("__Host-session={token}");
     let plain_cookie = format!("session={token}");
-    assert_eq!(current_email(Some(SECURE_HOST), &host_cookie).await, email.as_str());
+    assert_eq!(
+        current_email(Some(SECURE_HOST), &host_cookie).await,
+        email.as_str()
+    );
     // The unprefixed name, which a sibling subdomain could plant, is not read there.
-    assert_eq!(current_email(Some(SECURE_HOST), &plain_cookie).await, Value::Null);
+    assert_eq!(
+        current_email(Some(SECURE_HOST), &plain_cookie).await,
+        Value::Null
+    );
     // Plain-HTTP loopback keeps the old name (browsers refuse __Host- without Secure).
     assert_eq!(current_email(None, &plain_cookie).await, email.as_str());
     assert_eq!(current_email(None, &host_cookie).await, Value::Null);
@@ -261,7 +274,10 @@ async fn a_secure_site_sets_and_reads_only_the_host_prefixed_session_cookie() {
     assert_eq!(signout.status(), StatusCode::OK);
     let cleared = set_cookie(&signout);
     assert!(cleared.starts_with("__Host-session=;"), "{cleared}");
-    assert!(cleared.contains("Max-Age=0") && cleared.contains("; Secure"), "{cleared}");
+    assert!(
+        cleared.contains("Max-Age=0") && cleared.contains("; Secure"),
+        "{cleared}"
+    );
 }
 
 #[tokio::test]
@@ -279,10 +295,20 @@ async fn the_pages_read_the_host_prefixed_session_cookie() {
     let cookie = set_cookie(&signup);
     let pair = cookie.split(';').next().unwrap().to_string();
     assert!(pair.starts_with("__Host-session="), "{cookie}");
-    let page = request(&client, reqwest::Method::GET, "/", Some(SECURE_HOST), Some(&pair)).await;
+    let page = request(
+        &client,
+        reqwest::Method::GET,
+        "/",
+        Some(SECURE_HOST),
+        Some(&pair),
+    )
+    .await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains(&email), "the home page shows who is signed in");
+    assert!(
+        html.contains(&email),
+        "the home page shows who is signed in"
+    );
 }
 
 // --- ticket titles --------------------------------------------------------------
@@ -327,7 +353,11 @@ async fn titles_with_controls_or_bidirectional_overrides_are_refused() {
         let mine = seller.get_json("/api/tickets?seller=me").await;
         let titles: Vec<String> = mine
             .as_array()
-            .map(|a| a.iter().filter_map(|t| t["title"].as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t["title"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         (titles.len() == 3).then_some(titles)
     })

@@ -105,7 +105,11 @@ async fn upgrade_hash(
         users::set_password_hash(&cx.env, user_id, &hash).await
     };
     if let Err(e) = upgraded.await {
-        edge::log::error(&cx.request_id, "password_hash_upgrade_failed", &e.to_string());
+        edge::log::error(
+            &cx.request_id,
+            "password_hash_upgrade_failed",
+            &e.to_string(),
+        );
     }
 }
 

@@ -26,7 +26,9 @@ async fn legacy_user(mut cx: Ctx) -> ApiResult {
     let text = |name: &str| body[name].as_str().unwrap_or_default().trim().to_string();
     let (email, password) = (text("email").to_lowercase(), text("password"));
     if email.is_empty() || password.is_empty() {
-        return Err(ApiError::BadRequest("email and password are required".into()));
+        return Err(ApiError::BadRequest(
+            "email and password are required".into(),
+        ));
     }
     let salt = crypto::random_salt()?;
     let derived = crypto::pbkdf2_sha256(&password, &salt, PBKDF2_ITERATIONS).await?;
@@ -42,12 +44,22 @@ async fn legacy_user(mut cx: Ctx) -> ApiResult {
 }
 
 async fn password_scheme(cx: Ctx) -> ApiResult {
-    let raw = RequestUrl::of(&cx.req)?.query_param("email").unwrap_or_default();
+    let raw = RequestUrl::of(&cx.req)?
+        .query_param("email")
+        .unwrap_or_default();
     let email = Email::parse(&raw).map_err(|e| ApiError::BadRequest(e.message))?;
     let user = users::find_by_email(&cx.env, &email)
         .await?
         .ok_or(ApiError::NotFound)?;
     let stored = PasswordHash::parse(&user.password_hash).or_internal()?;
-    let scheme = stored.to_phc().split('$').nth(1).unwrap_or_default().to_string();
-    reply::json(200, &json!({ "scheme": scheme, "iterations": stored.iterations }))
+    let scheme = stored
+        .to_phc()
+        .split('$')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    reply::json(
+        200,
+        &json!({ "scheme": scheme, "iterations": stored.iterations }),
+    )
 }
