@@ -104,6 +104,15 @@ LOCAL_OVERRIDES=(
   LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE DEAD_LETTER_RETENTION_DAYS
 )
 
+# The lines of .dev.vars.example whose name the root .dev.vars lacks: a
+# .dev.vars made before a secret was added (PASSWORD_PEPPER) still runs.
+example_vars_missing_from_dev_vars() {
+  local line
+  grep -E '^[A-Z_]+=' "$ROOT/.dev.vars.example" | while IFS= read -r line; do
+    grep -q "^${line%%=*}=" "$ROOT/.dev.vars" || echo "$line"
+  done
+}
+
 # wrangler reads each worker's secrets from a .dev.vars beside its config:
 # write them from the root .dev.vars, plus the settings a run may override
 # (EXPIRATION_WINDOW_SECONDS=3 make dev). Later lines win.
@@ -113,7 +122,7 @@ write_worker_dev_vars() {
   for w in "${WORKERS[@]}"; do
     local file="$ROOT/workers/$w/.dev.vars"
     rm -f "$file"
-    { cat "$ROOT/.dev.vars"; echo
+    { example_vars_missing_from_dev_vars; cat "$ROOT/.dev.vars"; echo
       # Set but empty is written too: it blanks the root .dev.vars' value (the
       # `release` test stack runs with no ADMIN_TOKEN).
       for name in "${LOCAL_OVERRIDES[@]}"; do

@@ -8,7 +8,7 @@ cd "$ROOT"
 started=$(date +%s)
 
 # The crates with test-only routes, for the lints of the test build.
-TEST_HOOKS=tickets/test-hooks,orders/test-hooks,payments/test-hooks
+TEST_HOOKS=auth/test-hooks,tickets/test-hooks,orders/test-hooks,payments/test-hooks
 # The operator's token of every test stack (the release stack blanks it).
 export ADMIN_TOKEN="admin-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 

@@ -1,5 +1,6 @@
-//! The session: an HS256 JWT `{id, email, iat, exp}` carried in the `session`
-//! cookie or an `Authorization: Bearer` header.
+//! The session: an HS256 JWT `{id, email, iat, exp}` carried in the
+//! `__Host-session` cookie (`session` on plain-HTTP loopback) or an
+//! `Authorization: Bearer` header.
 //!
 //! Every worker reads the current user through [`SessionKey::current_user`], so
 //! a token is judged the same way everywhere: a tampered, expired, unsigned
@@ -11,7 +12,22 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+/// The session cookie's name where it cannot be Secure: plain-HTTP loopback
+/// (browsers refuse a `__Host-` cookie without `Secure`).
 pub const SESSION_COOKIE: &str = "session";
+/// Its name everywhere else. The `__Host-` prefix makes browsers accept it
+/// only when Secure, with `Path=/` and no `Domain`, so a sibling subdomain
+/// cannot plant or overwrite a session for the site (cookie tossing).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-session";
+
+/// The session cookie's name: `secure` is false only on plain-HTTP loopback.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 /// Default session lifetime: 7 days.
 pub const DEFAULT_SESSION_TTL_SECONDS: i64 = 7 * 24 * 3600;
 /// The shortest secret we accept for HS256 (RFC 7518 asks for >= 256 bits).
@@ -133,36 +149,41 @@ fn signature_part_len(token: &str) -> usize {
 }
 
 /// The session token of a request: the Bearer token if there is one (API
-/// clients), else the `session` cookie (browsers).
+/// clients), else the session cookie (browsers) of the name this request's
+/// site sets ([`session_cookie_name`]). Where the cookie is `__Host-session`,
+/// a plain `session` cookie is not read: anyone on a sibling subdomain could
+/// have set it.
 pub fn session_token<'a>(
     authorization: Option<&'a str>,
     cookie: Option<&'a str>,
+    secure: bool,
 ) -> Option<&'a str> {
     if let Some(auth) = authorization {
         let (scheme, token) = auth.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
     }
+    let wanted = session_cookie_name(secure);
     cookie?
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim_matches('"'))
         .filter(|value| !value.is_empty())
 }
 
 /// `Set-Cookie` for a new session. `secure` is false only for plain-HTTP
-/// localhost, where browsers would drop a Secure cookie.
+/// loopback, where browsers would drop a Secure (and so a `__Host-`) cookie.
 pub fn session_cookie(token: &str, ttl_seconds: i64, secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl_seconds}{secure}"
-    )
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl_seconds}{secure}")
 }
 
 /// `Set-Cookie` that removes the session.
 pub fn cleared_session_cookie(secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
 #[cfg(test)]
@@ -245,34 +266,61 @@ mod tests {
 
     #[test]
     fn bearer_wins_over_cookie() {
-        assert_eq!(
-            session_token(Some("Bearer abc"), Some("session=def")),
-            Some("abc")
-        );
-        assert_eq!(session_token(Some("bearer  abc "), None), Some("abc"));
-        assert_eq!(session_token(Some("Basic abc"), Some("session=def")), None);
+        for secure in [false, true] {
+            let cookies = "session=def; __Host-session=ghi";
+            assert_eq!(
+                session_token(Some("Bearer abc"), Some(cookies), secure),
+                Some("abc")
+            );
+            assert_eq!(
+                session_token(Some("bearer  abc "), None, secure),
+                Some("abc")
+            );
+            assert_eq!(
+                session_token(Some("Basic abc"), Some(cookies), secure),
+                None
+            );
+        }
     }
 
     #[test]
     fn finds_the_session_cookie_among_others() {
         assert_eq!(
-            session_token(None, Some("theme=dark; session=abc.def.ghi; x=1")),
+            session_token(None, Some("theme=dark; session=abc.def.ghi; x=1"), false),
             Some("abc.def.ghi")
         );
-        assert_eq!(session_token(None, Some("theme=dark")), None);
-        assert_eq!(session_token(None, Some("session=")), None);
-        assert_eq!(session_token(None, None), None);
+        assert_eq!(session_token(None, Some("theme=dark"), false), None);
+        assert_eq!(session_token(None, Some("session="), false), None);
+        assert_eq!(session_token(None, None, false), None);
     }
 
     #[test]
-    fn cookies_are_http_only_lax_and_secure_unless_told_otherwise() {
-        let cookie = session_cookie("t", 60, true);
+    fn a_secure_site_reads_only_the_host_prefixed_cookie() {
+        let both = "session=planted; __Host-session=own";
+        assert_eq!(session_token(None, Some(both), true), Some("own"));
+        assert_eq!(session_token(None, Some(both), false), Some("planted"));
+        assert_eq!(session_token(None, Some("session=planted"), true), None);
+        assert_eq!(session_token(None, Some("__Host-session=own"), false), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_host_prefixed_when_secure() {
         assert_eq!(
-            cookie,
-            "session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+            session_cookie("t", 60, true),
+            "__Host-session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
         );
-        assert!(!session_cookie("t", 60, false).contains("Secure"));
-        assert!(cleared_session_cookie(true).contains("Max-Age=0"));
+        assert_eq!(
+            session_cookie("t", 60, false),
+            "session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
+        assert_eq!(
+            cleared_session_cookie(true),
+            "__Host-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+        );
+        assert_eq!(
+            cleared_session_cookie(false),
+            "session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
     }
 
     #[test]

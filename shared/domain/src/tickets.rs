@@ -16,8 +16,11 @@ pub struct Title(String);
 
 impl TryFrom<String> for Title {
     type Error = String;
+    /// Stored tickets and events are read with the rules they were written
+    /// under (required, at most 120 characters), not the character rule
+    /// added later, so a title stored before it still loads.
     fn try_from(raw: String) -> Result<Self, String> {
-        Title::parse(Some(&Value::String(raw))).map_err(|e| e.message)
+        Title::measured(Some(&Value::String(raw))).map_err(|e| e.message)
     }
 }
 
@@ -28,7 +31,21 @@ impl From<Title> for String {
 }
 
 impl Title {
+    /// A title typed by a seller: required, at most 120 characters, and free
+    /// of characters that hide or reorder what buyers read.
     pub fn parse(value: Option<&Value>) -> Result<Title, FieldError> {
+        let title = Self::measured(value)?;
+        if title.0.chars().any(is_refused_in_title) {
+            return Err(FieldError::new(
+                "title",
+                "Title must not contain control characters or invisible formatting \
+                 characters (such as bidirectional overrides)",
+            ));
+        }
+        Ok(title)
+    }
+
+    fn measured(value: Option<&Value>) -> Result<Title, FieldError> {
         let title = value.and_then(Value::as_str).unwrap_or("").trim();
         if title.is_empty() {
             return Err(FieldError::new("title", "Title is required"));
@@ -45,6 +62,23 @@ impl Title {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Controls (Cc: tabs, newlines, escapes), format characters (Cf: the
+/// bidirectional overrides and isolates U+202A-U+202E and U+2066-U+2069,
+/// zero-width spaces, tags) and line or paragraph separators: each can make a
+/// title read differently from what it says ("Trojan Source"). Zero-width
+/// joiners and non-joiners stay: emoji sequences and several scripts need them.
+fn is_refused_in_title(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let refused_category = matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    );
+    refused_category && !matches!(c, '\u{200C}' | '\u{200D}')
 }
 
 pub const MAX_EVENT_TEXT_CHARS: usize = 120;
@@ -491,6 +525,46 @@ mod tests {
                 .message,
             "Title must be at most 120 characters"
         );
+    }
+
+    #[test]
+    fn titles_refuse_controls_and_bidirectional_overrides() {
+        let message = "Title must not contain control characters or invisible formatting \
+                       characters (such as bidirectional overrides)";
+        for refused in [
+            "Concert\u{202E}tpircs",
+            "Opera \u{2066}isolated\u{2069}",
+            "\u{202A}a\u{202B}b\u{202C}c\u{202D}d",
+            "\u{2067}x\u{2068}y",
+            "Tab\there",
+            "Line\nbreak",
+            "Escape\u{1b}[31m",
+            "Zero\u{200B}width",
+            "Bom\u{FEFF}",
+            "Soft\u{AD}hyphen",
+            "Line\u{2028}separator",
+            "Null\u{0}",
+            "Del\u{7f}",
+        ] {
+            let err = Title::parse(Some(&json!(refused))).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("title"), "{refused:?}");
+            assert_eq!(err.message, message, "{refused:?}");
+        }
+        for fine in [
+            "Die Zauberflöte — Opéra (2 seats)",
+            "Family pass \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+            "\u{645}\u{648}\u{633}\u{64A}\u{642}\u{649} concert",
+            "Non\u{A0}breaking space",
+            "می\u{200C}خواهم",
+        ] {
+            assert!(Title::parse(Some(&json!(fine))).is_ok(), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_title_from_before_the_character_rule_still_loads() {
+        let stored: Title = serde_json::from_str(r#""Old\u202etitle""#).unwrap();
+        assert_eq!(stored.as_str(), "Old\u{202E}title");
     }
 
     #[test]

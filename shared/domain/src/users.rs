@@ -5,9 +5,11 @@ use crate::fields::{both, text};
 use crate::password::{Password, SigninPassword};
 use serde_json::Value;
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
-/// An email address, trimmed and lower-cased: two spellings of one address are
-/// one `Email`, and the users table keeps it UNIQUE.
+/// An email address, trimmed, lower-cased and in Unicode NFC: two spellings of
+/// one address (`É` typed as one code point or as `E` plus a combining accent)
+/// are one `Email`, and the users table keeps it UNIQUE.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -15,7 +17,7 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let normalized = raw.trim().to_lowercase();
+        let normalized: String = raw.trim().to_lowercase().nfc().collect();
         let invalid = || FieldError::new("email", "Email must be valid");
         if normalized.len() > Self::MAX_LEN || !email_address::EmailAddress::is_valid(&normalized) {
             return Err(invalid());
@@ -33,6 +35,13 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The same address fully decomposed (NFD): how a row stored before emails
+    /// were normalised may spell it, so sign-in and sign-up look for it too.
+    /// Equal to `as_str` for every ASCII address.
+    pub fn decomposed(&self) -> String {
+        self.0.nfd().collect()
     }
 }
 
@@ -84,6 +93,17 @@ mod tests {
         let email = Email::parse("  Alice.Smith@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "alice.smith@example.com");
         assert_eq!(email, Email::parse("alice.smith@example.com").unwrap());
+    }
+
+    #[test]
+    fn composed_and_decomposed_spellings_are_one_email() {
+        let composed = Email::parse("Ren\u{e9}e@Caf\u{e9}.example").unwrap();
+        let decomposed = Email::parse("Rene\u{301}e@Cafe\u{301}.example").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.as_str(), "ren\u{e9}e@caf\u{e9}.example");
+        assert_eq!(composed.decomposed(), "rene\u{301}e@cafe\u{301}.example");
+        let ascii = Email::parse("a@b.co").unwrap();
+        assert_eq!(ascii.decomposed(), ascii.as_str());
     }
 
     #[test]

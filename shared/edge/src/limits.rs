@@ -66,8 +66,27 @@ impl Limiter {
         command: &LimitCommand,
     ) -> Result<A, ApiError> {
         crate::object_call::call(&self.stub, &self.request_id, command, || {
-            format!("limiter {}", self.name)
+            limiter_label(&self.name)
         })
         .await
+    }
+}
+
+/// How a failed call names its limiter: the error becomes a log line, and the
+/// object's name holds an email, a client address or a user id.
+fn limiter_label(name: &str) -> String {
+    format!("limiter {}", crate::log::redacted_key(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_limiter_call_names_no_email_or_address() {
+        let label = limiter_label("signin:alice@example.com");
+        assert!(label.starts_with("limiter signin:"), "{label}");
+        assert!(!label.contains("alice"), "{label}");
+        assert!(!limiter_label("address:203.0.113.9").contains("203.0.113.9"));
     }
 }

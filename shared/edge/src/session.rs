@@ -51,7 +51,8 @@ impl SessionConfig {
         let headers = req.headers();
         let authorization = headers.get("authorization").ok().flatten();
         let cookie = headers.get("cookie").ok().flatten();
-        let token = session_token(authorization.as_deref(), cookie.as_deref())?;
+        let secure = RequestUrl::of(req).is_ok_and(|url| cookie_must_be_secure(&url));
+        let token = session_token(authorization.as_deref(), cookie.as_deref(), secure)?;
         self.key.current_user(token, crate::now_seconds())
     }
 
@@ -61,8 +62,8 @@ impl SessionConfig {
     }
 }
 
-/// Secure cookies everywhere except plain-HTTP localhost, where a browser
-/// would refuse to store them.
+/// Secure (and `__Host-` prefixed) cookies everywhere except plain-HTTP
+/// localhost, where a browser would refuse to store them.
 pub fn cookie_must_be_secure(url: &RequestUrl) -> bool {
     let loopback = matches!(url.host(), "localhost" | "127.0.0.1" | "[::1]");
     !(url.scheme() == "http" && loopback)

@@ -75,6 +75,7 @@ fn with_secrets(stub: &CloudflareStub, env: &str) {
     for secret in ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"] {
         stub.put_secret(&name("ticketing-payments", env), secret);
     }
+    stub.put_secret(&name("ticketing-auth", env), "PASSWORD_PEPPER");
 }
 
 fn migration_files(folder: &str) -> Vec<String> {
@@ -201,6 +202,7 @@ fn a_deploy_stops_before_anything_when_secrets_are_missing() {
     assert!(!run.ok, "{}", run.output);
     for command in [
         "npx wrangler secret put JWT_KEY --name ticketing-auth -c workers/auth/wrangler.toml",
+        "npx wrangler secret put PASSWORD_PEPPER --name ticketing-auth -c workers/auth/wrangler.toml",
         "npx wrangler secret put JWT_KEY --name ticketing-tickets -c workers/tickets/wrangler.toml",
         "npx wrangler secret put JWT_KEY --name ticketing-orders -c workers/orders/wrangler.toml",
         "npx wrangler secret put STRIPE_SECRET_KEY --name ticketing-payments -c workers/payments/wrangler.toml",

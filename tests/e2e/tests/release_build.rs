@@ -19,6 +19,8 @@ async fn the_release_build_has_no_test_routes() {
         "/api/orders/_test/fail-next",
         "/api/payments/_test/fail-next",
         "/api/payments/_test/reconcile",
+        "/api/users/_test/legacy-user",
+        "/api/users/_test/password-scheme",
     ];
     for path in test_routes {
         for method in [Method::POST, Method::GET] {

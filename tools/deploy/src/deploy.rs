@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The secrets without which a worker cannot serve (by worker folder).
 /// `ADMIN_TOKEN` is optional: unset, the operator's routes answer 503.
 const REQUIRED_SECRETS: &[(&str, &[&str])] = &[
-    ("auth", &["JWT_KEY"]),
+    ("auth", &["JWT_KEY", "PASSWORD_PEPPER"]),
     ("tickets", &["JWT_KEY"]),
     ("orders", &["JWT_KEY"]),
     (

@@ -2,7 +2,10 @@
 
 mod abuse;
 mod limit_object;
+mod pepper;
 mod routes;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod users;
 
 use worker::{event, Context, Env, Request, Response};

@@ -1,8 +1,9 @@
 //! Routes of `/api/users`, with the original app's messages and status codes.
 
 use crate::abuse::AbuseLimits;
+use crate::pepper;
 use crate::users::{self, NewUser};
-use domain::password::{PasswordHash, PBKDF2_ITERATIONS};
+use domain::password::{PasswordHash, Pepper, PBKDF2_ITERATIONS, SALT_LEN};
 use domain::session::{cleared_session_cookie, session_cookie};
 use domain::users::{SigninRequest, SignupRequest};
 use domain::{ApiError, OrInternal};
@@ -14,12 +15,16 @@ use serde_json::json;
 use worker::{Request, Response};
 
 pub fn table() -> Vec<Route> {
-    edge::routes![
+    #[allow(unused_mut)] // extended only in the test build
+    let mut routes = edge::routes![
         Get  "/api/users/currentuser" anyone => current_user,
         Post "/api/users/signup"      anyone => signup,
         Post "/api/users/signin"      anyone => signin,
         Post "/api/users/signout"     anyone => signout,
-    ]
+    ];
+    #[cfg(feature = "test-hooks")]
+    routes.extend(crate::test_hooks::routes());
+    routes
 }
 
 async fn current_user(cx: Ctx) -> ApiResult {
@@ -32,17 +37,13 @@ async fn signup(mut cx: Ctx) -> ApiResult {
     let input = SignupRequest::parse(&cx.json_body().await?)?;
     let (req, env) = (&cx.req, &cx.env);
     let session = SessionConfig::for_request(env, req, &cx.request_id)?;
+    let pepper = pepper::for_request(env, req, &cx.request_id)?;
     let salt = crypto::random_salt()?;
     let derived = crypto::pbkdf2_sha256(input.password.expose(), &salt, PBKDF2_ITERATIONS).await?;
-    let hash = PasswordHash {
-        iterations: PBKDF2_ITERATIONS,
-        salt,
-        hash: derived,
-    };
     let user = NewUser {
         id: uuid::Uuid::new_v4().to_string(),
         email: input.email,
-        password_hash: hash,
+        password_hash: PasswordHash::peppered(salt, &derived, &pepper),
     };
     // The UNIQUE index decides races between concurrent sign-ups of one email.
     if !users::insert(env, &user).await? {
@@ -59,21 +60,57 @@ async fn signin(mut cx: Ctx) -> ApiResult {
     let attempt = limits.start_attempt(&input.email).await?;
     let (req, env) = (&cx.req, &cx.env);
     let session = SessionConfig::for_request(env, req, &cx.request_id)?;
+    let pepper = pepper::for_request(env, req, &cx.request_id)?;
     let invalid = || ApiError::BadRequest("Invalid credentials".into());
+    let password = input.password.expose();
     let Some(user) = users::find_by_email(env, &input.email).await? else {
         // Spend the same time as a real check so timing does not reveal which
         // emails have accounts.
-        crypto::pbkdf2_sha256(input.password.expose(), &[0; 16], PBKDF2_ITERATIONS).await?;
+        crypto::pbkdf2_sha256(password, &[0; SALT_LEN], PBKDF2_ITERATIONS).await?;
         return Err(invalid());
     };
     let stored = PasswordHash::parse(&user.password_hash).or_internal()?;
-    let derived =
-        crypto::pbkdf2_sha256(input.password.expose(), &stored.salt, stored.iterations).await?;
-    if !stored.matches(&derived) {
+    let derived = crypto::pbkdf2_sha256(password, &stored.salt, stored.iterations).await?;
+    if !stored.matches(&derived, &pepper) {
         return Err(invalid());
     }
     attempt.succeeded(&cx.request_id).await;
+    if stored.needs_rehash() {
+        upgrade_hash(&cx, &user.id, &stored, &derived, password, &pepper).await;
+    }
     signed_in(req, &session, 200, &user.id, &user.email)
+}
+
+/// Replaces a hash made before the pepper (or with fewer iterations) now
+/// that the password is known: `derived` is the key that just matched
+/// `stored`. The sign-in succeeds even if this fails: the old hash still
+/// verifies, and the next sign-in tries again.
+async fn upgrade_hash(
+    cx: &Ctx,
+    user_id: &str,
+    stored: &PasswordHash,
+    derived: &[u8],
+    password: &str,
+    pepper: &Pepper,
+) {
+    let upgraded = async {
+        let hash = match stored.peppered_from_match(derived, pepper) {
+            Some(hash) => hash,
+            None => {
+                let salt = crypto::random_salt()?;
+                let derived = crypto::pbkdf2_sha256(password, &salt, PBKDF2_ITERATIONS).await?;
+                PasswordHash::peppered(salt, &derived, pepper)
+            }
+        };
+        users::set_password_hash(&cx.env, user_id, &hash).await
+    };
+    if let Err(e) = upgraded.await {
+        edge::log::error(
+            &cx.request_id,
+            "password_hash_upgrade_failed",
+            &e.to_string(),
+        );
+    }
 }
 
 async fn signout(cx: Ctx) -> ApiResult {
