@@ -541,6 +541,27 @@ pub fn session_token(set_cookie: &str) -> String {
         .to_string()
 }
 
+/// A 429 with the JSON error body `message`, a sane Retry-After (at most
+/// `max_seconds`) and no session cookie: how every abuse limit refuses.
+pub async fn assert_limited(response: Response, message: &str, max_seconds: u64, what: &str) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{what}");
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: a Retry-After in seconds"));
+    assert!(
+        (1..=max_seconds).contains(&retry_after),
+        "{what}: Retry-After {retry_after}"
+    );
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "{what}: no session"
+    );
+    assert_eq!(errors(response).await, [(message.into(), None)], "{what}");
+}
+
 /// The error messages of a JSON error body, with their fields.
 pub async fn errors(response: Response) -> Vec<(String, Option<String>)> {
     let body: Value = response.json().await.expect("a JSON error body");

@@ -5,35 +5,14 @@
 //! Stack: api (see scripts/test.sh), with the default limits.
 
 use e2e::{
-    errors, eventually, unique_address, unique_email, OrderId, TestClient, TestUser, TicketId,
-    PASSWORD,
+    assert_limited, eventually, unique_address, unique_email, OrderId, TestClient, TestUser,
+    TicketId, PASSWORD,
 };
 use futures::future::join_all;
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 
 const WRONG: &str = "not-the-password";
-
-/// A 429 with the JSON error body, a sane Retry-After (at most `max_seconds`)
-/// and no session cookie.
-async fn assert_limited(response: Response, message: &str, max_seconds: u64, what: &str) {
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{what}");
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{what}: a Retry-After in seconds"));
-    assert!(
-        (1..=max_seconds).contains(&retry_after),
-        "{what}: Retry-After {retry_after}"
-    );
-    assert!(
-        response.headers().get("set-cookie").is_none(),
-        "{what}: no session"
-    );
-    assert_eq!(errors(response).await, [(message.into(), None)], "{what}");
-}
 
 const TOO_MANY_FAILURES: &str = "Too many failed sign-in attempts; try again later";
 const TOO_MANY_REQUESTS: &str = "Too many requests from your address; try again shortly";

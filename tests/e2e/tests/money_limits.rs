@@ -5,28 +5,24 @@
 //!
 //! Stack: api (see scripts/test.sh), with the default limits.
 
-use e2e::{errors, unique_address, TestClient, TestUser, TicketId};
+use e2e::{assert_limited, unique_address, OrderId, TestClient, TestUser, TicketId};
 use futures::future::join_all;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 const DECLINED: &str = "tok_chargeDeclined";
 const TOO_MANY_DECLINES: &str = "Too many declined payment attempts; try again later";
 
-/// A 429 with `message`, and a Retry-After of at most `max_seconds`.
-async fn assert_limited(response: Response, message: &str, max_seconds: u64, what: &str) {
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{what}");
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{what}: a Retry-After in seconds"));
-    assert!(
-        (1..=max_seconds).contains(&retry_after),
-        "{what}: Retry-After {retry_after}"
-    );
-    assert_eq!(errors(response).await, [(message.into(), None)], "{what}");
+/// `n` declined attempts on `order`, each a 402.
+async fn decline(buyer: &TestUser, order: &OrderId, n: usize) {
+    for i in 0..n {
+        let declined = buyer.pay(order, DECLINED).await;
+        assert_eq!(
+            declined.status(),
+            StatusCode::PAYMENT_REQUIRED,
+            "decline {i}"
+        );
+    }
 }
 
 async fn listing() -> TicketId {
@@ -38,14 +34,7 @@ async fn listing() -> TicketId {
 async fn five_declines_on_an_order_stop_further_attempts_before_the_card_is_tried() {
     let buyer = TestUser::signed_up().await;
     let order = buyer.reserve(&listing().await).await;
-    for i in 0..5 {
-        let declined = buyer.pay(&order.id, DECLINED).await;
-        assert_eq!(
-            declined.status(),
-            StatusCode::PAYMENT_REQUIRED,
-            "decline {i}"
-        );
-    }
+    decline(&buyer, &order.id, 5).await;
     let sixth = buyer.pay(&order.id, DECLINED).await;
     assert_limited(sixth, TOO_MANY_DECLINES, 3600, "6th attempt").await;
     // Refused before the provider: a good card is not even tried, and the
@@ -71,12 +60,7 @@ async fn a_payment_that_goes_through_is_not_counted_as_a_decline() {
     }
     // Four declines and a success leave room for one more decline.
     let order = buyer.reserve(&listing().await).await;
-    for _ in 0..4 {
-        assert_eq!(
-            buyer.pay(&order.id, DECLINED).await.status(),
-            StatusCode::PAYMENT_REQUIRED
-        );
-    }
+    decline(&buyer, &order.id, 4).await;
     assert_eq!(
         buyer.pay(&order.id, "tok_visa").await.status(),
         StatusCode::CREATED
@@ -105,16 +89,9 @@ async fn twenty_declines_from_one_address_stop_every_account_there() {
     for _ in 0..5 {
         buyers.push(TestUser::signed_up_with(TestClient::from_address(&address)).await);
     }
-    for (b, buyer) in buyers.iter().take(4).enumerate() {
+    for buyer in buyers.iter().take(4) {
         let order = buyer.reserve(&listing().await).await;
-        for i in 0..5 {
-            let declined = buyer.pay(&order.id, DECLINED).await;
-            assert_eq!(
-                declined.status(),
-                StatusCode::PAYMENT_REQUIRED,
-                "buyer {b}, decline {i}"
-            );
-        }
+        decline(buyer, &order.id, 5).await;
     }
     // A fresh account from the same address: the address's 21st attempt.
     let fifth = &buyers[4];
