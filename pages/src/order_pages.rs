@@ -69,10 +69,10 @@ pub async fn pay(req: &mut Request, ctx: &PageContext, raw_id: &str) -> ApiResul
             order_page(ctx, &order, 200, &[], None, &no_errors, Some(secret))
         }
         // Refused (400), declined (402), a double submit still running (409),
-        // the provider is down or has not confirmed yet (502) or not
-        // configured (503): the order is shown as it now is, with the reason
-        // and the token kept.
-        400 | 402 | 409 | 502 | 503 => {
+        // too many declined attempts (429, card testing), the provider is
+        // down or has not confirmed yet (502) or not configured (503): the
+        // order is shown as it now is, with the reason and the token kept.
+        400 | 402 | 409 | 429 | 502 | 503 => {
             let errors = FormErrors::from_api(&reply.body);
             let order = load(ctx, &id).await?;
             order_page(ctx, &order, reply.status, &[], Some(token), &errors, None)

@@ -43,6 +43,23 @@ async fn five_declines_on_an_order_stop_further_attempts_before_the_card_is_trie
     assert_limited(good, TOO_MANY_DECLINES, 3600, "a good card after").await;
     let order_now = buyer.order(&order.id).await;
     assert_eq!(order_now["status"], "created");
+    // The pay form says so too (429), with the order as it is.
+    let attempt = uuid::Uuid::new_v4().to_string();
+    let form = buyer
+        .http
+        .post(buyer.url(&format!("/orders/{}/pay", order.id)))
+        .form(&[("token", "tok_visa"), ("attempt", attempt.as_str())])
+        .send()
+        .await
+        .expect("the pay form's post");
+    assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
+    let html = form.text().await.unwrap_or_default();
+    assert!(
+        html.contains(&format!(
+            r#"data-testid="payment-error">{TOO_MANY_DECLINES}</p>"#
+        )),
+        "{html}"
+    );
     assert!(buyer.payments(&order.id).await.is_empty());
     // The buyer is stopped on another order too.
     let other = buyer.reserve(&listing().await).await;
