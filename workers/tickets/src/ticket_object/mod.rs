@@ -273,36 +273,50 @@ impl TicketObject {
         let (order_id, window_ms) = (order_id.clone(), *window_ms);
         let client_address = client_address.clone();
         let open_orders = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
+        // And the address's slot (MAX_OPEN_ORDERS_PER_ADDRESS, across its
+        // accounts), claimed at the same time: one round trip, not two.
+        let address_slots = client_address
+            .as_deref()
+            .map(|address| OpenOrders::of_address(&self.env, address, request_id))
+            .transpose()
+            .map_err(failed)?;
         #[cfg(feature = "test-hooks")]
         self.claims.set(self.claims.get() + 1);
-        let claim = match open_orders
-            .claim(open_orders.limit(&self.env), &order_id, window_ms)
-            .await
-            .map_err(failed)?
-        {
-            Ok(claim) => claim,
-            Err(refusal) => return Ok(Reply::Refused(refusal)),
-        };
-        // Then the address's slot (MAX_OPEN_ORDERS_PER_ADDRESS), across its
-        // accounts; refused, the buyer's new slot is given back.
-        let mut address_claim = None;
-        if let Some(address) = &client_address {
-            let slots = OpenOrders::of_address(&self.env, address, request_id).map_err(failed)?;
-            match slots
-                .claim(slots.limit(&self.env), &order_id, window_ms)
-                .await
-            {
-                Ok(Ok(taken)) => address_claim = Some((slots, taken)),
-                Ok(Err(refusal)) => {
-                    open_orders.settle(claim, &order_id, Err(429)).await;
-                    return Ok(Reply::Refused(refusal));
-                }
-                Err(e) => {
-                    open_orders.settle(claim, &order_id, Err(503)).await;
-                    return Err(failed(e));
-                }
+        let address_claim = async {
+            match &address_slots {
+                Some(slots) => Some(
+                    slots
+                        .claim(slots.limit(&self.env), &order_id, window_ms)
+                        .await,
+                ),
+                None => None,
             }
-        }
+        };
+        let (buyer, address) = futures_util::join!(
+            open_orders.claim(open_orders.limit(&self.env), &order_id, window_ms),
+            address_claim
+        );
+        // A failed call keeps the other slot, as any 5xx does (it lapses);
+        // a refusal of one gives the other's new slot back.
+        let buyer = buyer.map_err(failed)?;
+        let address = address.transpose().map_err(failed)?;
+        let (claim, address) = match (buyer, address) {
+            (Ok(claim), None) => (claim, None),
+            (Ok(claim), Some(Ok(taken))) => (claim, Some(taken)),
+            (buyer, address) => {
+                if let Ok(claim) = buyer {
+                    open_orders.settle(claim, &order_id, Err(429)).await;
+                }
+                if let (Some(Ok(taken)), Some(slots)) = (address, &address_slots) {
+                    slots.settle(taken, &order_id, Err(429)).await;
+                }
+                let refusal = buyer.err().or(address.and_then(Result::err));
+                return match refusal {
+                    Some(refusal) => Ok(Reply::Refused(refusal)),
+                    None => Err(worker::Error::RustError("no slot and no refusal".into())),
+                };
+            }
+        };
         let now = edge::now_ms();
         let reply = match self.store().load(&command).await {
             Ok(loaded) => self.apply(desk::decide(loaded, command, now), now).await,
@@ -314,7 +328,8 @@ impl TicketObject {
             Ok(Reply::Ticket(_)) | Err(_) => Err(500),
         };
         open_orders.settle(claim, &order_id, answer).await;
-        if let (Some((slots, taken)), Some(address)) = (address_claim, client_address) {
+        if let (Some(slots), Some(taken), Some(address)) = (&address_slots, address, client_address)
+        {
             slots.settle(taken, &order_id, answer).await;
             if answer == Ok(order_id.as_str()) {
                 // Freed by this object when the order ends (`commit`).
