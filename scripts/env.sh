@@ -1,7 +1,11 @@
 # Sourced by the other scripts: where the tools are, and the variables that let
 # worker-build and wrangler work with no GitHub access and no Cloudflare account.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$HOME/.cargo/bin:$PATH"
+# The project's Node (the npm `node` package, pinned in package-lock.json)
+# comes first, so wrangler (`#!/usr/bin/env node`) and everything it spawns
+# run on it: current wrangler needs Node 22.12 or newer. The system Node only
+# runs `npm ci` (scripts/setup.sh), which installs this one.
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
