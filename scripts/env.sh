@@ -65,18 +65,12 @@ migrate_local() {
 # are 4 wrangler runs, about 8 s of CPU: most of a stack's start). Sets and
 # exports STACK_STATE_TEMPLATE; drop_state_template deletes it.
 make_state_template() {
-  local pids=() entry db config pid
   STACK_STATE_TEMPLATE=$(mktemp -d "$(stack_state_parent)/ticketing-template.XXXXXX")
   export STACK_STATE_TEMPLATE
-  # Each database is its own file: the four migrate side by side.
-  for entry in "${DATABASES[@]}"; do
-    read -r db config <<<"$entry"
-    (cd "$ROOT" && CI=true "$WRANGLER" d1 migrations apply "$db" --local -c "$config" \
-       --persist-to "$STACK_STATE_TEMPLATE" >/dev/null) & pids+=($!)
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || { log "migrating the stacks' state template failed"; return 1; }
-  done
+  # One after another: with wrangler 4.168 (not 4.86) the databases of one
+  # state folder share a metadata.sqlite, and migrations side by side fail
+  # with SQLITE_BUSY or on a folder another run is still creating.
+  migrate_local "$STACK_STATE_TEMPLATE" || { log "migrating the stacks' state template failed"; return 1; }
 }
 
 drop_state_template() {
