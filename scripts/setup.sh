@@ -7,6 +7,8 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
+# rust-toolchain.toml names the target too (rustup adds it on first use); this
+# covers a rustup too old to read a toolchain file's targets.
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
 
