@@ -1,7 +1,11 @@
 # Sourced by the other scripts: where the tools are, and the variables that let
 # worker-build and wrangler work with no GitHub access and no Cloudflare account.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$HOME/.cargo/bin:$PATH"
+# The project's Node (the npm `node` package, pinned in package-lock.json)
+# comes first, so wrangler (`#!/usr/bin/env node`) and everything it spawns
+# run on it: current wrangler needs Node 22.12 or newer. The system Node only
+# runs `npm ci` (scripts/setup.sh), which installs this one.
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
@@ -61,18 +65,12 @@ migrate_local() {
 # are 4 wrangler runs, about 8 s of CPU: most of a stack's start). Sets and
 # exports STACK_STATE_TEMPLATE; drop_state_template deletes it.
 make_state_template() {
-  local pids=() entry db config pid
   STACK_STATE_TEMPLATE=$(mktemp -d "$(stack_state_parent)/ticketing-template.XXXXXX")
   export STACK_STATE_TEMPLATE
-  # Each database is its own file: the four migrate side by side.
-  for entry in "${DATABASES[@]}"; do
-    read -r db config <<<"$entry"
-    (cd "$ROOT" && CI=true "$WRANGLER" d1 migrations apply "$db" --local -c "$config" \
-       --persist-to "$STACK_STATE_TEMPLATE" >/dev/null) & pids+=($!)
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || { log "migrating the stacks' state template failed"; return 1; }
-  done
+  # One after another: with wrangler 4.168 (not 4.86) the databases of one
+  # state folder share a metadata.sqlite, and migrations side by side fail
+  # with SQLITE_BUSY or on a folder another run is still creating.
+  migrate_local "$STACK_STATE_TEMPLATE" || { log "migrating the stacks' state template failed"; return 1; }
 }
 
 drop_state_template() {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, skips what is there: the wasm target, worker-build and
 # wasm-bindgen-cli at the versions the lock file needs, the npm packages from the
-# committed lock file, .dev.vars, and (with --browser) Chromium and ChromeDriver.
+# committed lock file (Node itself among them), .dev.vars, and (with --browser)
+# Chromium and ChromeDriver.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
+# rust-toolchain.toml names the target too (rustup adds it on first use); this
+# covers a rustup too old to read a toolchain file's targets.
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
 
@@ -18,10 +21,18 @@ want_bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""
 wasm-bindgen --version 2>/dev/null | grep -q " $want_bindgen\$" \
   || { log "installing wasm-bindgen-cli $want_bindgen (a few minutes, once)"; tool_install wasm-bindgen-cli --version "$want_bindgen"; }  # not --locked: a locked dependency is gone from the registry
 
-if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages (wrangler, binaryen)"
+# The system npm only bootstraps: `npm ci` installs the project's Node (the
+# npm `node` package, whose install script fetches its binary as another npm
+# package), wrangler and binaryen; env.sh puts that Node first on PATH. npm
+# running on an older system Node warns that wrangler wants a newer engine
+# (EBADENGINE): wrangler never runs on that one.
+if [ ! -x node_modules/.bin/wrangler ] || [ ! -x node_modules/.bin/node ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (Node, wrangler, binaryen)"
   npm ci --no-audit --no-fund
 fi
+[ "$(command -v node)" = "$ROOT/node_modules/.bin/node" ] \
+  || { log "the project's Node (node_modules/.bin/node) is not first on PATH"; exit 1; }
 
 # Each worker's own .dev.vars is written by whatever starts a stack (dev.sh,
 # start_stack), with that run's settings: not here, where a `make deploy`

@@ -30,6 +30,21 @@ impl Call {
     pub fn is(&self, method: &str, path: &str) -> bool {
         self.method == method && self.path == path
     }
+
+    /// A D1 query that records an applied migration in `d1_migrations`.
+    pub fn records_a_migration(&self) -> bool {
+        self.path.ends_with("/query")
+            && serde_json::from_str::<Value>(&self.body).is_ok_and(|body| {
+                migrations_table_sql(body["sql"].as_str().unwrap_or_default())
+                    .contains("INSERT INTO d1_migrations")
+            })
+    }
+}
+
+/// The SQL with the migrations table's name unquoted: wrangler 4.86 wrote
+/// `d1_migrations`, 4.168 writes `"d1_migrations"`.
+fn migrations_table_sql(sql: &str) -> String {
+    sql.replace("\"d1_migrations\"", "d1_migrations")
 }
 
 #[derive(Default)]
@@ -301,7 +316,7 @@ fn route(
             if !state.databases.iter().any(|(_, u)| u == id) {
                 return (StatusCode::NOT_FOUND, failure(7404, "database not found"));
             }
-            let sql = json_body()["sql"].as_str().unwrap_or_default().to_string();
+            let sql = migrations_table_sql(json_body()["sql"].as_str().unwrap_or_default());
             let applied = state.applied.entry(id.to_string()).or_default();
             let results: Vec<Value> = if sql.contains("FROM d1_migrations") {
                 applied
@@ -384,6 +399,17 @@ fn route(
         ("GET", ["workers", "services", name]) => match state.scripts.get(*name) {
             Some(s) => ok(
                 json!({"id": name, "default_environment": {"environment": "production", "script": {"id": name, "tag": format!("tag-{name}"), "tags": [], "last_deployed_from": "wrangler", "migration_tag": s.migration_tag}}}),
+            ),
+            None => (
+                StatusCode::NOT_FOUND,
+                failure(NO_WORKER, "This Worker does not exist on your account."),
+            ),
+        },
+        // The Worker resource: wrangler 4.168 reads a worker's workers.dev and
+        // preview settings here before it sets them (`.../subdomain` below).
+        ("GET", ["workers", "workers", name]) => match state.scripts.get(*name) {
+            Some(_) => ok(
+                json!({"id": name, "name": name, "subdomain": {"enabled": false, "previews_enabled": false}}),
             ),
             None => (
                 StatusCode::NOT_FOUND,

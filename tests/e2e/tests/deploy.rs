@@ -108,7 +108,7 @@ fn creations(calls: &[Call]) -> Vec<String> {
             c.is("POST", "/d1/database")
                 || c.is("POST", "/queues")
                 || c.is("POST", "/pages/projects")
-                || (c.path.ends_with("/query") && c.body.contains("INSERT INTO d1_migrations"))
+                || c.records_a_migration()
         })
         .map(|c| format!("{} {} {}", c.method, c.path, c.body))
         .collect()

@@ -9,4 +9,5 @@ pub mod deploy;
 pub mod environment;
 pub mod generate;
 pub mod order;
+pub mod project_root;
 pub mod wrangler;

@@ -3,18 +3,23 @@
 
 use deploy::config::Project;
 use deploy::environment::Environment;
+use deploy::project_root::find_project_root;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn root() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.canonicalize().unwrap_or(root)
+/// The checkout the tool is run in (`make` runs it from the root), never the
+/// one it was compiled in: see `deploy::project_root`.
+fn root() -> Result<PathBuf, String> {
+    let here =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let root = find_project_root(&here).map_err(|e| e.to_string())?;
+    Ok(root.canonicalize().unwrap_or(root))
 }
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
-    let result = Project::load(&root())
-        .map_err(|e| e.to_string())
+    let result = root()
+        .and_then(|root| Project::load(&root).map_err(|e| e.to_string()))
         .and_then(|project| match command.as_str() {
             "check" => deploy::deploy::check_offline(&project)
                 .map(|()| {

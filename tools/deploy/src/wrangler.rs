@@ -1,5 +1,5 @@
-//! Runs the project's wrangler (node_modules/.bin/wrangler) and reads what it
-//! prints. Wrangler talks to Cloudflare's API at CLOUDFLARE_API_BASE_URL when
+//! Runs the project's wrangler on the project's Node (both npm packages in
+//! node_modules, pinned by package-lock.json) and reads what it prints. Wrangler talks to Cloudflare's API at CLOUDFLARE_API_BASE_URL when
 //! that is set (the deploy test's stub of the API), else api.cloudflare.com.
 
 use serde::Deserialize;
@@ -85,7 +85,10 @@ impl Wrangler {
     }
 
     fn run_in(&self, dir: &Path, args: &[&str]) -> Result<Output, WranglerError> {
-        let output = Command::new(self.root.join("node_modules/.bin/wrangler"))
+        // Not `node_modules/.bin/wrangler`: its `#!/usr/bin/env node` would
+        // pick whatever Node is first on PATH (the system's may be too old).
+        let output = Command::new(self.root.join("node_modules/.bin/node"))
+            .arg(self.root.join("node_modules/wrangler/bin/wrangler.js"))
             .args(args)
             .current_dir(dir)
             // No prompts (migrations ask for a yes otherwise), no telemetry,
