@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod live;
 pub mod load;
 pub mod purchase;
+pub mod stack;
 pub mod stripe_stub;
 pub mod stub_server;
 

@@ -7,10 +7,11 @@
 //! charge went to a completed order or was refunded once, and the lists
 //! agree with the ticket objects.
 //!
-//! Stack: crash (see scripts/test.sh: a Stripe stack with the short window
-//! and a 10 s lost-payment timeout; the test kills it and starts it again
-//! with scripts/restart-stack.sh)
+//! Stack: crash (the test starts it with `e2e::stack::Stack`: a Stripe stack
+//! with the short window and a 10 s lost-payment timeout, which it kills and
+//! starts again on the same state)
 
+use e2e::stack::{Settings, Stack};
 use e2e::stripe_stub::{deliver_signed, succeeded_event, StripeStub};
 use e2e::{
     eventually, eventually_within, signed_up_buyers, OrderId, TestClient, TestUser, TicketId,
@@ -36,10 +37,6 @@ fn lost_payment_patience() -> Duration {
 }
 /// How long the list may take to catch up with the objects on its own.
 const LIST_PATIENCE: Duration = Duration::from_secs(15);
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name}: run with `make test`"))
-}
 
 /// One buyer's run at the sale: reserve, and pay if they won the ticket.
 /// Errors (the stack dying under it) end the run; `answers` counts replies.
@@ -69,35 +66,6 @@ async fn buy(buyer: Arc<TestUser>, ticket: TicketId, answers: Arc<AtomicUsize>) 
     }
 }
 
-/// SIGKILL to the stack's process group (wrangler leads it; see start_stack).
-fn kill_stack() {
-    let group = format!("-{}", env("TICKETING_STACK_PID"));
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &group])
-        .status()
-        .expect("kill");
-    assert!(status.success(), "killed the stack");
-}
-
-/// Starts the stack again on the killed one's state; points the clients made
-/// from now on at it.
-fn restart_stack() {
-    let output = std::process::Command::new("scripts/restart-stack.sh")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .args([env("TICKETING_STACK_STATE_DIR"), env("TICKETING_CRASH_LOG")])
-        .output()
-        .expect("scripts/restart-stack.sh");
-    assert!(
-        output.status.success(),
-        "restart: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let (port, pid) = stdout.trim().split_once(' ').expect("<port> <pid>");
-    std::fs::write(env("TICKETING_CRASH_PIDFILE"), pid).expect("the pid file");
-    std::env::set_var("TICKETING_BASE_URL", format!("http://127.0.0.1:{port}"));
-}
-
 async fn signed_in(email: &str) -> TestClient {
     let client = TestClient::anonymous();
     let response = client.signin(email, PASSWORD).await;
@@ -107,6 +75,8 @@ async fn signed_in(email: &str) -> TestClient {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stack_killed_mid_sale_ends_exact_after_a_restart() {
+    let mut stack = Stack::start(Settings::from_env("crash"), &Stack::log_of("crash"));
+    std::env::set_var("TICKETING_BASE_URL", stack.base_url());
     StripeStub::shared();
     let seller = TestUser::signed_up().await;
     let mut tickets = Vec::with_capacity(TICKETS);
@@ -137,7 +107,7 @@ async fn a_stack_killed_mid_sale_ends_exact_after_a_restart() {
         (StripeStub::shared().charged_intents().len() >= KILL_AFTER_CHARGES).then_some(())
     })
     .await;
-    kill_stack();
+    stack.kill();
     let at_kill = answers.load(Ordering::SeqCst);
     let _ = tokio::time::timeout(Duration::from_secs(30), join_all(runs)).await;
     let charged_before = StripeStub::shared().charged_intents().len();
@@ -147,7 +117,9 @@ async fn a_stack_killed_mid_sale_ends_exact_after_a_restart() {
         "the kill came while requests were still running"
     );
 
-    restart_stack();
+    // The clients made from now on go to the restarted stack.
+    stack.restart();
+    std::env::set_var("TICKETING_BASE_URL", stack.base_url());
     // Stripe delivers the event of every charge (and would retry until 2xx).
     let mut outcomes: HashMap<String, usize> = HashMap::new();
     for intent in StripeStub::shared().charged_intents() {

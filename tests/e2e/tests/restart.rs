@@ -1,54 +1,45 @@
-//! Expiry survives a restart of the dev server. scripts/test.sh runs the two
-//! halves around a stop and a start on the same state folder; the first
-//! hands the order over to the second in TICKETING_RESTART_HANDOFF, and the
-//! script waits for the order's `expiresAtMs` in it to pass while the server
-//! is down.
+//! Expiry survives a restart of the dev server: alarms are persisted, so an
+//! order whose deadline passes while the server is down expires when it
+//! comes back. The test owns its stack (short payment window): it places an
+//! order, stops the server before the order expires, waits with the server
+//! down until the deadline has passed, and starts it again on the same state.
 //!
-//! Stack: restart (see scripts/test.sh)
+//! Stack: restart (the test starts it with `e2e::stack::Stack`)
 
-use e2e::{eventually, now_ms, OrderId, TestClient, TestUser, TicketId, PASSWORD};
+use e2e::stack::{Settings, Stack};
+use e2e::{eventually, now_ms, TestClient, TestUser, PASSWORD};
 use serde_json::{json, Value};
-
-fn handoff() -> String {
-    std::env::var("TICKETING_RESTART_HANDOFF")
-        .expect("TICKETING_RESTART_HANDOFF: run with `make test`")
-}
+use std::time::Duration;
 
 #[tokio::test]
-async fn an_order_placed_before_a_restart() {
+async fn an_order_whose_deadline_passes_while_the_server_is_down_expires_after_a_restart() {
+    let mut stack = Stack::start(Settings::from_env("restart"), &Stack::log_of("restart"));
+    std::env::set_var("TICKETING_BASE_URL", stack.base_url());
     let seller = TestUser::signed_up().await;
     let ticket = seller.create_ticket("Survives restarts", json!(8)).await;
     let buyer = TestUser::signed_up().await;
     let order = buyer.reserve(&ticket.id).await;
-    assert!(order.expires_at_ms() > now_ms(), "not expired yet");
-    let record = json!({
-        "email": buyer.email,
-        "orderId": order.id.as_str(),
-        "ticketId": ticket.id.as_str(),
-        "expiresAtMs": order.expires_at_ms(),
-    });
-    std::fs::write(handoff(), record.to_string()).expect("the handoff file");
-}
+    let deadline_ms = order.expires_at_ms();
 
-#[tokio::test]
-async fn expires_after_the_restart() {
-    let record: Value =
-        serde_json::from_str(&std::fs::read_to_string(handoff()).expect("the handoff file"))
-            .expect("JSON");
-    let field = |name: &str| record[name].as_str().expect(name).to_string();
-    let buyer = TestClient::anonymous();
-    assert_eq!(buyer.signin(&field("email"), PASSWORD).await.status(), 200);
+    stack.stop();
     assert!(
-        record["expiresAtMs"].as_i64().expect("expiresAtMs") < now_ms(),
-        "its deadline passed while the server was down"
+        now_ms() < deadline_ms,
+        "the order's deadline passed before the server was down, so nothing would be tested"
     );
-    let order = OrderId(field("orderId"));
+    while now_ms() <= deadline_ms {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stack.restart();
+    std::env::set_var("TICKETING_BASE_URL", stack.base_url());
+
+    let client = TestClient::anonymous();
+    assert_eq!(client.signin(&buyer.email, PASSWORD).await.status(), 200);
     let expired = eventually("the overdue alarm to fire", || async {
-        let now = buyer.order(&order).await;
+        let now = client.order(&order.id).await;
         (now["status"] == "cancelled").then_some(now)
     })
     .await;
     assert_eq!(expired["cancelReason"], "expired");
-    let ticket = buyer.ticket(&TicketId(field("ticketId"))).await;
+    let ticket = client.ticket(&ticket.id).await;
     assert_eq!(ticket["orderId"], Value::Null, "the ticket is free again");
 }
