@@ -29,15 +29,7 @@ BUILD_FEATURES=test-hooks scripts/build.sh
 log "compiling the load generator"
 cargo build --profile loadgen -p e2e --bin bench --quiet
 
-trap 'stop_stack; drop_state_template' EXIT
-make_state_template
-# A short payment window so that expiry lateness is measured in the same run.
-export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-3}
-# The fresh-holds scenario holds hundreds of tickets per buyer: it measures
-# holds, not the abuse limit (MAX_OPEN_ORDERS, 5 by default).
-export MAX_OPEN_ORDERS=${MAX_OPEN_ORDERS:-100000}
-# Likewise the limit per client address (its buyers send CF-Connecting-IP).
-export MAX_OPEN_ORDERS_PER_ADDRESS=${MAX_OPEN_ORDERS_PER_ADDRESS:-100000}
-start_stack "$ROOT/target/bench-stack.log"
-TICKETING_BASE_URL="http://127.0.0.1:$STACK_PORT" TICKETING_EXPIRATION_WINDOW_SECONDS=$EXPIRATION_WINDOW_SECONDS \
-  "${CARGO_TARGET_DIR:-$ROOT/target}/loadgen/bench"
+# The load generator starts its own stack (tests/e2e/src/stack.rs, settings
+# "bench"), stopped when it ends; EXPIRATION_WINDOW_SECONDS, MAX_OPEN_ORDERS
+# and MAX_OPEN_ORDERS_PER_ADDRESS override its settings.
+TICKETING_ROOT=$ROOT "${CARGO_TARGET_DIR:-$ROOT/target}/loadgen/bench"

@@ -8,7 +8,7 @@ PORT=${PORT:-8788}
 INSPECTOR_PORT=${INSPECTOR_PORT:-$((PORT + 1000))}
 
 # The workers' .dev.vars are one file per checkout, read once when wrangler
-# starts: a test stack starting meanwhile (start_stack) waits for its turn.
+# starts: a test stack starting meanwhile (tests/e2e/src/stack.rs) waits for its turn.
 # The lock stays with the watcher below until the site answers; wrangler
 # itself does not keep it.
 exec 9>"$STACK_START_LOCK"

@@ -23,7 +23,7 @@ DATABASES=(
 )
 # The developer's local state (D1, Durable Objects, queues) for `make dev`: it
 # persists across restarts; `make reset` wipes it. The stacks that tests and the
-# bench start never touch it: they get STACK_STATE_DIR (see start_stack).
+# bench start never touch it (tests/e2e/src/stack.rs).
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
 
 # The build tools run a few seconds per build: compile them for speed of
@@ -60,24 +60,6 @@ migrate_local() {
   done
 }
 
-# make_state_template: a state folder with every D1 migration applied, which
-# each start_stack after it copies instead of migrating again (the migrations
-# are 4 wrangler runs, about 8 s of CPU: most of a stack's start). Sets and
-# exports STACK_STATE_TEMPLATE; drop_state_template deletes it.
-make_state_template() {
-  STACK_STATE_TEMPLATE=$(mktemp -d "$(stack_state_parent)/ticketing-template.XXXXXX")
-  export STACK_STATE_TEMPLATE
-  # One after another: with wrangler 4.168 (not 4.86) the databases of one
-  # state folder share a metadata.sqlite, and migrations side by side fail
-  # with SQLITE_BUSY or on a folder another run is still creating.
-  migrate_local "$STACK_STATE_TEMPLATE" || { log "migrating the stacks' state template failed"; return 1; }
-}
-
-drop_state_template() {
-  [ -z "${STACK_STATE_TEMPLATE:-}" ] || rm -rf "$STACK_STATE_TEMPLATE"
-  STACK_STATE_TEMPLATE=
-}
-
 # The payment provider of a local run: PAYMENT_PROVIDER from the environment,
 # else from the root .dev.vars, else `local` (offline; test cards approve). The
 # committed config says `stripe`: `local` exists only in local runs.
@@ -88,7 +70,7 @@ local_payment_provider() {
 }
 
 # Settings a local run may take from the environment instead of the configs'
-# [vars] (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment and 3-D Secure windows
+# [vars] (the test stacks' list is OVERRIDES in tests/e2e/src/stack.rs) (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment and 3-D Secure windows
 # and the lost-payment timeout, the abuse limits (docs/security.md), how long
 # consumers retry before an event becomes a dead letter, and the operator's
 # token (docs/events.md).
@@ -137,137 +119,7 @@ write_worker_dev_vars() {
   done
 }
 
-# free_ports <n> [port to avoid...]: n distinct free loopback ports, none of
-# them one to avoid. All n are held open together while they are picked, so
-# they differ from each other; a port is only free until someone binds it,
-# which is why start_stack retries on a collision.
-free_ports() {
-  python3 - "$@" <<'PY'
-import socket, sys
-n, avoid = int(sys.argv[1]), {int(p) for p in sys.argv[2:]}
-held = []
-while len(held) < n:
-    s = socket.socket(); s.bind(("127.0.0.1", 0))
-    if s.getsockname()[1] in avoid: continue
-    held.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in held))
-PY
-}
-
-# lasting_ports <n>: n distinct free loopback ports below the kernel's
-# ephemeral range, for a port chosen long before it is bound (the Stripe
-# stub's: the stack is configured with it, the tests bind it minutes later).
-# An ephemeral port can be handed to any outgoing connection meanwhile (the
-# tests make thousands); one below the range is only taken by an explicit bind.
-lasting_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-# (An unusual range that starts low: any unprivileged port, as free_ports.)
-candidates = range(10000, low) if low > 11000 else range(1024, 65536)
-held = []
-for port in random.sample(candidates, len(candidates)):
-    if len(held) == n:
-        break
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    held.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in held))
-PY
-}
-
-# Where test and bench stacks keep their state: in memory (/dev/shm) when the
-# machine has it. Locally every Durable Object and D1 database is an SQLite
-# file, synced to disk at each commit; on this kind of VM that disk wait was
-# 40% of a reservation's time in `make bench` and slows every test. Nothing
-# of a test stack has to outlive the machine (a restart test keeps its state
-# across a server restart, which memory does). STACK_STATE_PARENT overrides.
-stack_state_parent() {
-  if [ -n "${STACK_STATE_PARENT:-}" ]; then echo "$STACK_STATE_PARENT"
-  elif [ -d /dev/shm ] && [ -w /dev/shm ]; then echo /dev/shm
-  else echo "${TMPDIR:-/tmp}"
-  fi
-}
-
 # Held by whoever writes the workers' .dev.vars, until the stack that reads
-# them answers (start_stack, and scripts/dev.sh).
+# them answers (scripts/dev.sh, and the test stacks: tests/e2e/src/stack.rs).
 STACK_START_LOCK="${TMPDIR:-/tmp}/ticketing-stack-start.lock"
 
-# start_stack <log> [--same-state]: starts the whole product in the
-# background on free ports and waits until it answers. Its state goes to a
-# fresh temporary folder (a copy of STACK_STATE_TEMPLATE if there is one, else
-# migrated there), or with --same-state to the one the previous
-# start_stack made (to restart on the same state); never to the developer's
-# STATE_DIR. Ports in AVOID_PORTS (e.g. the Stripe stub's) are not used. Sets
-# STACK_PORT, STACK_PID and STACK_STATE_DIR; stop_stack ends the stack.
-start_stack() {
-  # Each worker's .dev.vars is one file per checkout, which wrangler reads once,
-  # at start: stacks starting side by side (scripts/test.sh's lanes, the crash
-  # test's restart) take turns, from writing it until their stack answers.
-  local status=0
-  exec 9>"$STACK_START_LOCK"
-  flock 9
-  start_stack_now "$@" || status=$?
-  exec 9>&-
-  return "$status"
-}
-
-# start_stack_now: start_stack without waiting for its turn.
-start_stack_now() {
-  local logfile=$1 attempt inspector_port
-  if [ "${2:-}" = --same-state ]; then
-    [ -d "${STACK_STATE_DIR:-}" ] || { log "start_stack --same-state: no previous stack state"; return 1; }
-  else
-    STACK_STATE_DIR=$(mktemp -d "$(stack_state_parent)/ticketing-state.XXXXXX")
-  fi
-  mkdir -p "$(dirname "$logfile")"  # target/ is absent when CARGO_TARGET_DIR points elsewhere
-  write_worker_dev_vars
-  if [ "${2:-}" = --same-state ]; then
-    :  # migrated when it was first started
-  elif [ -n "${STACK_STATE_TEMPLATE:-}" ]; then
-    cp -a "$STACK_STATE_TEMPLATE/." "$STACK_STATE_DIR/"
-  else
-    migrate_local "$STACK_STATE_DIR"
-  fi
-  mapfile -t args < <(pages_dev_args)
-  # Another process can take a port between picking and binding it: then
-  # wrangler exits, and the start is tried again on new ports.
-  for attempt in 1 2 3; do
-    read -r STACK_PORT inspector_port < <(free_ports 2 ${AVOID_PORTS:-})
-    # setsid: wrangler leads its own process group, so stopping it by PID also
-    # ends the workerd it spawned.
-    (cd "$ROOT" && exec setsid "$WRANGLER" "${args[@]}" --ip 127.0.0.1 --port "$STACK_PORT" \
-       --inspector-port "$inspector_port" --persist-to "$STACK_STATE_DIR" >"$logfile" 2>&1 9>&-) &
-    STACK_PID=$!
-    for _ in $(seq 1 300); do
-      curl -sf -o /dev/null "http://127.0.0.1:$STACK_PORT/api/users/currentuser" && return 0
-      kill -0 "$STACK_PID" 2>/dev/null || break
-      sleep 0.2
-    done
-    log "the stack did not start (attempt $attempt); its log:"; tail -20 "$logfile" >&2
-    stop_stack --keep-state
-  done
-  return 1
-}
-
-# stop_stack [--keep-state]: ends the stack start_stack started, if it runs,
-# and deletes its STACK_STATE_DIR unless --keep-state (for a restart on it).
-# It deletes nothing else: the developer's STATE_DIR is never touched.
-stop_stack() {
-  if [ -n "${STACK_PID:-}" ]; then
-    kill -TERM -- "-$STACK_PID" 2>/dev/null || kill -TERM "$STACK_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$STACK_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$STACK_PID" 2>/dev/null || true
-    STACK_PID=
-  fi
-  if [ "${1:-}" != --keep-state ] && [ -n "${STACK_STATE_DIR:-}" ]; then
-    rm -rf "$STACK_STATE_DIR"
-    STACK_STATE_DIR=
-  fi
-}
-
-jwt_key() { grep '^JWT_KEY=' "$ROOT/.dev.vars" | head -1 | cut -d= -f2-; }

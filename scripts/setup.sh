@@ -35,7 +35,7 @@ fi
   || { log "the project's Node (node_modules/.bin/node) is not first on PATH"; exit 1; }
 
 # Each worker's own .dev.vars is written by whatever starts a stack (dev.sh,
-# start_stack), with that run's settings: not here, where a `make deploy`
+# the test stacks), with that run's settings: not here, where a `make deploy`
 # beside a starting test stack would overwrite that stack's.
 [ -f .dev.vars ] || { log "creating .dev.vars from .dev.vars.example"; cp .dev.vars.example .dev.vars; }
 

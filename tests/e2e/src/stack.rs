@@ -99,7 +99,9 @@ impl Settings {
             publishable_key: None,
             stripe_stub_port: None,
         };
-        settings.set("ADMIN_TOKEN", &env("TICKETING_ADMIN_TOKEN"));
+        let admin_token = std::env::var("TICKETING_ADMIN_TOKEN")
+            .unwrap_or_else(|_| format!("admin-{}", uuid::Uuid::new_v4().simple()));
+        settings.set("ADMIN_TOKEN", &admin_token);
         let stub = || stripe_stub_port.unwrap_or_else(|| panic!("{name}: no Stripe stub port"));
         match name {
             // The local provider; consumers give up on an event after
@@ -127,6 +129,23 @@ impl Settings {
                 .set("STRIPE_SECRET_KEY", "")
                 .set("ADMIN_TOKEN", ""),
             "deploy" => &mut settings,
+            // `make bench`: a short window, so that expiry lateness is
+            // measured in the same run, and abuse limits out of the way (it
+            // holds hundreds of tickets per buyer and address). The
+            // environment may override each.
+            "bench" => {
+                for (name, default) in [
+                    ("EXPIRATION_WINDOW_SECONDS", SHORT_WINDOW),
+                    ("MAX_OPEN_ORDERS", "100000"),
+                    ("MAX_OPEN_ORDERS_PER_ADDRESS", "100000"),
+                ] {
+                    settings.set(
+                        name,
+                        &std::env::var(name).unwrap_or_else(|_| default.into()),
+                    );
+                }
+                &mut settings
+            }
             other => panic!("no stack is called {other}"),
         };
         settings

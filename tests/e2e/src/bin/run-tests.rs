@@ -12,7 +12,7 @@
 //! CPU makes the consumers lag behind. Last, the release build, rebuilt by
 //! scripts/build.sh, served to the `release` files.
 //!
-//! usage: run-tests [stack...] (all of them by default; run from the checkout)
+//! usage: run-tests [stack or test file...] (all by default; run from the checkout)
 
 use e2e::stack::{lasting_ports, root, Settings, Stack, StateTemplate, STACKS};
 use std::collections::BTreeMap;
@@ -97,7 +97,7 @@ fn files_by_stack() -> Result<BTreeMap<String, Vec<String>>, String> {
 
 struct Run {
     files: BTreeMap<String, Vec<String>>,
-    /// The stacks named on the command line; all when none is.
+    /// The stacks and files named on the command line; all when none is.
     only: Vec<String>,
     stub_ports: [u16; 2],
 }
@@ -107,11 +107,16 @@ impl Run {
         self.only.is_empty() || self.only.iter().any(|name| name == stack)
     }
 
-    fn files(&self, stack: &str) -> &[String] {
-        if !self.selected(stack) {
-            return &[];
+    /// The files of `stack` this run runs: all of them if the stack was
+    /// selected, else those named on the command line.
+    fn files(&self, stack: &str) -> Vec<String> {
+        let all = self.files.get(stack).cloned().unwrap_or_default();
+        if self.selected(stack) {
+            return all;
         }
-        self.files.get(stack).map(Vec::as_slice).unwrap_or_default()
+        all.into_iter()
+            .filter(|file| self.only.contains(file))
+            .collect()
     }
 
     /// `cargo test -p e2e --test <file>...` with `env`, its output to `out`.
@@ -175,7 +180,7 @@ impl Run {
             stack.base_url(),
             files.join(" ")
         ));
-        let outcome = self.cargo_test(out, files, &stack.test_env());
+        let outcome = self.cargo_test(out, &files, &stack.test_env());
         if outcome.is_err() {
             out.log(&format!(
                 "the stack's log is {} (last lines below)",
@@ -201,7 +206,11 @@ impl Run {
             "{name}: tests that start their own stack: {}",
             files.join(" ")
         ));
-        self.cargo_test(out, files, &Settings::for_stack(name, stub_port).test_env())
+        self.cargo_test(
+            out,
+            &files,
+            &Settings::for_stack(name, stub_port).test_env(),
+        )
     }
 
     /// The release build, checked offline as `wrangler deploy` would take
@@ -223,7 +232,7 @@ impl Run {
         ));
         let mut env = Settings::for_stack("deploy", None).test_env();
         env.push(("TICKETING_BASE_URL".into(), "http://127.0.0.1:0".into()));
-        self.cargo_test(out, self.files("deploy"), &env)
+        self.cargo_test(out, &self.files("deploy"), &env)
     }
 
     fn shell(&self, out: &Out, program: &str, args: &[&str]) -> Outcome {
@@ -293,9 +302,12 @@ fn main() -> ExitCode {
         }
     };
     let only: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(unknown) = only.iter().find(|name| !STACKS.contains(&name.as_str())) {
+    let known = |name: &&String| {
+        STACKS.contains(&name.as_str()) || files.values().flatten().any(|file| file == *name)
+    };
+    if let Some(unknown) = only.iter().find(|name| !known(name)) {
         terminal.log(&format!(
-            "no stack is called {unknown}: {}",
+            "no stack or test file is called {unknown}: {}",
             STACKS.join("|")
         ));
         return ExitCode::FAILURE;

@@ -201,6 +201,17 @@ async fn money_routes(seller: &TestUser) {
 
 #[tokio::main]
 async fn main() {
+    // A stack of its own (`make bench`), unless TICKETING_BASE_URL names one.
+    let _stack = std::env::var("TICKETING_BASE_URL").is_err().then(|| {
+        let stack = e2e::stack::Stack::start(
+            e2e::stack::Settings::for_stack("bench", None),
+            &e2e::stack::Stack::log_of("bench"),
+        );
+        for (name, value) in stack.test_env() {
+            std::env::set_var(name, value);
+        }
+        stack
+    });
     let seller = TestUser::signed_up().await;
     // `BENCH_ONLY=live`: the live channels' figures alone (quicker, to iterate on them).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("live") {
