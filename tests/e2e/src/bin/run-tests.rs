@@ -366,8 +366,6 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let last = || -> Outcome {
-        terminal
-            .log("crash: a sale, killed half-way with SIGKILL, then a restart on the same state");
         run.owning_stack(&terminal, "crash", Some(run.stub_ports[0]))?;
         if run.files("release").is_empty() {
             return Ok(());
