@@ -18,11 +18,6 @@ pub fn positive_number(env: &Env, name: &str, default: i64) -> i64 {
     parse_positive(setting(env, name).as_deref()).unwrap_or(default)
 }
 
-/// On when set to `1`.
-pub fn flag(env: &Env, name: &str) -> bool {
-    setting(env, name).as_deref() == Some("1")
-}
-
 fn parse_positive(text: Option<&str>) -> Option<i64> {
     text?.parse::<i64>().ok().filter(|n| *n > 0)
 }

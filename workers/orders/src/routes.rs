@@ -90,27 +90,33 @@ const LIVE_ROWS_READ: usize = 10;
 /// payment, a cancel or an expiry shows at once, whoever made it. What is
 /// newer is written back (read repair). A failed read keeps the row.
 async fn with_live_orders_current(cx: &Ctx, rows: Vec<OrderView>) -> Vec<OrderView> {
-    let mut read = 0;
-    let mut current = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !row.status.is_live() || read == LIVE_ROWS_READ {
-            current.push(row);
-            continue;
-        }
-        read += 1;
-        match order_from_object(cx, &row).await {
-            Ok(order) if order.version > row.version => {
+    // The live rows' objects are asked all at once: one round trip, not one per row.
+    let live: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| row.status.is_live())
+        .take(LIVE_ROWS_READ)
+        .map(|(i, _)| i)
+        .collect();
+    let rows_ref = &rows;
+    let reads = live
+        .into_iter()
+        .map(|i| async move { (i, order_from_object(cx, &rows_ref[i]).await) });
+    let mut newer: Vec<Option<Order>> = vec![None; rows.len()];
+    for (i, read) in futures_util::future::join_all(reads).await {
+        match read {
+            Ok(order) if order.version > rows[i].version => {
                 record(&cx.env, &order, &cx.request_id).await;
-                current.push(order.view());
+                newer[i] = Some(order);
             }
-            Ok(_) => current.push(row),
-            Err(e) => {
-                edge::log::error(&cx.request_id, "live_order_not_read", &e.to_string());
-                current.push(row);
-            }
+            Ok(_) => {}
+            Err(e) => edge::log::error(&cx.request_id, "live_order_not_read", &e.to_string()),
         }
     }
-    current
+    rows.into_iter()
+        .zip(newer)
+        .map(|(row, order)| order.map_or(row, |order| order.view()))
+        .collect()
 }
 
 async fn order_from_object(cx: &Ctx, row: &OrderView) -> Result<Order, ApiError> {
