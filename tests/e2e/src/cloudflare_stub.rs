@@ -300,6 +300,20 @@ fn route(
             let items = state.databases.iter().map(|(n, u)| json!({"uuid": u, "name": n, "created_at": now, "version": "production"})).collect();
             (StatusCode::OK, page_of(items, query))
         }
+        // Wrangler's provisioning finds a database by its name (the generated
+        // configs carry no id); `d1 migrations apply` does too.
+        ("GET", ["d1", "database", name_or_id]) => {
+            match state
+                .databases
+                .iter()
+                .find(|(n, u)| n == name_or_id || u == name_or_id)
+            {
+                Some((n, u)) => {
+                    ok(json!({"uuid": u, "name": n, "created_at": now, "version": "production"}))
+                }
+                None => (StatusCode::NOT_FOUND, failure(7404, "database not found")),
+            }
+        }
         ("POST", ["d1", "database"]) => {
             let name = json_body()["name"].as_str().unwrap_or_default().to_string();
             if state.databases.iter().any(|(n, _)| *n == name) {
@@ -389,13 +403,6 @@ fn route(
             }
         }
         // Workers
-        ("GET", ["workers", "scripts"]) => ok(Value::Array(
-            state
-                .scripts
-                .iter()
-                .map(|(id, s)| json!({"id": id, "migration_tag": s.migration_tag}))
-                .collect(),
-        )),
         ("GET", ["workers", "services", name]) => match state.scripts.get(*name) {
             Some(s) => ok(
                 json!({"id": name, "default_environment": {"environment": "production", "script": {"id": name, "tag": format!("tag-{name}"), "tags": [], "last_deployed_from": "wrangler", "migration_tag": s.migration_tag}}}),
