@@ -399,7 +399,7 @@ fn route(
         // A worker that is not there, under any of its paths (an upload
         // creates it).
         (_, ["workers", "services" | "workers" | "scripts", name, ..])
-            if !state.scripts.contains_key(*name) && !(method == "PUT" && parts.len() == 3) =>
+            if !(state.scripts.contains_key(*name) || (method == "PUT" && parts.len() == 3)) =>
         {
             (
                 StatusCode::NOT_FOUND,
