@@ -18,9 +18,9 @@ pub fn positive_number(env: &Env, name: &str, default: i64) -> i64 {
     parse_positive(setting(env, name).as_deref()).unwrap_or(default)
 }
 
-/// On when set to `1`.
-pub fn flag(env: &Env, name: &str) -> bool {
-    setting(env, name).as_deref() == Some("1")
+/// [`positive_number`] for a count (limits): at most `u32::MAX`.
+pub fn positive_count(env: &Env, name: &str, default: u32) -> u32 {
+    positive_number(env, name, default.into()).min(u32::MAX.into()) as u32
 }
 
 fn parse_positive(text: Option<&str>) -> Option<i64> {

@@ -8,6 +8,17 @@ use worker::{Env, Stub};
 
 pub const BINDING: &str = "LIMITERS";
 
+/// The client address the per-address limits count (`CF-Connecting-IP`),
+/// if the request has a real one.
+pub fn client_address(req: &worker::Request) -> Option<domain::limits::ClientAddress> {
+    let header = req
+        .headers()
+        .get(domain::limits::ClientAddress::HEADER)
+        .ok()
+        .flatten();
+    domain::limits::ClientAddress::from_header(header.as_deref())
+}
+
 pub struct Limiter {
     stub: Stub,
     name: String,

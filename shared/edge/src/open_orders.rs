@@ -7,6 +7,7 @@
 //! (a new hold), the orders worker (cancel, events) and the payments worker
 //! (a paid order frees its slot at once).
 
+use crate::config::positive_count;
 use crate::limits::Limiter;
 use domain::desk::Refusal;
 use domain::ids::OrderId;
@@ -19,6 +20,7 @@ pub struct OpenOrders {
     request_id: String,
     /// Whose slots these are: says which limit a refusal names.
     holder: Holder,
+    limit: OpenOrderLimit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,52 +41,52 @@ pub enum Claim {
 }
 
 impl OpenOrders {
+    /// A buyer's slots (`MAX_OPEN_ORDERS`).
     pub fn of_buyer(env: &Env, user_id: &str, request_id: &str) -> Result<Self, ApiError> {
-        Ok(Self {
-            limiter: Limiter::named(env, OpenOrderLimit::buyer_object(user_id), request_id)?,
-            request_id: request_id.to_string(),
-            holder: Holder::Buyer,
-        })
+        let object = OpenOrderLimit::buyer_object(user_id);
+        let max = positive_count(env, "MAX_OPEN_ORDERS", OpenOrderLimit::DEFAULT_MAX);
+        Self::new(env, object, Holder::Buyer, max, request_id)
     }
 
-    /// The holds from one client address (`counted`: `ClientAddress::as_string`).
+    /// The holds from one client address (`counted`: `ClientAddress::as_string`;
+    /// `MAX_OPEN_ORDERS_PER_ADDRESS`).
     pub fn of_address(env: &Env, counted: &str, request_id: &str) -> Result<Self, ApiError> {
+        let object = OpenOrderLimit::address_object(counted);
+        let max = positive_count(
+            env,
+            "MAX_OPEN_ORDERS_PER_ADDRESS",
+            OpenOrderLimit::DEFAULT_MAX_PER_ADDRESS,
+        );
+        Self::new(env, object, Holder::Address, max, request_id)
+    }
+
+    fn new(
+        env: &Env,
+        object: String,
+        holder: Holder,
+        max: u32,
+        request_id: &str,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            limiter: Limiter::named(env, OpenOrderLimit::address_object(counted), request_id)?,
+            limiter: Limiter::named(env, object, request_id)?,
             request_id: request_id.to_string(),
-            holder: Holder::Address,
+            holder,
+            limit: OpenOrderLimit { max },
         })
     }
 
-    /// The limit, from `MAX_OPEN_ORDERS` in `env` (a buyer's) or
-    /// `MAX_OPEN_ORDERS_PER_ADDRESS` (an address's).
-    pub fn limit(&self, env: &Env) -> OpenOrderLimit {
-        let (name, default) = match self.holder {
-            Holder::Buyer => ("MAX_OPEN_ORDERS", OpenOrderLimit::DEFAULT_MAX),
-            Holder::Address => (
-                "MAX_OPEN_ORDERS_PER_ADDRESS",
-                OpenOrderLimit::DEFAULT_MAX_PER_ADDRESS,
-            ),
-        };
-        let max = crate::config::positive_number(env, name, default.into());
-        OpenOrderLimit {
-            max: max.min(u32::MAX.into()) as u32,
-        }
-    }
-
-    /// A slot for `order_id`, or the refusal when the buyer holds the maximum.
+    /// A slot for `order_id`, or the refusal when the holder has the maximum.
     pub async fn claim(
         &self,
-        limit: OpenOrderLimit,
         order_id: &OrderId,
         window_ms: i64,
     ) -> Result<Result<Claim, Refusal>, ApiError> {
         let now = crate::now_ms();
-        let command = limit.slot(order_id.as_str(), window_ms, now);
+        let command = self.limit.slot(order_id.as_str(), window_ms, now);
         Ok(match self.limiter.count(&command).await? {
             Taken::Refused { retry_at_ms } => {
                 let (max, retry_after_seconds) =
-                    (limit.max, Taken::retry_after_seconds(retry_at_ms, now));
+                    (self.limit.max, Taken::retry_after_seconds(retry_at_ms, now));
                 Err(match self.holder {
                     Holder::Buyer => Refusal::TooManyOpenOrders {
                         max,
@@ -112,8 +114,8 @@ impl OpenOrders {
 
     /// The hold of `order_id` may now last until `until_ms` (3-D Secure):
     /// its slot lasts as long.
-    pub async fn extend(&self, limit: OpenOrderLimit, order_id: &OrderId, until_ms: i64) {
-        let command = limit.extend(order_id.as_str(), until_ms);
+    pub async fn extend(&self, order_id: &OrderId, until_ms: i64) {
+        let command = self.limit.extend(order_id.as_str(), until_ms);
         if let Err(e) = self.limiter.count(&command).await {
             crate::log::error(
                 &self.request_id,
@@ -136,6 +138,71 @@ impl OpenOrders {
                 "open_order_slot_not_freed",
                 &e.to_string(),
             );
+        }
+    }
+}
+
+/// The slots one new hold takes: its buyer's, and its client address's
+/// when the request came with one.
+pub struct HoldSlots {
+    buyer: (OpenOrders, Claim),
+    address: Option<(OpenOrders, Claim)>,
+}
+
+impl HoldSlots {
+    /// Claims both at once (one round trip, not two). A refusal of either
+    /// gives the other's new slot back and is the answer (the buyer's
+    /// first); a failed call keeps the other slot, as any 5xx does (it
+    /// lapses by itself).
+    pub async fn claim(
+        buyer: OpenOrders,
+        address: Option<OpenOrders>,
+        order_id: &OrderId,
+        window_ms: i64,
+    ) -> Result<Result<Self, Refusal>, ApiError> {
+        let address_claim = async {
+            match &address {
+                Some(slots) => Some(slots.claim(order_id, window_ms).await),
+                None => None,
+            }
+        };
+        let (buyer_claim, address_claim) =
+            futures_util::join!(buyer.claim(order_id, window_ms), address_claim);
+        let buyer_claim = buyer_claim?;
+        let address_claim = address_claim.transpose()?;
+        let refusal = match (buyer_claim, address_claim) {
+            (Ok(claim), None) => {
+                return Ok(Ok(Self {
+                    buyer: (buyer, claim),
+                    address: None,
+                }))
+            }
+            (Ok(claim), Some(Ok(taken))) => {
+                return Ok(Ok(Self {
+                    buyer: (buyer, claim),
+                    address: address.map(|slots| (slots, taken)),
+                }))
+            }
+            (Ok(claim), Some(Err(refusal))) => {
+                buyer.settle(claim, order_id, Err(429)).await;
+                refusal
+            }
+            (Err(refusal), taken) => {
+                if let (Some(slots), Some(Ok(taken))) = (&address, taken) {
+                    slots.settle(taken, order_id, Err(429)).await;
+                }
+                refusal
+            }
+        };
+        Ok(Err(refusal))
+    }
+
+    /// After the hold was decided: gives back what no new order took.
+    pub async fn settle(&self, order_id: &OrderId, answer: Result<&str, u16>) {
+        let (buyer, claim) = &self.buyer;
+        buyer.settle(*claim, order_id, answer).await;
+        if let Some((slots, taken)) = &self.address {
+            slots.settle(*taken, order_id, answer).await;
         }
     }
 }

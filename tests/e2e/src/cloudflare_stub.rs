@@ -300,6 +300,20 @@ fn route(
             let items = state.databases.iter().map(|(n, u)| json!({"uuid": u, "name": n, "created_at": now, "version": "production"})).collect();
             (StatusCode::OK, page_of(items, query))
         }
+        // Wrangler's provisioning finds a database by its name (the generated
+        // configs carry no id); `d1 migrations apply` does too.
+        ("GET", ["d1", "database", name_or_id]) => {
+            match state
+                .databases
+                .iter()
+                .find(|(n, u)| n == name_or_id || u == name_or_id)
+            {
+                Some((n, u)) => {
+                    ok(json!({"uuid": u, "name": n, "created_at": now, "version": "production"}))
+                }
+                None => (StatusCode::NOT_FOUND, failure(7404, "database not found")),
+            }
+        }
         ("POST", ["d1", "database"]) => {
             let name = json_body()["name"].as_str().unwrap_or_default().to_string();
             if state.databases.iter().any(|(n, _)| *n == name) {
@@ -363,20 +377,13 @@ fn route(
             state.queues.push((id.clone(), name.clone(), Vec::new()));
             ok(queue_json(&id, &name, &[], now))
         }
-        ("POST", ["queues", id, "consumers"]) => {
+        // A new consumer (POST) or a consumer's new settings (PUT .../:id).
+        ("POST", ["queues", id, "consumers"]) | ("PUT", ["queues", id, "consumers", _]) => {
             let mut consumer = json_body();
-            consumer["consumer_id"] = json!(uuid::Uuid::new_v4().simple().to_string());
-            consumer["script"] = consumer["script_name"].clone();
-            match state.queues.iter_mut().find(|(q, _, _)| q == id) {
-                Some((_, _, consumers)) => {
-                    consumers.push(consumer.clone());
-                    ok(consumer)
-                }
-                None => (StatusCode::NOT_FOUND, failure(11000, "queue not found")),
-            }
-        }
-        ("PUT", ["queues", id, "consumers", consumer_id]) => {
-            let mut consumer = json_body();
+            let consumer_id = parts.get(3).map_or_else(
+                || uuid::Uuid::new_v4().simple().to_string(),
+                |c| c.to_string(),
+            );
             consumer["consumer_id"] = json!(consumer_id);
             consumer["script"] = consumer["script_name"].clone();
             match state.queues.iter_mut().find(|(q, _, _)| q == id) {
@@ -389,41 +396,24 @@ fn route(
             }
         }
         // Workers
-        ("GET", ["workers", "scripts"]) => ok(Value::Array(
-            state
-                .scripts
-                .iter()
-                .map(|(id, s)| json!({"id": id, "migration_tag": s.migration_tag}))
-                .collect(),
-        )),
-        ("GET", ["workers", "services", name]) => match state.scripts.get(*name) {
-            Some(s) => ok(
-                json!({"id": name, "default_environment": {"environment": "production", "script": {"id": name, "tag": format!("tag-{name}"), "tags": [], "last_deployed_from": "wrangler", "migration_tag": s.migration_tag}}}),
-            ),
-            None => (
-                StatusCode::NOT_FOUND,
-                failure(NO_WORKER, "This Worker does not exist on your account."),
-            ),
-        },
-        // The Worker resource: wrangler 4.168 reads a worker's workers.dev and
-        // preview settings here before it sets them (`.../subdomain` below).
-        ("GET", ["workers", "workers", name]) => match state.scripts.get(*name) {
-            Some(_) => ok(
-                json!({"id": name, "name": name, "subdomain": {"enabled": false, "previews_enabled": false}}),
-            ),
-            None => (
-                StatusCode::NOT_FOUND,
-                failure(NO_WORKER, "This Worker does not exist on your account."),
-            ),
-        },
-        (_, ["workers", "scripts", name, ..])
-            if !state.scripts.contains_key(*name) && method != "PUT" =>
+        // A worker that is not there, under any of its paths (an upload
+        // creates it).
+        (_, ["workers", "services" | "workers" | "scripts", name, ..])
+            if !(state.scripts.contains_key(*name) || (method == "PUT" && parts.len() == 3)) =>
         {
             (
                 StatusCode::NOT_FOUND,
                 failure(NO_WORKER, "This Worker does not exist on your account."),
             )
         }
+        ("GET", ["workers", "services", name]) => ok(
+            json!({"id": name, "default_environment": {"environment": "production", "script": {"id": name, "tag": format!("tag-{name}"), "tags": [], "last_deployed_from": "wrangler", "migration_tag": state.scripts[*name].migration_tag}}}),
+        ),
+        // The Worker resource: wrangler 4.168 reads a worker's workers.dev and
+        // preview settings here before it sets them (`.../subdomain` below).
+        ("GET", ["workers", "workers", name]) => ok(
+            json!({"id": name, "name": name, "subdomain": {"enabled": false, "previews_enabled": false}}),
+        ),
         ("PUT", ["workers", "scripts", name]) => {
             let script = state.scripts.entry(name.to_string()).or_default();
             script.uploads += 1;

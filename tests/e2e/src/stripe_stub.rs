@@ -24,8 +24,10 @@
 //! `GET /v1/payment_intents` lists every PaymentIntent made, newest first,
 //! with `created[gte]`, `limit` and `starting_after` (Stripe's pagination);
 //! `charge_out_of_band` makes a succeeded one for an order, as a charge whose
-//! request died and whose webhook never came. The stub sends no webhooks:
-//! the tests deliver them, or withhold them.
+//! request died and whose webhook never came. `hold_charges_after` keeps
+//! every charge past a count waiting (in flight) until `release_charges`,
+//! so a test can act while payments are surely under way. The stub sends no
+//! webhooks: the tests deliver them, or withhold them.
 
 use crate::purchase::Purchase;
 use crate::TestClient;
@@ -34,6 +36,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub const SECRET_KEY: &str = "sk_test_stub";
@@ -160,6 +163,24 @@ struct State {
 #[derive(Clone)]
 pub struct StripeStub {
     state: Arc<Mutex<State>>,
+    gate: Arc<ChargeGate>,
+}
+
+/// Charges past `after` wait until the gate opens (see `hold_charges_after`).
+struct ChargeGate {
+    after: Mutex<Option<usize>>,
+    open: tokio::sync::watch::Sender<bool>,
+    waiting: AtomicUsize,
+}
+
+impl Default for ChargeGate {
+    fn default() -> Self {
+        ChargeGate {
+            after: Mutex::new(None),
+            open: tokio::sync::watch::Sender::new(true),
+            waiting: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl StripeStub {
@@ -174,6 +195,7 @@ impl StripeStub {
                 .expect("a port");
             let stub = StripeStub {
                 state: Arc::default(),
+                gate: Arc::default(),
             };
             let listener =
                 std::net::TcpListener::bind(("127.0.0.1", port)).expect("the stub's port");
@@ -184,6 +206,39 @@ impl StripeStub {
             });
             stub
         })
+    }
+
+    /// From now on, a charge request that finds `n` charges made waits,
+    /// unanswered, until `release_charges`.
+    pub fn hold_charges_after(&self, n: usize) {
+        *self.gate.after.lock().unwrap() = Some(n);
+        self.gate.open.send_replace(false);
+    }
+
+    /// Charge requests waiting at the gate now.
+    pub fn charges_held(&self) -> usize {
+        self.gate.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Lets the held charge requests go on (Stripe executes a charge whose
+    /// caller has gone), and no longer holds any.
+    pub fn release_charges(&self) {
+        *self.gate.after.lock().unwrap() = None;
+        self.gate.open.send_replace(true);
+    }
+
+    /// Waits at the gate if it holds this charge request.
+    async fn pass_the_gate(&self) {
+        let Some(after) = *self.gate.after.lock().unwrap() else {
+            return;
+        };
+        if self.state.lock().unwrap().charges.len() < after {
+            return;
+        }
+        let mut open = self.gate.open.subscribe();
+        self.gate.waiting.fetch_add(1, Ordering::SeqCst);
+        let _ = open.wait_for(|open| *open).await;
+        self.gate.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// The next `n` refunds of `intent_id` answer 500 (and refund nothing).
@@ -274,6 +329,9 @@ impl StripeStub {
         if form.iter().any(|(_, v)| v == "tok_hang") {
             tokio::time::sleep(std::time::Duration::from_secs(300)).await;
             return None;
+        }
+        if !listing && path == "/v1/payment_intents" {
+            self.pass_the_gate().await;
         }
         if listing {
             let (status, json) = self.list(authorization.as_deref(), &path, &query);

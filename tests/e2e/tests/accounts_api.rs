@@ -209,6 +209,18 @@ async fn request(
     request.send().await.unwrap()
 }
 
+/// Signs `email` up through `client` on the site served over HTTPS (`SECURE_HOST`).
+async fn secure_signup(client: &TestClient, email: &str) -> reqwest::Response {
+    client
+        .http
+        .post(client.url("/api/users/signup"))
+        .header("host", SECURE_HOST)
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn current_email(host: Option<&str>, cookie: &str) -> Value {
     let client = TestClient::anonymous();
     let response = request(
@@ -227,14 +239,7 @@ async fn current_email(host: Option<&str>, cookie: &str) -> Value {
 async fn a_secure_site_sets_and_reads_only_the_host_prefixed_session_cookie() {
     let email = plain_email();
     let client = TestClient::anonymous();
-    let response = client
-        .http
-        .post(client.url("/api/users/signup"))
-        .header("host", SECURE_HOST)
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = secure_signup(&client, &email).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let cookie = set_cookie(&response);
     assert!(cookie.starts_with("__Host-session=ey"), "{cookie}");
@@ -284,14 +289,7 @@ async fn a_secure_site_sets_and_reads_only_the_host_prefixed_session_cookie() {
 async fn the_pages_read_the_host_prefixed_session_cookie() {
     let email = plain_email();
     let client = TestClient::anonymous();
-    let signup = client
-        .http
-        .post(client.url("/api/users/signup"))
-        .header("host", SECURE_HOST)
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let signup = secure_signup(&client, &email).await;
     let cookie = set_cookie(&signup);
     let pair = cookie.split(';').next().unwrap().to_string();
     assert!(pair.starts_with("__Host-session="), "{cookie}");

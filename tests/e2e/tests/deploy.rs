@@ -133,6 +133,21 @@ fn upload_order(calls: &[Call]) -> Vec<String> {
     order
 }
 
+/// Where the first upload of code is among the calls, and the first D1 query
+/// (a migration run reads `d1_migrations` first).
+fn first_upload_and_first_query(calls: &[Call]) -> (Option<usize>, Option<usize>) {
+    let upload = calls.iter().position(|c| {
+        let parts: Vec<&str> = c.path.split('/').collect();
+        matches!(
+            (c.method.as_str(), parts.as_slice()),
+            ("PUT", ["", "workers", "scripts", _])
+                | ("POST", ["", "workers", "scripts", _, "versions"])
+        )
+    });
+    let query = calls.iter().position(|c| c.path.ends_with("/query"));
+    (upload, query)
+}
+
 fn assert_deployed(stub: &CloudflareStub, env: &str, run: &Run, calls: &[Call]) {
     assert!(run.ok, "{}", run.output);
     for (database, folder) in DATABASES {
@@ -291,6 +306,14 @@ fn deploying_twice_creates_once_then_staging_is_a_separate_copy() {
     let calls = stub.take_calls();
     assert_deployed(&stub, "production", &second, &calls);
     assert_eq!(creations(&calls), Vec::<String>::new(), "{}", second.output);
+    // Once the databases exist, their migrations run before any code is
+    // uploaded: new code never meets an old schema.
+    let (upload, query) = first_upload_and_first_query(&calls);
+    assert!(
+        query.is_some() && upload.is_some() && query < upload,
+        "first D1 query at {query:?}, first upload at {upload:?}: {}",
+        second.output
+    );
     assert_eq!(stub.database_names().len(), 4);
     assert_eq!(stub.queue_names().len(), 6);
     for worker in WORKERS {

@@ -232,20 +232,29 @@ async fn a_resold_ticket_is_resold_again_and_every_seller_sees_their_sale() {
     );
 }
 
+/// The Proms at the Royal Albert Hall, starting in 2031, or a year later.
+fn proms(year: u32) -> Value {
+    json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": format!("{year}-07-18T19:30:00Z")})
+}
+
+/// Lists `title` at `price` for the Proms of 2031, which must succeed.
+async fn list_for_the_proms(seller: &TestUser, title: &str, price: u32) -> TicketId {
+    let listing = seller
+        .post_json(
+            "/api/tickets",
+            json!({"title": title, "price": price, "event": proms(2031)}),
+        )
+        .await;
+    assert_eq!(listing.status(), StatusCode::CREATED);
+    TicketId::of(&listing.json::<Value>().await.unwrap())
+}
+
 #[tokio::test]
 async fn a_bought_ticket_keeps_the_title_and_event_it_was_sold_with() {
     let seller = TestUser::signed_up().await;
     let buyer = TestUser::signed_up().await;
-    let event =
-        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2031-07-18T19:30:00Z"});
-    let listing = seller
-        .post_json(
-            "/api/tickets",
-            json!({"title": "Arena, block C", "price": 40, "event": event}),
-        )
-        .await;
-    assert_eq!(listing.status(), StatusCode::CREATED);
-    let listing = TicketId::of(&listing.json::<Value>().await.unwrap());
+    let event = proms(2031);
+    let listing = list_for_the_proms(&seller, "Arena, block C", 40).await;
     let mine = buy(&buyer, &listing).await;
     let id = mine["id"].as_str().unwrap();
     let path = format!("/api/tickets/{id}");
@@ -253,8 +262,7 @@ async fn a_bought_ticket_keeps_the_title_and_event_it_was_sold_with() {
         "A bought ticket's title and event say what was sold: only its price can change";
 
     // Relabelled as something it is not, or its start moved a year on: 400.
-    let later =
-        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2032-07-18T19:30:00Z"});
+    let later = proms(2032);
     for body in [
         json!({"title": "Front row, headline show", "price": 40}),
         json!({"title": "Arena, block C", "price": 40, "event": later}),
@@ -304,18 +312,9 @@ async fn a_bought_ticket_keeps_the_title_and_event_it_was_sold_with() {
 async fn the_first_hand_seller_cannot_move_the_event_of_a_held_listing() {
     let seller = TestUser::signed_up().await;
     let buyer = TestUser::signed_up().await;
-    let event =
-        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2031-07-18T19:30:00Z"});
-    let listing = seller
-        .post_json(
-            "/api/tickets",
-            json!({"title": "Box 4", "price": 60, "event": event}),
-        )
-        .await;
-    let listing = TicketId::of(&listing.json::<Value>().await.unwrap());
+    let listing = list_for_the_proms(&seller, "Box 4", 60).await;
     buyer.reserve(&listing).await;
-    let later =
-        json!({"name": "Proms", "venue": "Royal Albert Hall", "startsAt": "2032-07-18T19:30:00Z"});
+    let later = proms(2032);
     let moved = seller
         .put_json(
             &format!("/api/tickets/{listing}"),

@@ -26,6 +26,7 @@ impl std::fmt::Display for Problem {
 pub fn problems(project: &Project) -> Vec<Problem> {
     let mut found = Vec::new();
     queues_have_consumers_and_dead_letters(project, &mut found);
+    consumed_queues_are_created_first(project, &mut found);
     durable_objects_are_exported_and_migrated(project, &mut found);
     services_name_workers(project, &mut found);
     databases_have_migrations(project, &mut found);
@@ -102,6 +103,32 @@ fn queues_have_consumers_and_dead_letters(project: &Project, found: &mut Vec<Pro
                 format!("dead-letter queue \"{}\" has no consumer: its letters would sit unread; add a [[queues.consumers]] with queue = \"{}\"", dlq.get_ref(), dlq.get_ref()),
             )),
             Some(_) => {}
+        }
+    }
+}
+
+/// `wrangler deploy` creates a queue only for a producer binding, and refuses
+/// a consumer of a queue that does not exist: each consumed queue is produced
+/// to by its consumer's worker or by one deployed before it.
+fn consumed_queues_are_created_first(project: &Project, found: &mut Vec<Problem>) {
+    let order = crate::order::deploy_order(project);
+    for (position, worker) in order.iter().enumerate() {
+        for consumer in &worker.config.config.queues.consumers {
+            let queue = consumer.get_ref().queue.get_ref();
+            let created_by_then = order[..=position].iter().any(|w| {
+                w.config
+                    .config
+                    .queues
+                    .producers
+                    .iter()
+                    .any(|p| p.get_ref().queue.get_ref() == queue)
+            });
+            if !created_by_then {
+                found.push(problem(
+                    worker.config.place_of(&consumer.get_ref().queue),
+                    format!("nothing creates queue \"{queue}\" before {} deploys: `wrangler deploy` creates a queue only for a producer; add a [[queues.producers]] with queue = \"{queue}\" to this worker", worker.name()),
+                ));
+            }
         }
     }
 }
@@ -376,6 +403,28 @@ mod tests {
     #[test]
     fn the_committed_configs_pass() {
         assert_eq!(problems_in(repo()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_consumed_queue_needs_a_producer_deployed_no_later() {
+        let dir = copy_of_the_configs();
+        break_config(
+            dir.path(),
+            "workers/tickets/wrangler.toml",
+            "binding = \"TICKET_EVENTS_DLQ\"\nqueue = \"ticket-events-dlq\"",
+            "binding = \"TICKET_EVENTS_DLQ\"\nqueue = \"ticket-events-dead\"",
+        );
+        let line = line_of(
+            dir.path(),
+            "workers/tickets/wrangler.toml",
+            "queue = \"ticket-events-dlq\"\nmax_batch_size",
+        );
+        assert_found(
+            dir.path(),
+            "workers/tickets/wrangler.toml",
+            line,
+            "nothing creates queue \"ticket-events-dlq\" before ticketing-tickets deploys",
+        );
     }
 
     #[test]

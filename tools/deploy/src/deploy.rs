@@ -7,7 +7,7 @@ use crate::environment::Environment;
 use crate::generate::{self, Generated};
 use crate::order::deploy_order;
 use crate::wrangler::{Wrangler, WranglerError};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The secrets without which a worker cannot serve (by worker folder).
 /// `ADMIN_TOKEN` is optional: unset, the operator's routes answer 503.
@@ -43,8 +43,6 @@ pub enum DeployError {
     MissingSecrets,
     #[error("PAYMENT_PROVIDER is set as a secret, which would override the committed `PAYMENT_PROVIDER = \"stripe\"`; delete it with the command above, then run `make deploy` again. Nothing was created or deployed.")]
     ForbiddenSecret,
-    #[error("database \"{0}\" was created but `wrangler d1 list` does not show it")]
-    DatabaseNotListed(String),
     #[error("the workers bind to each other in a cycle; no order deploys them")]
     Cycle,
 }
@@ -91,12 +89,18 @@ pub fn deploy(project: &Project, env: Environment) -> Result<(), DeployError> {
     let wrangler = Wrangler::new(&project.root);
     step(&format!("deploying the {env} copy"));
     check_secrets(project, env, &wrangler)?;
-    let ids = ensure_databases(project, env, &wrangler)?;
-    ensure_queues(project, env, &wrangler)?;
-    let generated = generate::write_all(project, env, &ids)?;
+    let generated = generate::write_all(project, env)?;
     println!("    configs generated in {}", generated.dir.display());
-    apply_migrations(project, env, &wrangler, &generated)?;
+    // The schema before the code that reads it.
+    step("D1 migrations");
+    let not_created = apply_migrations(project, env, &wrangler, &generated, None)?;
+    // Wrangler creates the databases and queues a config names that do not
+    // exist yet (its automatic provisioning), and the queue consumers.
     deploy_workers(project, env, &wrangler, &generated)?;
+    if !not_created.is_empty() {
+        step("D1 migrations of the databases the deploy created");
+        apply_migrations(project, env, &wrangler, &generated, Some(&not_created))?;
+    }
     let url = deploy_site(project, env, &wrangler, &generated)?;
     step(&format!("the {env} site is at {url}"));
     Ok(())
@@ -162,97 +166,45 @@ fn check_secrets(
     Err(DeployError::MissingSecrets)
 }
 
-/// Each database exists (created only if missing); answers the ids by name.
-fn ensure_databases(
-    project: &Project,
-    env: Environment,
-    wrangler: &Wrangler,
-) -> Result<BTreeMap<String, String>, DeployError> {
-    step("D1 databases");
-    let wanted: BTreeSet<String> = project
-        .workers
-        .iter()
-        .flat_map(|w| w.config.config.d1_databases.iter())
-        .map(|d| env.name(&d.get_ref().database_name))
-        .collect();
-    let mut existing = wrangler.databases()?;
-    let mut missing = Vec::new();
-    for name in &wanted {
-        if existing.iter().any(|d| &d.name == name) {
-            println!("    {name}: exists");
-        } else {
-            println!("    {name}: creating");
-            missing.push(name.clone());
-        }
-    }
-    if !missing.is_empty() {
-        all_at_once(&missing, |name| wrangler.create_database(name))?;
-        existing = wrangler.databases()?;
-    }
-    wanted
-        .into_iter()
-        .map(|name| match existing.iter().find(|d| d.name == name) {
-            Some(d) => Ok((name, d.uuid.clone())),
-            None => Err(DeployError::DatabaseNotListed(name)),
-        })
-        .collect()
-}
-
-/// Every queue produced to or consumed, dead-letter queues included.
-fn ensure_queues(
-    project: &Project,
-    env: Environment,
-    wrangler: &Wrangler,
-) -> Result<(), DeployError> {
-    step("queues");
-    let mut wanted = BTreeSet::new();
-    for worker in &project.workers {
-        let queues = &worker.config.config.queues;
-        wanted.extend(
-            queues
-                .producers
-                .iter()
-                .map(|p| p.get_ref().queue.get_ref().clone()),
-        );
-        for consumer in &queues.consumers {
-            let c = consumer.get_ref();
-            wanted.insert(c.queue.get_ref().clone());
-            wanted.extend(c.dead_letter_queue.as_ref().map(|d| d.get_ref().clone()));
-        }
-    }
-    let names: Vec<String> = wanted.iter().map(|queue| env.name(queue)).collect();
-    let exists = all_at_once(&names, |name| wrangler.queue_exists(name))?;
-    let mut missing = Vec::new();
-    for (name, exists) in names.into_iter().zip(exists) {
-        println!("    {name}: {}", if exists { "exists" } else { "creating" });
-        if !exists {
-            missing.push(name);
-        }
-    }
-    all_at_once(&missing, |name| wrangler.create_queue(name))?;
-    Ok(())
-}
-
-/// Wrangler applies only the migrations a database has not recorded.
+/// Applies each database's migrations that it has not recorded (wrangler
+/// skips the rest); answers the databases that do not exist yet. Those are
+/// created by `wrangler deploy` of the worker that binds them (its
+/// provisioning of a binding with a name and no id), so their migrations run
+/// after it: on a first deploy only, before the site points anywhere at it.
 fn apply_migrations(
     project: &Project,
     env: Environment,
     wrangler: &Wrangler,
     generated: &Generated,
-) -> Result<(), DeployError> {
-    step("D1 migrations");
+    only: Option<&[String]>,
+) -> Result<Vec<String>, DeployError> {
     let mut databases = Vec::new();
     for worker in &project.workers {
         for database in &worker.config.config.d1_databases {
             let name = env.name(&database.get_ref().database_name);
-            println!("    {name}");
-            databases.push((name, &generated.workers[&worker.folder]));
+            if only.is_none_or(|names| names.contains(&name)) {
+                databases.push((name, &generated.workers[&worker.folder]));
+            }
         }
     }
-    all_at_once(&databases, |(name, config)| {
+    let applied = all_at_once(&databases, |(name, config)| {
         wrangler.apply_migrations(name, config)
     })?;
-    Ok(())
+    let mut missing = Vec::new();
+    for ((name, _), applied) in databases.into_iter().zip(applied) {
+        println!(
+            "    {name}: {}",
+            if applied {
+                "up to date"
+            } else {
+                "not created yet"
+            }
+        );
+        if !applied {
+            missing.push(name);
+        }
+    }
+    Ok(missing)
 }
 
 fn deploy_workers(
@@ -310,8 +262,7 @@ pub fn check_offline(project: &Project) -> Result<(), DeployError> {
     refuse_broken_configs(project)?;
     let wrangler = Wrangler::new(&project.root);
     for env in [Environment::Production, Environment::Staging] {
-        let ids = generate::committed_database_ids(project, env);
-        let generated = generate::write_all(project, env, &ids)?;
+        let generated = generate::write_all(project, env)?;
         for worker in deploy_order(project) {
             let outdir = generated.dir.join("dry-run").join(&worker.folder);
             wrangler.dry_run(&generated.workers[&worker.folder], &outdir)?;

@@ -1,7 +1,9 @@
 //! The configs a deploy hands to wrangler, generated from the committed ones
-//! into `target/deploy/<env>/` (git-ignored): the environment's names, the
-//! real database ids, and absolute paths to the builds and migrations. The
+//! into `target/deploy/<env>/` (git-ignored): the environment's names, no
+//! database ids, and absolute paths to the builds and migrations. The
 //! committed configs stay as they are, with placeholder ids for `wrangler dev`.
+//! Without an id, `wrangler deploy` finds the database by its name, or
+//! creates it (its automatic provisioning), as it does a producer's queue.
 
 use crate::config::{Project, Worker};
 use crate::environment::Environment;
@@ -26,8 +28,6 @@ pub enum GenerateError {
     Io(PathBuf, std::io::Error),
     #[error("{0}: {1}")]
     Toml(PathBuf, String),
-    #[error("no id for database \"{0}\": it must exist before the configs are generated")]
-    NoDatabaseId(String),
 }
 
 /// Where an environment's configs go.
@@ -96,13 +96,12 @@ fn absolute(root: &Path, config_dir: &Path, relative: &str) -> String {
     root.join(config_dir).join(relative).display().to_string()
 }
 
-/// A worker's deploy config: the environment's names, the database ids
-/// (by the environment's database name), absolute paths.
+/// A worker's deploy config: the environment's names, no database ids,
+/// absolute paths.
 pub fn worker_config(
     root: &Path,
     worker: &Worker,
     env: Environment,
-    database_ids: &BTreeMap<String, String>,
 ) -> Result<Table, GenerateError> {
     let file = &worker.config.file;
     let config_dir = worker.config.dir();
@@ -111,27 +110,14 @@ pub fn worker_config(
     if let Some(Value::String(main)) = table.get_mut("main") {
         *main = absolute(root, config_dir, &release_build(main));
     }
-    let mut missing = None;
     each_table(&mut table, &["d1_databases"], &mut |db| {
         rename(db, "database_name", env);
-        let name = db
-            .get("database_name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        match database_ids.get(&name) {
-            Some(id) => {
-                db.insert("database_id".into(), Value::String(id.clone()));
-            }
-            None => missing = Some(name),
-        }
+        // The committed id is `wrangler dev`'s placeholder.
+        db.remove("database_id");
         if let Some(Value::String(dir)) = db.get_mut("migrations_dir") {
             *dir = absolute(root, config_dir, dir);
         }
     });
-    if let Some(name) = missing {
-        return Err(GenerateError::NoDatabaseId(name));
-    }
     each_table(&mut table, &["queues", "producers"], &mut |p| {
         rename(p, "queue", env)
     });
@@ -168,11 +154,7 @@ pub fn pages_config(
 }
 
 /// Writes every config of `env` into `target/deploy/<env>/`.
-pub fn write_all(
-    project: &Project,
-    env: Environment,
-    database_ids: &BTreeMap<String, String>,
-) -> Result<Generated, GenerateError> {
+pub fn write_all(project: &Project, env: Environment) -> Result<Generated, GenerateError> {
     let root = &project.root;
     let dir = dir_of(root, env);
     let mut workers = BTreeMap::new();
@@ -183,7 +165,7 @@ pub fn write_all(
             .join("wrangler.toml");
         write_table(
             &path,
-            &worker_config(root, worker, env, database_ids)?,
+            &worker_config(root, worker, env)?,
             &worker.config.file,
         )?;
         workers.insert(worker.folder.clone(), path);
@@ -202,19 +184,6 @@ pub fn write_all(
     })
 }
 
-/// Placeholder ids (the committed ones) for a check that uploads nothing.
-pub fn committed_database_ids(project: &Project, env: Environment) -> BTreeMap<String, String> {
-    project
-        .workers
-        .iter()
-        .flat_map(|w| w.config.config.d1_databases.iter())
-        .map(|d| {
-            let d = d.get_ref();
-            (env.name(&d.database_name), d.database_id.clone())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,24 +193,24 @@ mod tests {
     }
 
     #[test]
-    fn staging_configs_rename_every_resource_and_carry_the_real_ids() {
+    fn staging_configs_rename_every_resource_and_carry_no_database_id() {
         let project = project();
         let orders = project
             .workers
             .iter()
             .find(|w| w.folder == "orders")
             .unwrap();
-        let ids = BTreeMap::from([(
-            "ticketing-orders-staging".to_string(),
-            "real-id".to_string(),
-        )]);
-        let table = worker_config(&project.root, orders, Environment::Staging, &ids).unwrap();
+        let table = worker_config(&project.root, orders, Environment::Staging).unwrap();
         let text = toml::to_string(&table).unwrap();
         assert!(
             text.contains("name = \"ticketing-orders-staging\""),
             "{text}"
         );
-        assert!(text.contains("database_id = \"real-id\""), "{text}");
+        assert!(
+            text.contains("database_name = \"ticketing-orders-staging\""),
+            "{text}"
+        );
+        assert!(!text.contains("database_id"), "{text}");
         assert!(
             text.contains("script_name = \"ticketing-tickets-staging\""),
             "{text}"
@@ -272,23 +241,13 @@ mod tests {
             .iter()
             .find(|w| w.folder == "payments")
             .unwrap();
-        let ids = committed_database_ids(&project, Environment::Production);
-        let table = worker_config(&project.root, payments, Environment::Production, &ids).unwrap();
+        let table = worker_config(&project.root, payments, Environment::Production).unwrap();
         assert_eq!(table["name"].as_str(), Some("ticketing-payments"));
         assert_eq!(
             table["services"][0]["service"].as_str(),
             Some("ticketing-orders")
         );
         assert_eq!(table["vars"]["PAYMENT_PROVIDER"].as_str(), Some("stripe"));
-    }
-
-    #[test]
-    fn a_missing_database_id_is_an_error_not_a_placeholder() {
-        let project = project();
-        let auth = project.workers.iter().find(|w| w.folder == "auth").unwrap();
-        let err =
-            worker_config(&project.root, auth, Environment::Staging, &BTreeMap::new()).unwrap_err();
-        assert!(err.to_string().contains("ticketing-users-staging"), "{err}");
     }
 
     #[test]

@@ -59,12 +59,6 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Database {
-    pub name: String,
-    pub uuid: String,
-}
-
-#[derive(Debug, Deserialize)]
 struct Secret {
     name: String,
 }
@@ -117,36 +111,6 @@ impl Wrangler {
         parse_json(args, self.run(args)?)
     }
 
-    pub fn databases(&self) -> Result<Vec<Database>, WranglerError> {
-        self.json(&["d1", "list", "--json"])
-    }
-
-    pub fn create_database(&self, name: &str) -> Result<(), WranglerError> {
-        self.run(&["d1", "create", name]).map(drop)
-    }
-
-    /// Whether the queue exists (`queues list` prints only a table).
-    pub fn queue_exists(&self, name: &str) -> Result<bool, WranglerError> {
-        let out = self.run_in(&self.root, &["queues", "info", name])?;
-        if out.ok {
-            Ok(true)
-        } else if out
-            .all
-            .contains(&format!("Queue \"{name}\" does not exist"))
-        {
-            Ok(false)
-        } else {
-            Err(WranglerError::Failed {
-                command: format!("queues info {name}"),
-                output: out.all,
-            })
-        }
-    }
-
-    pub fn create_queue(&self, name: &str) -> Result<(), WranglerError> {
-        self.run(&["queues", "create", name]).map(drop)
-    }
-
     /// The secrets a worker has; none if the worker does not exist yet.
     pub fn secrets(&self, worker: &str, config: &Path) -> Result<Vec<String>, WranglerError> {
         let config = config.display().to_string();
@@ -161,9 +125,11 @@ impl Wrangler {
         Ok(secrets.into_iter().map(|s| s.name).collect())
     }
 
-    pub fn apply_migrations(&self, database: &str, config: &Path) -> Result<(), WranglerError> {
+    /// Applies a database's new migrations; false if the database does not
+    /// exist yet (the worker's `wrangler deploy` creates it).
+    pub fn apply_migrations(&self, database: &str, config: &Path) -> Result<bool, WranglerError> {
         let config = config.display().to_string();
-        self.run(&[
+        let args = [
             "d1",
             "migrations",
             "apply",
@@ -171,10 +137,21 @@ impl Wrangler {
             "--remote",
             "-c",
             &config,
-        ])
-        .map(drop)
+        ];
+        let out = self.run_in(&self.root, &args)?;
+        if !out.ok
+            && out
+                .all
+                .contains(&format!("Couldn't find a D1 DB named '{database}'"))
+        {
+            return Ok(false);
+        }
+        out.stdout_of(&args).map(|_| true)
     }
 
+    /// Uploads and deploys a worker; wrangler creates what its config names
+    /// and the account lacks (databases by name, producers' queues) and
+    /// attaches its queue consumers.
     pub fn deploy_worker(&self, config: &Path) -> Result<(), WranglerError> {
         let config = config.display().to_string();
         self.run(&["deploy", "-c", &config]).map(drop)

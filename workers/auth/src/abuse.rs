@@ -5,7 +5,7 @@
 use domain::limits::{ClientAddress, SigninLimits};
 use domain::users::Email;
 use domain::ApiError;
-use edge::config::positive_number;
+use edge::config::{positive_count, positive_number};
 use edge::limits::Limiter;
 use edge::router::Ctx;
 use worker::Env;
@@ -28,7 +28,7 @@ pub struct Attempt {
 
 fn settings(env: &Env) -> SigninLimits {
     let d = SigninLimits::DEFAULT;
-    let number = |name, default: u32| positive_number(env, name, default.into()) as u32;
+    let number = |name, default| positive_count(env, name, default);
     SigninLimits {
         failures_per_email_and_address: number(
             "SIGNIN_FAILURES_PER_EMAIL_AND_ADDRESS",
@@ -50,10 +50,9 @@ fn settings(env: &Env) -> SigninLimits {
 
 impl AbuseLimits {
     pub fn for_request(cx: &Ctx) -> Self {
-        let header = cx.req.headers().get(ClientAddress::HEADER).ok().flatten();
         Self {
             limits: settings(&cx.env),
-            address: ClientAddress::from_header(header.as_deref()),
+            address: edge::limits::client_address(&cx.req),
             env: cx.env.clone(),
             request_id: cx.request_id.clone(),
         }

@@ -3,7 +3,6 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::{OrderId, TicketId};
-use domain::limits::ClientAddress;
 use domain::orders::{Order, OrderView, PlaceOrderRequest};
 use domain::session::CurrentUser;
 use domain::ApiError;
@@ -50,13 +49,12 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     // new hold only: a refused attempt on a held ticket costs one call.
     // And the client address's slot (MAX_OPEN_ORDERS_PER_ADDRESS), when
     // the request has one (CF-Connecting-IP; not in local runs).
-    let address = cx.req.headers().get(ClientAddress::HEADER).ok().flatten();
     let command = Command::PlaceOrder {
         order_id,
         user_id: user.id,
         window_ms: expiration_window_ms(env),
         idempotency_key,
-        client_address: ClientAddress::from_header(address.as_deref()).map(|a| a.as_string()),
+        client_address: edge::limits::client_address(&cx.req).map(|a| a.as_string()),
     };
     let order = cx.desk(&ticket_id)?.order(&command).await?;
     record(env, &order, &cx.request_id).await;
@@ -90,27 +88,28 @@ const LIVE_ROWS_READ: usize = 10;
 /// payment, a cancel or an expiry shows at once, whoever made it. What is
 /// newer is written back (read repair). A failed read keeps the row.
 async fn with_live_orders_current(cx: &Ctx, rows: Vec<OrderView>) -> Vec<OrderView> {
-    let mut read = 0;
-    let mut current = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !row.status.is_live() || read == LIVE_ROWS_READ {
-            current.push(row);
-            continue;
-        }
-        read += 1;
-        match order_from_object(cx, &row).await {
-            Ok(order) if order.version > row.version => {
+    // The live rows' objects are asked all at once: one round trip, not one per row.
+    let reads = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| row.status.is_live())
+        .take(LIVE_ROWS_READ)
+        .map(|(i, row)| async move { (i, order_from_object(cx, row).await) });
+    let mut newer: Vec<Option<Order>> = vec![None; rows.len()];
+    for (i, read) in futures_util::future::join_all(reads).await {
+        match read {
+            Ok(order) if order.version > rows[i].version => {
                 record(&cx.env, &order, &cx.request_id).await;
-                current.push(order.view());
+                newer[i] = Some(order);
             }
-            Ok(_) => current.push(row),
-            Err(e) => {
-                edge::log::error(&cx.request_id, "live_order_not_read", &e.to_string());
-                current.push(row);
-            }
+            Ok(_) => {}
+            Err(e) => edge::log::error(&cx.request_id, "live_order_not_read", &e.to_string()),
         }
     }
-    current
+    rows.into_iter()
+        .zip(newer)
+        .map(|(row, order)| order.map_or(row, |order| order.view()))
+        .collect()
 }
 
 async fn order_from_object(cx: &Ctx, row: &OrderView) -> Result<Order, ApiError> {

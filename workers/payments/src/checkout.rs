@@ -133,7 +133,7 @@ async fn charge_order(
         Ok(order) => order,
         // A concurrent request completed it since we looked: this request is
         // part of the same purchase, so it gets the same payment.
-        Err(Refusal::OrderComplete) => {
+        Err(Refusal::AlreadyPaid) => {
             let completed: OrderToPay = desk.order(&Command::GetOrder { order_id }).await?;
             return completing_payment(env, completed.payment_id.as_deref())
                 .await

@@ -7,7 +7,7 @@
 //! before the charge (so concurrent attempts cannot pass together) and given
 //! back when it was not declined.
 
-use domain::limits::{ClientAddress, DeclineLimits, Taken};
+use domain::limits::{DeclineLimits, Taken};
 use domain::ApiError;
 use edge::limits::Limiter;
 use worker::{Env, Request};
@@ -29,9 +29,7 @@ pub enum Outcome {
 }
 
 fn limits(env: &Env) -> DeclineLimits {
-    let number = |name, default: u32| {
-        edge::config::positive_number(env, name, default.into()).min(u32::MAX.into()) as u32
-    };
+    let number = |name, default| edge::config::positive_count(env, name, default);
     let default = DeclineLimits::DEFAULT;
     DeclineLimits {
         per_buyer: number("DECLINES_PER_BUYER_PER_HOUR", default.per_buyer),
@@ -55,8 +53,7 @@ impl CountedAttempt {
     ) -> Result<Self, ApiError> {
         let limits = limits(env);
         let now = edge::now_ms();
-        let header = req.headers().get(ClientAddress::HEADER).ok().flatten();
-        let address = ClientAddress::from_header(header.as_deref());
+        let address = edge::limits::client_address(req);
         let mut counted = CountedAttempt {
             key,
             limiters: Vec::new(),

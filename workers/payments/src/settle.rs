@@ -70,7 +70,7 @@ pub async fn settle_success(
                 .await;
             Ok(Settled::Completed(row))
         }
-        Ok(_) | Err(Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::OrderComplete) => {
+        Ok(_) | Err(Refusal::OrderCancelled | Refusal::OrderExpired | Refusal::AlreadyPaid) => {
             refund_charge(env, provider, row, now)
                 .await
                 .map(Settled::Refunded)

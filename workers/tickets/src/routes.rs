@@ -3,7 +3,7 @@
 use crate::read_model;
 use domain::desk::Command;
 use domain::ids::TicketId;
-use domain::limits::{ClientAddress, SocketLimit};
+use domain::limits::SocketLimit;
 use domain::money::Cents;
 use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
@@ -163,17 +163,15 @@ async fn watch_list(cx: Ctx) -> ApiResult {
 /// Sockets opened without a session count per client address
 /// (`LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE`, default 60): 429 past that.
 async fn limit_anonymous_sockets(cx: &Ctx) -> Result<(), ApiError> {
-    let header = cx.req.headers().get(ClientAddress::HEADER).ok().flatten();
-    let Some(address) = ClientAddress::from_header(header.as_deref()) else {
+    let Some(address) = edge::limits::client_address(&cx.req) else {
         return Ok(());
     };
-    let per_minute = edge::config::positive_number(
-        &cx.env,
-        "LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE",
-        SocketLimit::DEFAULT_PER_MINUTE.into(),
-    );
     let limit = SocketLimit {
-        per_minute: per_minute.min(u32::MAX.into()) as u32,
+        per_minute: edge::config::positive_count(
+            &cx.env,
+            "LIVE_SOCKETS_PER_ADDRESS_PER_MINUTE",
+            SocketLimit::DEFAULT_PER_MINUTE,
+        ),
     };
     let limiter = Limiter::named(
         &cx.env,

@@ -15,7 +15,10 @@ pub enum Refusal {
     TicketSold,
     AlreadyReserved,
     OwnTicket,
+    /// A completed order cannot be cancelled.
     OrderComplete,
+    /// A completed order cannot be paid again.
+    AlreadyPaid,
     PaymentInProgress,
     OrderCancelled,
     OrderExpired,
@@ -66,6 +69,7 @@ impl From<Refusal> for ApiError {
             Refusal::AlreadyReserved => bad("Ticket is already reserved"),
             Refusal::OwnTicket => bad("You cannot buy your own ticket"),
             Refusal::OrderComplete => bad("Cannot cancel a completed order"),
+            Refusal::AlreadyPaid => bad("This order has already been paid"),
             Refusal::PaymentInProgress => {
                 bad("Cannot cancel an order while its payment is in progress")
             }

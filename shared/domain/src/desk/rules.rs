@@ -354,7 +354,7 @@ pub fn start_payment(
             Err(Refusal::OrderExpired)
         }
         OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
-        OrderStatus::Complete => Err(Refusal::OrderComplete),
+        OrderStatus::Complete => Err(Refusal::AlreadyPaid),
         OrderStatus::AwaitingPayment => Ok(None),
         OrderStatus::Created if now >= order.expires_at => Err(Refusal::OrderExpired),
         OrderStatus::Created => {
@@ -387,7 +387,7 @@ pub fn complete_payment(
         OrderStatus::Complete if order.payment_id.as_deref() == Some(payment.id.as_str()) => {
             Ok(None)
         }
-        OrderStatus::Complete => Err(Refusal::OrderComplete),
+        OrderStatus::Complete => Err(Refusal::AlreadyPaid),
         OrderStatus::Cancelled => Err(Refusal::OrderCancelled),
         OrderStatus::Created if now >= order.expires_at => Err(Refusal::OrderExpired),
         OrderStatus::Created | OrderStatus::AwaitingPayment => {
@@ -871,7 +871,7 @@ mod tests {
         };
         assert_eq!(
             start_payment(&outcome.ticket, &complete, "buyer", None, NOW),
-            Err(Refusal::OrderComplete)
+            Err(Refusal::AlreadyPaid)
         );
     }
 
@@ -931,7 +931,7 @@ mod tests {
         );
         assert_eq!(
             complete_payment(&done.ticket, &order, payment("pay_2"), NOW + 40),
-            Err(Refusal::OrderComplete)
+            Err(Refusal::AlreadyPaid)
         );
     }
 

@@ -14,7 +14,7 @@ use domain::desk::{self, Change, Command, Decision, Loaded, Refusal, Reply};
 use domain::events::Envelope;
 use domain::live;
 use domain::orders::CancelReason;
-use edge::open_orders::OpenOrders;
+use edge::open_orders::{HoldSlots, OpenOrders};
 use edge::RequestUrl;
 use std::cell::Cell;
 use store::Store;
@@ -212,14 +212,12 @@ impl TicketObject {
             return Ok(());
         };
         let buyer = OpenOrders::of_buyer(&self.env, &order.user_id, request_id).map_err(failed)?;
-        buyer.extend(buyer.limit(&self.env), &order.id, until).await;
+        buyer.extend(&order.id, until).await;
         if let Some(hold) = self.store().hold_address().await? {
             if hold.order_id == order.id {
                 let address =
                     OpenOrders::of_address(&self.env, &hold.address, request_id).map_err(failed)?;
-                address
-                    .extend(address.limit(&self.env), &order.id, until)
-                    .await;
+                address.extend(&order.id, until).await;
             }
         }
         Ok(())
@@ -272,50 +270,22 @@ impl TicketObject {
         };
         let (order_id, window_ms) = (order_id.clone(), *window_ms);
         let client_address = client_address.clone();
-        let open_orders = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
-        // And the address's slot (MAX_OPEN_ORDERS_PER_ADDRESS, across its
-        // accounts), claimed at the same time: one round trip, not two.
-        let address_slots = client_address
+        // The buyer's slot (MAX_OPEN_ORDERS) and the client address's
+        // (MAX_OPEN_ORDERS_PER_ADDRESS, across its accounts).
+        let buyer = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
+        let address = client_address
             .as_deref()
             .map(|address| OpenOrders::of_address(&self.env, address, request_id))
             .transpose()
             .map_err(failed)?;
         #[cfg(feature = "test-hooks")]
         self.claims.set(self.claims.get() + 1);
-        let address_claim = async {
-            match &address_slots {
-                Some(slots) => Some(
-                    slots
-                        .claim(slots.limit(&self.env), &order_id, window_ms)
-                        .await,
-                ),
-                None => None,
-            }
-        };
-        let (buyer, address) = futures_util::join!(
-            open_orders.claim(open_orders.limit(&self.env), &order_id, window_ms),
-            address_claim
-        );
-        // A failed call keeps the other slot, as any 5xx does (it lapses);
-        // a refusal of one gives the other's new slot back.
-        let buyer = buyer.map_err(failed)?;
-        let address = address.transpose().map_err(failed)?;
-        let (claim, address) = match (buyer, address) {
-            (Ok(claim), None) => (claim, None),
-            (Ok(claim), Some(Ok(taken))) => (claim, Some(taken)),
-            (buyer, address) => {
-                if let Ok(claim) = buyer {
-                    open_orders.settle(claim, &order_id, Err(429)).await;
-                }
-                if let (Some(Ok(taken)), Some(slots)) = (address, &address_slots) {
-                    slots.settle(taken, &order_id, Err(429)).await;
-                }
-                let refusal = buyer.err().or(address.and_then(Result::err));
-                return match refusal {
-                    Some(refusal) => Ok(Reply::Refused(refusal)),
-                    None => Err(worker::Error::RustError("no slot and no refusal".into())),
-                };
-            }
+        let slots = match HoldSlots::claim(buyer, address, &order_id, window_ms)
+            .await
+            .map_err(failed)?
+        {
+            Ok(slots) => slots,
+            Err(refusal) => return Ok(Reply::Refused(refusal)),
         };
         let now = edge::now_ms();
         let reply = match self.store().load(&command).await {
@@ -327,11 +297,9 @@ impl TicketObject {
             Ok(Reply::Refused(refusal)) => Err(domain::ApiError::from(*refusal).status()),
             Ok(Reply::Ticket(_)) | Err(_) => Err(500),
         };
-        open_orders.settle(claim, &order_id, answer).await;
-        if let (Some(slots), Some(taken), Some(address)) = (&address_slots, address, client_address)
-        {
-            slots.settle(taken, &order_id, answer).await;
-            if answer == Ok(order_id.as_str()) {
+        slots.settle(&order_id, answer).await;
+        if let (Some(address), Ok(placed)) = (client_address, answer) {
+            if placed == order_id.as_str() {
                 // Freed by this object when the order ends (`commit`).
                 let hold = store::HoldAddress { order_id, address };
                 self.store().set_hold_address(&hold).await?;

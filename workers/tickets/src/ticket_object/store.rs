@@ -105,8 +105,12 @@ impl Store {
                 self.order_for_idempotency_key(user_id, key).await?
             }
         };
+        // Only a hold on a free ticket can be refused for the cooldown: the
+        // stampede on a held one costs no extra read.
         let rehold_after = match command {
-            Command::PlaceOrder { user_id, .. } => self.get(&rehold_key(user_id)).await?,
+            Command::PlaceOrder { user_id, .. } if ticket.as_ref().is_some_and(Ticket::is_free) => {
+                self.get(&rehold_key(user_id)).await?
+            }
             _ => None,
         };
         Ok(Loaded {
