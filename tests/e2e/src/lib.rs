@@ -9,7 +9,7 @@ pub mod csrf;
 pub mod live;
 pub mod load;
 pub mod purchase;
-pub mod stack;
+pub use stack;
 pub mod stripe_stub;
 pub mod stub_server;
 
@@ -27,7 +27,7 @@ pub const PASSWORD: &str = "correct-horse";
 /// (`make bench` measures those, and the expiry tests assert theirs).
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The running stack, started by `scripts/test.sh`.
+/// The running stack, started by the runner (run-tests) or the test itself.
 pub fn base_url() -> String {
     std::env::var("TICKETING_BASE_URL")
         .expect("TICKETING_BASE_URL is not set: run the black-box tests with `make test`")

@@ -1,12 +1,14 @@
-//! The `Stack` fixture: the whole product (`wrangler pages dev` with every
-//! worker) started on free ports with a given stack's settings, on a state
-//! folder of its own, and stopped with its process group when dropped. The
-//! test runner (`src/bin/run-tests.rs`) starts most stacks; the restart and
+//! The whole product (`wrangler pages dev` with every worker) run locally.
+//! `make dev` runs it in the foreground on the developer's state
+//! (`serve_for_development`, the `dev` binary). The `Stack` fixture starts it
+//! on free ports with a given stack's settings, on a state folder of its own,
+//! and stops it with its process group when dropped: the test runner
+//! (`tests/e2e/src/bin/run-tests.rs`) starts most stacks; the restart and
 //! crash tests own theirs, which they stop, kill and start again.
 //!
-//! What a stack shares with its caller comes through the environment, set
-//! by the runner: TICKETING_ROOT (the checkout), TICKETING_STACK_TEMPLATE (a
-//! migrated state folder to copy), TICKETING_ADMIN_TOKEN,
+//! What a test stack shares with its caller comes through the environment,
+//! set by the runner: TICKETING_ROOT (the checkout), TICKETING_STACK_TEMPLATE
+//! (a migrated state folder to copy), TICKETING_ADMIN_TOKEN,
 //! TICKETING_STRIPE_WEBHOOK_SECRET, TICKETING_STRIPE_STUB_PORT and
 //! TICKETING_AVOID_PORTS (the Stripe stubs' ports, which no stack takes).
 
@@ -16,7 +18,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -40,9 +42,13 @@ const DATABASES: [(&str, &str); 4] = [
     ("ticketing-orders", "workers/orders/wrangler.toml"),
     ("ticketing-payments", "workers/payments/wrangler.toml"),
 ];
-/// Settings written to the workers' .dev.vars over the configs' [vars] (the
-/// same list as LOCAL_OVERRIDES in scripts/env.sh, for `make dev`).
-const OVERRIDES: [&str; 21] = [
+/// Settings written to the workers' .dev.vars over the configs' [vars]: a
+/// test stack's, or the environment's for `make dev`
+/// (`EXPIRATION_WINDOW_SECONDS=3 make dev`): the payment and 3-D Secure
+/// windows and the lost-payment timeout, the abuse limits
+/// (docs/security.md), how long consumers retry before an event becomes a
+/// dead letter, and the operator's token (docs/events.md).
+pub const OVERRIDES: [&str; 21] = [
     "EXPIRATION_WINDOW_SECONDS",
     "MAX_OPEN_ORDERS",
     "SIGNIN_FAILURES_PER_EMAIL_AND_ADDRESS",
@@ -148,6 +154,25 @@ impl Settings {
             }
             other => panic!("no stack is called {other}"),
         };
+        settings
+    }
+
+    /// `make dev`'s settings: each of OVERRIDES the environment sets (set but
+    /// empty blanks the root .dev.vars' value), and STRIPE_PUBLISHABLE_KEY
+    /// for the pages (the root .dev.vars, which the Pages worker reads
+    /// itself, may hold one too).
+    pub fn from_environment() -> Settings {
+        let mut settings = Settings {
+            name: "dev".into(),
+            vars: BTreeMap::new(),
+            publishable_key: std::env::var("STRIPE_PUBLISHABLE_KEY").ok(),
+            stripe_stub_port: None,
+        };
+        for name in OVERRIDES {
+            if let Ok(value) = std::env::var(name) {
+                settings.set(name, &value);
+            }
+        }
         settings
     }
 
@@ -374,19 +399,20 @@ pub fn stop_stacks_on_signals() {
         std::thread::spawn(move || {
             let code = runtime.block_on(async {
                 use tokio::signal::unix::{signal, SignalKind};
-                let kinds = [
-                    SignalKind::interrupt(),
-                    SignalKind::terminate(),
-                    SignalKind::hangup(),
-                ];
-                let mut streams: Vec<_> = kinds
-                    .into_iter()
-                    .filter_map(|kind| signal(kind).ok())
-                    .collect();
-                let waits = streams.iter_mut().map(|stream| Box::pin(stream.recv()));
-                futures::future::select_all(waits).await;
-                130
+                let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::hangup()),
+                ) else {
+                    return None;
+                };
+                tokio::select! {
+                    _ = interrupt.recv() => Some(130),
+                    _ = terminate.recv() => Some(143),
+                    _ = hangup.recv() => Some(129),
+                }
             });
+            let Some(code) = code else { return };
             for group in &GROUPS {
                 let pid = group.load(Ordering::SeqCst);
                 if pid > 0 {
@@ -504,6 +530,66 @@ fn answers(port: u16) -> bool {
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 2")
 }
 
+/// `wrangler pages dev` for the whole product on `port`: the Pages config
+/// (root wrangler.toml) first, then every service worker's. `--binding`
+/// reaches the Pages worker only: the pay form offers test cards with the
+/// local provider only, and renders Stripe Elements with a publishable key.
+fn pages_dev(settings: &Settings, port: u16, inspector_port: u16, state_dir: &Path) -> Command {
+    let mut command = wrangler();
+    command.args(["pages", "dev", "-c", "wrangler.toml"]);
+    for worker in WORKERS {
+        command.args(["-c", &format!("workers/{worker}/wrangler.toml")]);
+    }
+    command.args([
+        "--binding",
+        &format!("PAYMENT_PROVIDER={}", settings.provider()),
+    ]);
+    if let Some(key) = &settings.publishable_key {
+        command.args(["--binding", &format!("STRIPE_PUBLISHABLE_KEY={key}")]);
+    }
+    command
+        .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-port", &inspector_port.to_string()])
+        .arg("--persist-to")
+        .arg(state_dir);
+    command
+}
+
+/// `make dev`: the product on `port`, in the foreground, on `state_dir`
+/// (the developer's, kept across runs: migrated first, so a new migration
+/// applies). Prints the address once it answers; ends with wrangler, or
+/// ends it on Ctrl-C.
+pub fn serve_for_development(settings: &Settings, port: u16, state_dir: &Path) -> ExitStatus {
+    stop_stacks_on_signals();
+    let turn = StartLock::take();
+    settings.write_worker_dev_vars();
+    fs::create_dir_all(state_dir).unwrap_or_else(|e| panic!("{}: {e}", state_dir.display()));
+    migrate(state_dir);
+    let inspector_port = port.checked_add(1000).unwrap_or(9229);
+    let mut command = pages_dev(settings, port, inspector_port, state_dir);
+    // Its own process group, so it never reads the terminal (a background
+    // group that does is stopped): Ctrl-C reaches this process, which ends it.
+    let mut child = command
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("wrangler");
+    remember_group(child.id() as i32);
+    println!(
+        "starting on http://127.0.0.1:{port} (state in {})",
+        state_dir.display()
+    );
+    while !answers(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(turn);
+    println!("ready: http://127.0.0.1:{port}");
+    child.wait().expect("wrangler")
+}
+
 /// A running stack; dropped, it is stopped and its state deleted.
 pub struct Stack {
     pub settings: Settings,
@@ -579,28 +665,8 @@ impl Stack {
                 .create(true)
                 .open(&self.log)
                 .expect("the stack's log");
-            let mut command = wrangler();
-            command.args(["pages", "dev", "-c", "wrangler.toml"]);
-            for worker in WORKERS {
-                command.args(["-c", &format!("workers/{worker}/wrangler.toml")]);
-            }
-            // `--binding` reaches the Pages worker only: the pay form offers
-            // test cards with the local provider only.
-            command.args([
-                "--binding",
-                &format!("PAYMENT_PROVIDER={}", self.settings.provider()),
-            ]);
-            if let Some(key) = &self.settings.publishable_key {
-                command.args(["--binding", &format!("STRIPE_PUBLISHABLE_KEY={key}")]);
-            }
+            let mut command = pages_dev(&self.settings, port, inspector_port, &self.state_dir);
             command
-                .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-                .args([
-                    "--inspector-port",
-                    &inspector_port.to_string(),
-                    "--persist-to",
-                ])
-                .arg(&self.state_dir)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("the stack's log"))
                 .stderr(log)
