@@ -322,9 +322,7 @@ mod tests {
     #[test]
     fn every_subject_reads_back_as_its_event() {
         let id = crate::ids::OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
-        let order = crate::desk::place_order(&ticket(1), id.clone(), "buyer", 0, 60_000)
-            .unwrap()
-            .order;
+        let order = crate::orders::Order::example(id.clone(), &ticket(1));
         let payment = Payment::example("p1", id);
         let events = [
             Event::TicketCreated(ticket(0)),
@@ -369,9 +367,7 @@ mod tests {
             read
         }
         let id = crate::ids::OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
-        let order = crate::desk::place_order(&ticket(1), id.clone(), "buyer", 0, 60_000)
-            .unwrap()
-            .order;
+        let order = crate::orders::Order::example(id.clone(), &ticket(1));
         for event in [
             Event::TicketCreated(ticket(0)),
             Event::TicketIssued(ticket(2)),

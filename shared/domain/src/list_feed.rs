@@ -137,7 +137,16 @@ impl FeedChange {
 
 /// Offered on the market list: not an owned ticket, withdrawn or closed.
 fn on_market(ticket: &Ticket) -> bool {
-    !(ticket.unlisted || ticket.withdrawn || ticket.closed)
+    use crate::tickets::Listing;
+    matches!(
+        ticket.listing,
+        Listing::ForSale
+            | Listing::Sold { .. }
+            | Listing::Held {
+                event_started: false,
+                ..
+            }
+    )
 }
 
 /// What a list watcher may send: the page it now shows.
@@ -253,7 +262,7 @@ mod tests {
                 .listed
         );
         let issued = Ticket {
-            unlisted: true,
+            listing: crate::tickets::Listing::Owned,
             ..new.clone()
         };
         assert!(

@@ -2,7 +2,7 @@
 
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
-use domain::orders::{Order, OrderView, TicketSnapshot};
+use domain::orders::{Order, OrderRecord, OrderView, TicketSnapshot};
 use domain::paging::{into_page, Cursor, PageRequest};
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number, Statement};
@@ -15,7 +15,7 @@ const DB: &str = "ORDERS_DB";
 /// guard is in the statement: duplicates and stale events change nothing).
 pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("orders read model: apply")?;
-    let reason = order.cancel_reason.map(|r| {
+    let reason = order.cancel_reason().map(|r| {
         serde_json::to_value(r)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
@@ -33,12 +33,12 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
             order.ticket.id.as_str().into(),
             order.ticket.title.as_str().into(),
             number(order.ticket.price.0),
-            order.status.as_str().into(),
+            order.status().as_str().into(),
             reason.flatten().map_or(JsValue::NULL, |r| r.into()),
             number(order.expires_at),
             number(order.created_at),
             number(order.version as i64),
-            order.payment_id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            order.payment_id().map_or(JsValue::NULL, JsValue::from_str),
         ])
         .changes("orders read model: apply")
         .await?;
@@ -79,7 +79,7 @@ impl Row {
     /// The row as the `Order` it was written from, shown through the same
     /// view as the ticket's object uses.
     fn view(self) -> Result<OrderView, ApiError> {
-        let order = Order {
+        let order = Order::from(OrderRecord {
             id: OrderId::parse(&self.id).context("orders row id")?,
             user_id: self.user_id,
             status: serde_json::from_value(self.status.into()).context("orders row status")?,
@@ -99,8 +99,9 @@ impl Row {
             payment_started_at: None,
             payment_until: None,
             authentication_until: None,
+            attempt: None,
             payment_id: self.payment_id,
-        };
+        });
         Ok(order.view())
     }
 }

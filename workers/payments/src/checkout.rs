@@ -150,11 +150,14 @@ async fn charge_order(
         order_id: order_id.as_str(),
         ticket_id: ticket_id.as_str(),
         user_id: &user.id,
-        attempt: paying.version,
+        attempt: paying.attempt_number(),
     };
     let outcome = config
         .provider
-        .charge(&charge, &charge_idempotency_key(&order_id, paying.version))
+        .charge(
+            &charge,
+            &charge_idempotency_key(&order_id, paying.attempt_number()),
+        )
         .await;
     match outcome {
         Ok(ChargeOutcome::Succeeded { provider_ref }) => {
@@ -194,7 +197,7 @@ async fn charge_order(
             // stays in flight for the authentication window, then the
             // alarm frees the order (a later success is refunded).
             let until = edge::now_ms() + config.authentication_window_ms;
-            let attempt = paying.version;
+            let attempt = paying.attempt_number();
             desk.apply(&Command::AwaitAuthentication {
                 order_id: order_id.clone(),
                 attempt,
@@ -212,7 +215,7 @@ async fn charge_order(
             })
         }
         Ok(ChargeOutcome::Declined { message }) => {
-            let attempt = paying.version;
+            let attempt = paying.attempt_number();
             desk.apply(&Command::FailPayment { order_id, attempt })
                 .await?;
             Err(ApiError::PaymentRequired(message))
@@ -230,7 +233,7 @@ async fn charge_order(
         }
         Err(e) => {
             // Refused before anything was charged: payable again at once.
-            let attempt = paying.version;
+            let attempt = paying.attempt_number();
             desk.apply(&Command::FailPayment { order_id, attempt })
                 .await?;
             edge::log::error(request_id, "payment_provider_failed", &e.to_string());

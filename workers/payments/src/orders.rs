@@ -16,11 +16,21 @@ use worker::{Env, Headers, Method, Request};
 #[serde(rename_all = "camelCase")]
 pub struct OrderToPay {
     pub status: OrderStatus,
-    /// The payment attempt: a charge is idempotent per version.
     pub version: u64,
+    /// The payment attempt in flight (the stored order's `attempt`; orders
+    /// from before it named their attempt by their version).
+    #[serde(default)]
+    pub attempt: Option<u64>,
     #[serde(default)]
     pub payment_id: Option<String>,
     pub ticket: TicketToPay,
+}
+
+impl OrderToPay {
+    /// The attempt's number: a charge is idempotent per attempt.
+    pub fn attempt_number(&self) -> u64 {
+        self.attempt.unwrap_or(self.version)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +83,7 @@ mod tests {
     use super::*;
     use domain::ids::TicketId;
     use domain::money::Cents;
-    use domain::orders::{Order, TicketSnapshot};
+    use domain::orders::{Attempt, Order, OrderState, TicketSnapshot};
 
     /// Payments reads an order from the ticket's object (the order as
     /// stored) and from the orders service (the buyer's view): one reading
@@ -84,8 +94,9 @@ mod tests {
         let order = Order {
             id: OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
             user_id: "buyer".into(),
-            status: OrderStatus::Complete,
-            cancel_reason: None,
+            state: OrderState::Complete {
+                payment_id: "pay_1".into(),
+            },
             expires_at: 1_800_000_000_000,
             created_at: 1_799_999_100_000,
             version: 3,
@@ -94,10 +105,6 @@ mod tests {
                 title: "Concert".into(),
                 price: Cents(1999),
             },
-            payment_started_at: None,
-            payment_until: None,
-            authentication_until: None,
-            payment_id: Some("pay_1".into()),
         };
         let stored = serde_json::to_string(&order).unwrap();
         let view = serde_json::to_string(&order.view()).unwrap();
@@ -115,5 +122,30 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn the_attempt_in_flight_is_read_by_its_own_number() {
+        let mut order: Order = serde_json::from_value(serde_json::json!({
+            "id": "1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "userId": "buyer",
+            "status": "created", "expiresAt": 9, "createdAt": 1, "version": 5,
+            "ticket": {"id": "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "title": "T", "priceCents": 100}
+        }))
+        .unwrap();
+        let read = |order: &Order| {
+            serde_json::from_str::<OrderToPay>(&serde_json::to_string(order).unwrap()).unwrap()
+        };
+        assert_eq!(
+            read(&order).attempt_number(),
+            5,
+            "older orders: the version"
+        );
+        order.state = OrderState::AwaitingPayment(Attempt {
+            number: 4,
+            started_at: 1,
+            until: 9,
+            authentication_until: Some(8),
+        });
+        assert_eq!(read(&order).attempt_number(), 4);
     }
 }

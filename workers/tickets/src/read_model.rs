@@ -4,7 +4,7 @@ use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::paging::{into_page, Cursor, PageRequest};
 use domain::ticket_search::{like_pattern, Scope, Search, Sort, NO_EVENT_STARTS_AT};
-use domain::tickets::{EventDetails, Ticket, TicketView};
+use domain::tickets::{EventDetails, Ticket, TicketRecord, TicketView};
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number, Statement};
 use serde::Deserialize;
@@ -41,7 +41,7 @@ impl Row {
     /// through the same view as the ticket's object uses.
     fn view(self, viewer: Option<&str>) -> Result<TicketView, ApiError> {
         let order_id = |raw: Option<String>| raw.as_deref().map(OrderId::parse).transpose();
-        let ticket = Ticket {
+        let ticket = Ticket::from(TicketRecord {
             id: TicketId::parse(&self.id).context("tickets row id")?,
             title: self.title,
             price: Cents(self.price_cents),
@@ -66,7 +66,7 @@ impl Row {
             paid: self.paid_cents.map(Cents),
             // The chain of custody lives in the ticket's object only.
             custody: Vec::new(),
-        };
+        });
         Ok(ticket.view_for(viewer))
     }
 }
@@ -76,6 +76,8 @@ impl Row {
 /// harmless and concurrent consumers cannot interleave a read and a write.
 pub async fn apply(env: &Env, ticket: &Ticket) -> Result<bool, ApiError> {
     let db = env.d1(DB).context("tickets read model: apply")?;
+    // The columns are the stored record's flags.
+    let ticket = TicketRecord::from(ticket.clone());
     let changed = db
         .prepare(
             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, sold, sold_to, created_at, \

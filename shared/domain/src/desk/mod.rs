@@ -1,19 +1,24 @@
 //! The reservation desk: every decision about a ticket and the orders for it.
 //!
 //! The ticket's Durable Object is the single writer. For each command it
-//! loads what the command needs (`Command::order_to_load`), asks `decide`,
-//! stores the `Change` (state and events) in one transaction and replies.
-//! That is what makes "at most one live order per ticket" hold under any
-//! stampede, and it keeps every rule here, in plain Rust, unit-tested.
+//! loads what the command needs (`Command::order_to_load`) and asks
+//! `decide`, which runs the command's rule (`rules`: what happens, or why
+//! not), then applies what happened (`happened::settle`: the new state, its
+//! versions and its events). The object stores that `Change` in one
+//! transaction and replies. That is what makes "at most one live order per
+//! ticket" hold under any stampede, and it keeps every rule here, in plain
+//! Rust, unit-tested. The alarm's work and republishing are commands too.
 
+mod happened;
 mod refusal;
 mod rules;
+#[cfg(test)]
+mod tests;
 
+pub use happened::{evolve, settle, Happened, Settled};
 pub use refusal::Refusal;
 pub use rules::{
-    await_authentication, cancel_order, close_listing, closes_at, complete_payment, create_ticket,
-    expire_order, fail_payment, issue_to_buyer, next_alarm, next_deadline, place_order, republish,
-    resell_ticket, start_payment, update_ticket, withdraw_ticket, OrderChange, TicketChange,
+    closes_at, issue_to_buyer, next_alarm, next_deadline, Verdict, OVERDUE_RETRY_MS,
     PAYMENT_TIMEOUT_MS,
 };
 
@@ -21,16 +26,15 @@ use crate::events::Event;
 use crate::idempotency::IdempotencyKey;
 use crate::ids::{OrderId, TicketId};
 use crate::money::Cents;
-use crate::orders::Order;
+use crate::orders::{Order, OrderState};
 use crate::payments::Payment;
 use crate::tickets::{ResaleCap, Ticket, TicketInput};
-use crate::wire::{required, unknown};
 use serde::{Deserialize, Serialize};
 
 /// What the ticket's Durable Object is asked to do (its internal protocol;
 /// `edge::desk_client` sends these, `workers/tickets` answers them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", try_from = "CommandFields")]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum Command {
     CreateTicket {
         ticket_id: TicketId,
@@ -61,6 +65,8 @@ pub enum Command {
     },
     GetTicket,
     PlaceOrder {
+        /// Named by the Idempotency-Key when there is one
+        /// (`IdempotencyKey::order_id`), so a retry finds the first order.
         order_id: OrderId,
         user_id: String,
         window_ms: i64,
@@ -89,8 +95,8 @@ pub enum Command {
         order_id: OrderId,
         payment: Payment,
     },
-    /// The charge of payment attempt `attempt` (the order's version when
-    /// that attempt started) failed. An older attempt's failure changes nothing.
+    /// The charge of payment attempt `attempt` (`Attempt::number`) failed.
+    /// An older attempt's failure changes nothing.
     FailPayment {
         order_id: OrderId,
         attempt: u64,
@@ -102,136 +108,45 @@ pub enum Command {
         attempt: u64,
         until: i64,
     },
+    /// The alarm: expire the held order if it is due, else close the
+    /// listing if its event started (`rules::settle_due`).
+    SettleDue,
+    /// An operator's repair: send the ticket and every order, as they are,
+    /// again (ordinary versioned events: a consumer that has them changes
+    /// nothing).
+    Republish,
 }
 
-/// `Command` as it arrives: the tag and every variant's fields (`crate::wire`).
-#[derive(Deserialize)]
-struct CommandFields {
-    #[serde(rename = "type")]
-    kind: String,
-    ticket_id: Option<TicketId>,
-    user_id: Option<String>,
-    input: Option<TicketInput>,
-    resale_cap: Option<ResaleCap>,
-    ticket: Option<Ticket>,
-    price: Option<Cents>,
-    order_id: Option<OrderId>,
-    window_ms: Option<i64>,
-    idempotency_key: Option<IdempotencyKey>,
-    payment: Option<Payment>,
-    attempt: Option<u64>,
-    until: Option<i64>,
-    client_address: Option<String>,
-}
-
-impl TryFrom<CommandFields> for Command {
-    type Error = String;
-
-    fn try_from(fields: CommandFields) -> Result<Self, String> {
-        let CommandFields {
-            kind,
-            ticket_id,
-            user_id,
-            input,
-            resale_cap,
-            ticket,
-            price,
-            order_id,
-            window_ms,
-            idempotency_key,
-            payment,
-            attempt,
-            until,
-            client_address,
-        } = fields;
-        let kind = kind.as_str();
-        Ok(match kind {
-            "createTicket" => Command::CreateTicket {
-                ticket_id: required(ticket_id, "ticket_id", kind)?,
-                user_id: required(user_id, "user_id", kind)?,
-                input: required(input, "input", kind)?,
-            },
-            "updateTicket" => Command::UpdateTicket {
-                user_id: required(user_id, "user_id", kind)?,
-                input: required(input, "input", kind)?,
-                resale_cap: resale_cap.unwrap_or_default(),
-            },
-            "issueTicket" => Command::IssueTicket {
-                ticket: required(ticket, "ticket", kind)?,
-            },
-            "resellTicket" => Command::ResellTicket {
-                user_id: required(user_id, "user_id", kind)?,
-                price: required(price, "price", kind)?,
-                resale_cap: required(resale_cap, "resale_cap", kind)?,
-            },
-            "withdrawTicket" => Command::WithdrawTicket {
-                user_id: required(user_id, "user_id", kind)?,
-            },
-            "getTicket" => Command::GetTicket,
-            "placeOrder" => Command::PlaceOrder {
-                order_id: required(order_id, "order_id", kind)?,
-                user_id: required(user_id, "user_id", kind)?,
-                window_ms: required(window_ms, "window_ms", kind)?,
-                idempotency_key,
-                client_address,
-            },
-            "getOrder" => Command::GetOrder {
-                order_id: required(order_id, "order_id", kind)?,
-            },
-            "cancelOrder" => Command::CancelOrder {
-                order_id: required(order_id, "order_id", kind)?,
-                user_id: required(user_id, "user_id", kind)?,
-            },
-            "startPayment" => Command::StartPayment {
-                order_id: required(order_id, "order_id", kind)?,
-                user_id: required(user_id, "user_id", kind)?,
-                until,
-            },
-            "completePayment" => Command::CompletePayment {
-                order_id: required(order_id, "order_id", kind)?,
-                payment: required(payment, "payment", kind)?,
-            },
-            "failPayment" => Command::FailPayment {
-                order_id: required(order_id, "order_id", kind)?,
-                attempt: required(attempt, "attempt", kind)?,
-            },
-            "awaitAuthentication" => Command::AwaitAuthentication {
-                order_id: required(order_id, "order_id", kind)?,
-                attempt: required(attempt, "attempt", kind)?,
-                until: required(until, "until", kind)?,
-            },
-            other => return Err(unknown(other, "command")),
-        })
-    }
-}
-
-/// Which stored order a command is about, if any.
+/// Which stored orders a command is about, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderLookup<'a> {
     /// The order the command names.
     ById(&'a OrderId),
-    /// The order an earlier `PlaceOrder` stored under this Idempotency-Key.
-    ByIdempotencyKey {
-        user_id: &'a str,
-        key: &'a IdempotencyKey,
-    },
+    /// The order holding the ticket.
+    Holding,
+    /// Every order ever placed on the ticket.
+    Every,
 }
 
 impl Command {
-    /// The order the object must read before deciding.
+    /// The orders the object must read before deciding. A new order is
+    /// looked for only when an Idempotency-Key named it: a retry finds the
+    /// first one, and a stampede without keys costs no read.
     pub fn order_to_load(&self) -> Option<OrderLookup<'_>> {
         match self {
             Command::PlaceOrder {
-                user_id,
-                idempotency_key: Some(key),
+                order_id,
+                idempotency_key: Some(_),
                 ..
-            } => Some(OrderLookup::ByIdempotencyKey { user_id, key }),
-            Command::GetOrder { order_id }
+            }
+            | Command::GetOrder { order_id }
             | Command::CancelOrder { order_id, .. }
             | Command::StartPayment { order_id, .. }
             | Command::CompletePayment { order_id, .. }
             | Command::FailPayment { order_id, .. }
             | Command::AwaitAuthentication { order_id, .. } => Some(OrderLookup::ById(order_id)),
+            Command::SettleDue => Some(OrderLookup::Holding),
+            Command::Republish => Some(OrderLookup::Every),
             Command::CreateTicket { .. }
             | Command::UpdateTicket { .. }
             | Command::WithdrawTicket { .. }
@@ -244,11 +159,14 @@ impl Command {
 }
 
 /// What the object read for a command: its ticket (none before it is
-/// created) and the order `Command::order_to_load` asked for.
+/// created) and the orders `Command::order_to_load` asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
     pub ticket: Option<Ticket>,
+    /// The one order asked for (by id, or the one holding the ticket).
     pub order: Option<Order>,
+    /// Every order, for `Republish`.
+    pub every_order: Vec<Order>,
     /// For a new order: until when its buyer may not hold this ticket
     /// again, after letting a hold on it expire (Unix ms).
     pub rehold_after: Option<i64>,
@@ -263,11 +181,8 @@ pub enum Reply {
     Refused(Refusal),
 }
 
-/// A [`Reply`] as a caller that asked about an order reads it: the same
-/// JSON, read without a reader for a ticket, which that worker's wasm then
-/// need not carry (`edge::desk_client`). A ticket here fails to read. `O`
-/// is the caller's reading of the order: all of it, or only the fields it
-/// acts on (a smaller reader).
+/// A [`Reply`] as a caller that asked about an order reads it. `O` is the
+/// caller's reading of the order: all of it, or only the fields it acts on.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum OrderReply<O = Order> {
@@ -296,65 +211,39 @@ pub enum Decision {
     Store(Change),
 }
 
-/// A placed order's Idempotency-Key, stored with the order so that a retried
-/// POST gets the same order back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyRecord {
-    pub user_id: String,
-    pub key: IdempotencyKey,
-}
-
-/// A decided change, as the object stores it.
-#[allow(clippy::large_enum_variant)] // as for `Decision`
+/// A decided change, as the object stores it: the ticket, the order the
+/// command was about if it changed, and the events to send.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    Ticket(TicketChange),
-    Order {
-        change: OrderChange,
-        idempotency: Option<IdempotencyRecord>,
-    },
+pub struct Change {
+    pub ticket: Ticket,
+    pub order: Option<Order>,
+    pub events: Vec<Event>,
+    /// What to answer: the order for a command about one, else the ticket.
+    about_order: bool,
 }
 
 impl Change {
-    pub fn ticket(&self) -> &Ticket {
-        match self {
-            Change::Ticket(change) => &change.ticket,
-            Change::Order { change, .. } => &change.ticket,
-        }
-    }
-
-    pub fn events(&self) -> &[Event] {
-        match self {
-            Change::Ticket(change) => &change.events,
-            Change::Order { change, .. } => &change.events,
-        }
-    }
-
     /// The ticket or the order after the change.
     pub fn reply(&self) -> Reply {
-        match self {
-            Change::Ticket(change) => Reply::Ticket(change.ticket.clone()),
-            Change::Order { change, .. } => Reply::Order(change.order.clone()),
+        match (&self.order, self.about_order) {
+            (Some(order), true) => Reply::Order(order.clone()),
+            _ => Reply::Ticket(self.ticket.clone()),
         }
+    }
+
+    /// The order this change ended (cancelled or completed), if any.
+    pub fn ended_order(&self) -> Option<&Order> {
+        self.order
+            .as_ref()
+            .filter(|order| !order.status().is_live())
     }
 }
 
-impl From<OrderChange> for Change {
-    fn from(change: OrderChange) -> Self {
-        Change::Order {
-            change,
-            idempotency: None,
-        }
-    }
-}
-
-/// Decides a command against what the object loaded for it, at `now`.
-pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Refusal> {
-    let Loaded {
-        ticket,
-        order,
-        rehold_after,
-    } = loaded;
+/// What happens for a command, or why not: the decider, pure. Reads and
+/// repeats make nothing happen.
+pub fn decide_what_happens(loaded: &Loaded, command: Command, now: i64) -> Verdict {
+    let ticket = loaded.ticket.as_ref();
+    let order = loaded.order.as_ref();
     match command {
         Command::CreateTicket {
             ticket_id,
@@ -362,468 +251,132 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
             input,
         } => match ticket {
             Some(_) => Err(Refusal::TicketExists),
-            None => Ok(store_ticket(create_ticket(ticket_id, &user_id, input, now))),
+            None => Ok(vec![rules::create_ticket(ticket_id, &user_id, input, now)]),
         },
-        Command::GetTicket => Ok(Decision::Unchanged(Reply::Ticket(existing(ticket)?))),
+        Command::IssueTicket { ticket: issued } => Ok(match ticket {
+            Some(_) => vec![],
+            None => vec![Happened::TicketCreated(issued)],
+        }),
+        Command::GetTicket | Command::Republish => existing(ticket).map(|_| vec![]),
         Command::UpdateTicket {
             user_id,
             input,
             resale_cap,
-        } => update_ticket(&existing(ticket)?, &user_id, input, resale_cap, now).map(store_ticket),
-        Command::IssueTicket { ticket: issued } => Ok(match ticket {
-            Some(existing) => Decision::Unchanged(Reply::Ticket(existing)),
-            None => store_ticket(TicketChange {
-                events: vec![Event::TicketCreated(issued.clone())],
-                ticket: issued,
-            }),
-        }),
+        } => rules::update_ticket(existing(ticket)?, &user_id, input, resale_cap, now),
         Command::ResellTicket {
             user_id,
             price,
             resale_cap,
-        } => resell_ticket(&existing(ticket)?, &user_id, price, resale_cap, now).map(store_ticket),
+        } => rules::resell_ticket(existing(ticket)?, &user_id, price, resale_cap, now),
         Command::WithdrawTicket { user_id } => {
-            let ticket = existing(ticket)?;
-            Ok(match withdraw_ticket(&ticket, &user_id, now)? {
-                Some(change) => store_ticket(change),
-                None => Decision::Unchanged(Reply::Ticket(ticket)),
-            })
+            rules::withdraw_ticket(existing(ticket)?, &user_id, now)
         }
         Command::PlaceOrder {
             order_id,
             user_id,
             window_ms,
-            idempotency_key,
             ..
         } => {
             let ticket = existing(ticket)?;
             // A retried POST gets the order the first attempt created.
-            if let Some(placed) = order {
-                return Ok(Decision::Unchanged(Reply::Order(placed)));
+            if order.is_some() {
+                return Ok(vec![]);
             }
-            if let Some(after) = rehold_after.filter(|after| now < *after) {
+            if let Some(after) = loaded.rehold_after.filter(|after| now < *after) {
                 return Err(Refusal::ReholdCooldown {
                     retry_after_seconds: crate::limits::Taken::retry_after_seconds(after, now),
                 });
             }
-            let change = place_order(&ticket, order_id, &user_id, now, window_ms)?;
-            let idempotency = idempotency_key.map(|key| IdempotencyRecord { user_id, key });
-            Ok(Decision::Store(Change::Order {
-                change,
-                idempotency,
-            }))
+            rules::place_order(ticket, order_id, &user_id, now, window_ms)
         }
-        Command::GetOrder { .. } => {
-            existing(ticket)?;
-            Ok(Decision::Unchanged(Reply::Order(named(order)?)))
+        Command::GetOrder { .. } => about_order(ticket, order).map(|_| vec![]),
+        Command::CancelOrder { user_id, .. } => {
+            rules::cancel_order(about_order(ticket, order)?.1, &user_id)
         }
-        Command::CancelOrder { user_id, .. } => on_order(ticket, order, |ticket, order| {
-            cancel_order(ticket, order, &user_id)
-        }),
-        Command::StartPayment { user_id, until, .. } => on_order(ticket, order, |ticket, order| {
-            start_payment(ticket, order, &user_id, until, now)
-        }),
-        Command::CompletePayment { payment, .. } => on_order(ticket, order, |ticket, order| {
-            complete_payment(ticket, order, payment, now)
-        }),
-        Command::FailPayment { attempt, .. } => on_order(ticket, order, |ticket, order| {
-            Ok(fail_payment(ticket, order, attempt, now))
-        }),
-        Command::AwaitAuthentication { attempt, until, .. } => {
-            on_order(ticket, order, |ticket, order| {
-                Ok(await_authentication(ticket, order, attempt, until))
-            })
+        Command::StartPayment { user_id, until, .. } => {
+            rules::start_payment(about_order(ticket, order)?.1, &user_id, until, now)
         }
+        Command::CompletePayment { payment, .. } => {
+            let (ticket, order) = about_order(ticket, order)?;
+            rules::complete_payment(ticket, order, payment, now)
+        }
+        Command::FailPayment { attempt, .. } => Ok(rules::fail_payment(
+            about_order(ticket, order)?.1,
+            attempt,
+            now,
+        )),
+        Command::AwaitAuthentication { attempt, until, .. } => Ok(rules::await_authentication(
+            about_order(ticket, order)?.1,
+            attempt,
+            until,
+        )),
+        Command::SettleDue => Ok(match ticket {
+            Some(ticket) => rules::settle_due(ticket, order, now),
+            None => vec![],
+        }),
     }
 }
 
-fn existing(ticket: Option<Ticket>) -> Result<Ticket, Refusal> {
+/// Decides a command against what the object loaded for it, at `now`: what
+/// happens, applied (`settle`), as the change to store and the reply.
+pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Refusal> {
+    let republish = matches!(command, Command::Republish);
+    let about_order = matches!(command.order_to_load(), Some(OrderLookup::ById(_)))
+        || matches!(command, Command::PlaceOrder { .. });
+    let happened = decide_what_happens(&loaded, command, now)?;
+    let Loaded {
+        ticket,
+        order,
+        every_order,
+        ..
+    } = loaded;
+    if republish {
+        let ticket = existing(ticket.as_ref())?.clone();
+        let events = republished(&ticket, &every_order);
+        return Ok(Decision::Store(Change {
+            ticket,
+            order: None,
+            events,
+            about_order: false,
+        }));
+    }
+    if happened.is_empty() {
+        return Ok(Decision::Unchanged(match (order, ticket) {
+            (Some(order), _) if about_order => Reply::Order(order),
+            (_, Some(ticket)) => Reply::Ticket(ticket),
+            (_, None) => return Err(Refusal::TicketNotFound),
+        }));
+    }
+    let settled = settle(ticket, order, &happened);
+    let ticket = existing(settled.ticket.as_ref())?.clone();
+    Ok(Decision::Store(Change {
+        ticket,
+        order: settled.order.filter(|_| settled.order_changed),
+        events: settled.events,
+        about_order,
+    }))
+}
+
+/// The events that state the ticket and its orders as they are now, for
+/// repairing read models. Each order's subject follows its status.
+fn republished(ticket: &Ticket, orders: &[Order]) -> Vec<Event> {
+    let mut events = vec![Event::TicketUpdated(ticket.clone())];
+    events.extend(orders.iter().map(|order| match order.state {
+        OrderState::Created | OrderState::AwaitingPayment(_) => Event::OrderCreated(order.clone()),
+        OrderState::Cancelled { .. } => Event::OrderCancelled(order.clone()),
+        OrderState::Complete { .. } => Event::OrderCompleted(order.clone()),
+    }));
+    events
+}
+
+fn existing(ticket: Option<&Ticket>) -> Result<&Ticket, Refusal> {
     ticket.ok_or(Refusal::TicketNotFound)
 }
 
-fn named(order: Option<Order>) -> Result<Order, Refusal> {
-    order.ok_or(Refusal::OrderNotFound)
-}
-
-fn store_ticket(change: TicketChange) -> Decision {
-    Decision::Store(Change::Ticket(change))
-}
-
-/// Applies an order rule to the ticket and the order the command names;
-/// when the rule finds nothing to do, the reply is the order as it stands.
-fn on_order(
-    ticket: Option<Ticket>,
-    order: Option<Order>,
-    rule: impl FnOnce(&Ticket, &Order) -> Result<Option<OrderChange>, Refusal>,
-) -> Result<Decision, Refusal> {
-    let ticket = existing(ticket)?;
-    let order = named(order)?;
-    Ok(match rule(&ticket, &order)? {
-        Some(change) => Decision::Store(change.into()),
-        None => Decision::Unchanged(Reply::Order(order)),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::money::Cents;
-    use crate::orders::OrderStatus;
-    use crate::tickets::Title;
-    use serde_json::json;
-
-    const NOW: i64 = 1_800_000_000_000;
-    const WINDOW: i64 = 900_000;
-
-    fn ticket_id() -> TicketId {
-        TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap()
-    }
-
-    fn order_id(n: u8) -> OrderId {
-        OrderId::parse(&format!("00000000-0000-4000-8000-0000000000{n:02}")).unwrap()
-    }
-
-    fn input() -> TicketInput {
-        TicketInput {
-            title: Title::parse(Some(&json!("Concert"))).unwrap(),
-            price: Cents(2000),
-            event: crate::tickets::EventField::Unchanged,
-        }
-    }
-
-    fn ticket() -> Ticket {
-        create_ticket(ticket_id(), "seller", input(), NOW).ticket
-    }
-
-    fn with_ticket() -> Loaded {
-        Loaded {
-            ticket: Some(ticket()),
-            order: None,
-            ..Loaded::default()
-        }
-    }
-
-    fn place(key: Option<&str>) -> Command {
-        Command::PlaceOrder {
-            order_id: order_id(1),
-            user_id: "buyer".into(),
-            window_ms: WINDOW,
-            idempotency_key: key.map(|k| IdempotencyKey::parse(k).unwrap()),
-            client_address: None,
-        }
-    }
-
-    #[test]
-    fn every_command_crosses_json_unchanged_in_its_tagged_form() {
-        let payment = Payment::example("p1", order_id(1));
-        let cap = ResaleCap { percent: 110 };
-        let commands = [
-            Command::CreateTicket {
-                ticket_id: ticket_id(),
-                user_id: "seller".into(),
-                input: input(),
-            },
-            Command::UpdateTicket {
-                user_id: "seller".into(),
-                input: input(),
-                resale_cap: cap,
-            },
-            Command::IssueTicket { ticket: ticket() },
-            Command::ResellTicket {
-                user_id: "owner".into(),
-                price: Cents(2100),
-                resale_cap: cap,
-            },
-            Command::WithdrawTicket {
-                user_id: "seller".into(),
-            },
-            Command::GetTicket,
-            place(None),
-            place(Some("key-1")),
-            Command::GetOrder {
-                order_id: order_id(1),
-            },
-            Command::CancelOrder {
-                order_id: order_id(1),
-                user_id: "buyer".into(),
-            },
-            Command::StartPayment {
-                order_id: order_id(1),
-                user_id: "buyer".into(),
-                until: None,
-            },
-            Command::StartPayment {
-                order_id: order_id(1),
-                user_id: "buyer".into(),
-                until: Some(NOW + 10_000),
-            },
-            Command::CompletePayment {
-                order_id: order_id(1),
-                payment,
-            },
-            Command::FailPayment {
-                order_id: order_id(1),
-                attempt: 2,
-            },
-            Command::AwaitAuthentication {
-                order_id: order_id(1),
-                attempt: 2,
-                until: NOW,
-            },
-        ];
-        for command in commands {
-            let json = serde_json::to_value(&command).unwrap();
-            assert!(json["type"].is_string(), "{json}");
-            let back: Command = serde_json::from_str(&json.to_string()).unwrap();
-            assert_eq!(back, command);
-        }
-    }
-
-    #[test]
-    fn replies_read_as_the_kind_asked_for() {
-        let order = place_order(&ticket(), order_id(1), "buyer", NOW, WINDOW)
-            .unwrap()
-            .order;
-        let json = |reply: &Reply| serde_json::to_string(reply).unwrap();
-        let read_order = |reply: &Reply| serde_json::from_str::<OrderReply>(&json(reply));
-        let read_ticket = |reply: &Reply| serde_json::from_str::<TicketReply>(&json(reply));
-        let refused = Reply::Refused(Refusal::AlreadyReserved);
-        assert_eq!(
-            read_order(&Reply::Order(order.clone())).unwrap(),
-            OrderReply::Order(order.clone())
-        );
-        assert_eq!(
-            read_order(&refused).unwrap(),
-            OrderReply::Refused(Refusal::AlreadyReserved)
-        );
-        assert_eq!(
-            read_ticket(&Reply::Ticket(ticket())).unwrap(),
-            TicketReply::Ticket(ticket())
-        );
-        assert_eq!(
-            read_ticket(&refused).unwrap(),
-            TicketReply::Refused(Refusal::AlreadyReserved)
-        );
-        assert!(read_order(&Reply::Ticket(ticket())).is_err());
-        assert!(read_ticket(&Reply::Order(order)).is_err());
-    }
-
-    #[test]
-    fn a_command_without_a_field_it_needs_is_refused_by_name() {
-        let error = serde_json::from_str::<Command>(r#"{"type":"getOrder"}"#).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("getOrder: missing field `order_id`"),
-            "{error}"
-        );
-        let error = serde_json::from_str::<Command>(r#"{"type":"sell"}"#).unwrap_err();
-        assert!(
-            error.to_string().contains("unknown command `sell`"),
-            "{error}"
-        );
-        // An update from a client without the cap keeps the default one.
-        let update = json!({"type": "updateTicket", "user_id": "s", "input": input()});
-        match serde_json::from_str::<Command>(&update.to_string()).unwrap() {
-            Command::UpdateTicket { resale_cap, .. } => {
-                assert_eq!(resale_cap, ResaleCap::default())
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn stored(decision: Result<Decision, Refusal>) -> Change {
-        match decision {
-            Ok(Decision::Store(change)) => change,
-            other => panic!("expected a change to store, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn creates_a_ticket_only_once() {
-        let create = Command::CreateTicket {
-            ticket_id: ticket_id(),
-            user_id: "seller".into(),
-            input: input(),
-        };
-        let change = stored(decide(Loaded::default(), create.clone(), NOW));
-        assert_eq!(change.reply(), Reply::Ticket(ticket()));
-        assert_eq!(change.events().len(), 1);
-        assert_eq!(
-            decide(with_ticket(), create, NOW),
-            Err(Refusal::TicketExists)
-        );
-    }
-
-    #[test]
-    fn every_other_command_needs_the_ticket() {
-        let commands = [
-            Command::GetTicket,
-            Command::UpdateTicket {
-                user_id: "seller".into(),
-                input: input(),
-                resale_cap: ResaleCap::default(),
-            },
-            Command::ResellTicket {
-                user_id: "owner".into(),
-                price: Cents(100),
-                resale_cap: ResaleCap::default(),
-            },
-            place(None),
-            Command::GetOrder {
-                order_id: order_id(1),
-            },
-            Command::CancelOrder {
-                order_id: order_id(1),
-                user_id: "buyer".into(),
-            },
-            Command::FailPayment {
-                order_id: order_id(1),
-                attempt: 1,
-            },
-        ];
-        for command in commands {
-            assert_eq!(
-                decide(Loaded::default(), command.clone(), NOW),
-                Err(Refusal::TicketNotFound),
-                "{command:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn reads_change_nothing() {
-        assert_eq!(
-            decide(with_ticket(), Command::GetTicket, NOW),
-            Ok(Decision::Unchanged(Reply::Ticket(ticket())))
-        );
-    }
-
-    #[test]
-    fn commands_about_an_order_need_the_order() {
-        let get = Command::GetOrder {
-            order_id: order_id(1),
-        };
-        assert_eq!(
-            decide(with_ticket(), get.clone(), NOW),
-            Err(Refusal::OrderNotFound)
-        );
-        let placed = stored(decide(with_ticket(), place(None), NOW));
-        let Reply::Order(order) = placed.reply() else {
-            panic!("placing answers the order");
-        };
-        let loaded = Loaded {
-            ticket: Some(placed.ticket().clone()),
-            order: Some(order.clone()),
-            ..Loaded::default()
-        };
-        assert_eq!(
-            decide(loaded, get, NOW),
-            Ok(Decision::Unchanged(Reply::Order(order)))
-        );
-    }
-
-    #[test]
-    fn placing_stores_the_idempotency_key_with_the_order() {
-        let Change::Order {
-            change,
-            idempotency,
-        } = stored(decide(with_ticket(), place(Some("k-1")), NOW))
-        else {
-            panic!("an order change");
-        };
-        assert_eq!(change.order.status, OrderStatus::Created);
-        assert_eq!(
-            idempotency,
-            Some(IdempotencyRecord {
-                user_id: "buyer".into(),
-                key: IdempotencyKey::parse("k-1").unwrap()
-            })
-        );
-        let Change::Order { idempotency, .. } = stored(decide(with_ticket(), place(None), NOW))
-        else {
-            panic!("an order change");
-        };
-        assert_eq!(idempotency, None);
-    }
-
-    #[test]
-    fn a_retried_placement_answers_the_first_order_even_once_the_ticket_is_held() {
-        let first = stored(decide(with_ticket(), place(Some("k-1")), NOW));
-        let Reply::Order(order) = first.reply() else {
-            panic!("placing answers the order");
-        };
-        let retry = Loaded {
-            ticket: Some(first.ticket().clone()),
-            order: Some(order.clone()),
-            ..Loaded::default()
-        };
-        assert_eq!(
-            decide(retry, place(Some("k-1")), NOW + 5),
-            Ok(Decision::Unchanged(Reply::Order(order)))
-        );
-        let without_key = Loaded {
-            ticket: Some(first.ticket().clone()),
-            order: None,
-            ..Loaded::default()
-        };
-        assert_eq!(
-            decide(without_key, place(None), NOW + 5),
-            Err(Refusal::AlreadyReserved)
-        );
-    }
-
-    #[test]
-    fn an_order_rule_with_nothing_to_do_answers_the_order_as_it_stands() {
-        let placed = stored(decide(with_ticket(), place(None), NOW));
-        let Reply::Order(order) = placed.reply() else {
-            panic!("placing answers the order");
-        };
-        let cancel = Command::CancelOrder {
-            order_id: order_id(1),
-            user_id: "buyer".into(),
-        };
-        let loaded = Loaded {
-            ticket: Some(placed.ticket().clone()),
-            order: Some(order),
-            ..Loaded::default()
-        };
-        let cancelled = stored(decide(loaded, cancel.clone(), NOW));
-        let Reply::Order(cancelled_order) = cancelled.reply() else {
-            panic!("cancelling answers the order");
-        };
-        assert_eq!(cancelled_order.status, OrderStatus::Cancelled);
-        let again = Loaded {
-            ticket: Some(cancelled.ticket().clone()),
-            order: Some(cancelled_order.clone()),
-            ..Loaded::default()
-        };
-        assert_eq!(
-            decide(again, cancel, NOW),
-            Ok(Decision::Unchanged(Reply::Order(cancelled_order)))
-        );
-    }
-
-    #[test]
-    fn commands_name_the_order_to_load() {
-        assert_eq!(place(None).order_to_load(), None);
-        let key = IdempotencyKey::parse("k").unwrap();
-        assert_eq!(
-            place(Some("k")).order_to_load(),
-            Some(OrderLookup::ByIdempotencyKey {
-                user_id: "buyer",
-                key: &key
-            })
-        );
-        let id = order_id(3);
-        assert_eq!(
-            Command::FailPayment {
-                order_id: id.clone(),
-                attempt: 1,
-            }
-            .order_to_load(),
-            Some(OrderLookup::ById(&id))
-        );
-        assert_eq!(Command::GetTicket.order_to_load(), None);
-    }
+/// The ticket and the order a command about an order needs.
+fn about_order<'a>(
+    ticket: Option<&'a Ticket>,
+    order: Option<&'a Order>,
+) -> Result<(&'a Ticket, &'a Order), Refusal> {
+    Ok((existing(ticket)?, order.ok_or(Refusal::OrderNotFound)?))
 }

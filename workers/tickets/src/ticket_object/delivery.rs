@@ -86,7 +86,7 @@ async fn next_retry(store: &Store, all_sent: bool) -> worker::Result<Option<i64>
 /// The next alarm (`desk::next_alarm`): the retry of unsent events, the
 /// held order's deadline or the listing's closing, whichever comes first.
 async fn schedule_next_alarm(store: &Store, retry_at: Option<i64>) -> worker::Result<()> {
-    let loaded = store.load_held_order().await?;
+    let loaded = store.load(&desk::Command::SettleDue).await?;
     let (ticket, held) = (loaded.ticket.as_ref(), loaded.order.as_ref());
     match desk::next_alarm(ticket, held, retry_at, now_ms()) {
         Some(at) => store.set_alarm_at(at).await,

@@ -10,7 +10,7 @@
 mod delivery;
 mod store;
 
-use domain::desk::{self, Change, Command, Decision, Loaded, Refusal, Reply};
+use domain::desk::{self, Change, Command, Decision, Refusal, Reply};
 use domain::events::Envelope;
 use domain::live;
 use domain::orders::CancelReason;
@@ -165,19 +165,17 @@ impl TicketObject {
     }
 
     /// Puts the ticket and every order, as they are, in the outbox again
-    /// (`desk::republish`); answers how many events. Nothing else changes.
+    /// (`Command::Republish`); answers how many events. Nothing else changes.
     async fn republish(&self) -> Result<usize> {
-        let store = self.store();
-        let Some(ticket) = store.ticket().await? else {
-            return Ok(0);
-        };
-        let events = desk::republish(&ticket, &store.orders().await?);
         let now = edge::now_ms();
-        let envelopes = envelopes_of(&events, now);
-        store.set_alarm_at(now + OUTBOX_RETRY_MS).await?;
-        store.write_outbox(&envelopes, now).await?;
-        self.events_written.set(true);
-        Ok(envelopes.len())
+        let command = Command::Republish;
+        match desk::decide(self.store().load(&command).await?, command, now) {
+            Ok(Decision::Store(change)) => {
+                self.commit(&change, now).await?;
+                Ok(change.events.len())
+            }
+            Ok(Decision::Unchanged(_)) | Err(_) => Ok(0),
+        }
     }
 
     /// Load → decide → commit → reply. A new hold claims the buyer's slot
@@ -208,7 +206,7 @@ impl TicketObject {
     /// A hold waiting for 3-D Secure may outlast its payment window: its
     /// slots (the buyer's, and its address's) last until it can end.
     async fn extend_slots(&self, order: &domain::orders::Order, request_id: &str) -> Result<()> {
-        let Some(until) = order.authentication_until else {
+        let Some(until) = order.attempt().and_then(|a| a.authentication_until) else {
             return Ok(());
         };
         let buyer = OpenOrders::of_buyer(&self.env, &order.user_id, request_id).map_err(failed)?;
@@ -311,13 +309,10 @@ impl TicketObject {
     /// Stores a change with its events; they are sent after the response.
     async fn commit(&self, change: &Change, now: i64) -> Result<()> {
         let store = self.store();
-        let envelopes = envelopes_of(change.events(), now);
-        let ended = match change {
-            Change::Order { change, .. } if !change.order.status.is_live() => Some(&change.order),
-            _ => None,
-        };
+        let envelopes = envelopes_of(&change.events, now);
+        let ended = change.ended_order();
         let rehold_until = ended
-            .filter(|order| order.cancel_reason == Some(CancelReason::Expired))
+            .filter(|order| order.cancel_reason() == Some(CancelReason::Expired))
             .map(|_| now + self.rehold_cooldown_ms());
         // Arm the alarm BEFORE writing: if the isolate dies right after the
         // write, the alarm still comes to send the events and expire the hold.
@@ -399,35 +394,22 @@ impl TicketObject {
         let send = |tag: String, message: String| {
             edge::fanout::send_to_all(&self.state.get_websockets_with_tag(&tag), &message);
         };
-        send(live::ticket_tag(), live::ticket_message(change.ticket()));
-        if let Change::Order { change, .. } = change {
-            send(
-                live::order_tag(&change.order.id),
-                live::order_message(&change.order),
-            );
+        send(live::ticket_tag(), live::ticket_message(&change.ticket));
+        if let Some(order) = &change.order {
+            send(live::order_tag(&order.id), live::order_message(order));
         }
     }
 
-    /// What is due at `now`, in one read: the held order's expiry (or giving
-    /// up on its lost payment), else the listing's closing at its event's
-    /// start, which expires an unpaid hold with it (`desk::expire_order`,
-    /// `desk::close_listing`; both idempotent). Whatever else is due
-    /// is done by the next alarm, which `desk::next_alarm` sets.
+    /// What is due at `now` (`Command::SettleDue`): the held order's
+    /// expiry, or giving up on its lost payment, else the listing's closing
+    /// at its event's start. Whatever else is due is done by the next
+    /// alarm, which `desk::next_alarm` sets.
     async fn settle_due(&self) -> Result<()> {
         let now = edge::now_ms();
-        let Loaded {
-            ticket: Some(ticket),
-            order,
-            ..
-        } = self.store().load_held_order().await?
-        else {
-            return Ok(());
-        };
-        let expiry = order
-            .as_ref()
-            .and_then(|order| desk::expire_order(&ticket, order, now))
-            .map(Change::from);
-        if let Some(change) = expiry.or_else(|| desk::close_listing(&ticket, order.as_ref(), now)) {
+        let command = Command::SettleDue;
+        if let Ok(Decision::Store(change)) =
+            desk::decide(self.store().load(&command).await?, command, now)
+        {
             self.commit(&change, now).await?;
         }
         Ok(())

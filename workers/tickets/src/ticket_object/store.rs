@@ -1,7 +1,6 @@
 //! The object's storage layout, all in one place. Keys:
 //! - `ticket`: the ticket
 //! - `order:<id>`: each order ever placed on it
-//! - `idem:<user>:<key>`: order id per Idempotency-Key
 //! - `outbox:<ms>:<event id>`: events written with the change, deleted once sent
 //! - `send_failures`: failed delivery rounds in a row (the retry backoff)
 //! - `rehold:<user>`: until when that buyer may not hold the ticket again,
@@ -16,7 +15,6 @@
 
 use domain::desk::{Change, Command, Loaded, OrderLookup};
 use domain::events::Envelope;
-use domain::idempotency::IdempotencyKey;
 use domain::ids::OrderId;
 use domain::orders::Order;
 use domain::tickets::Ticket;
@@ -43,10 +41,6 @@ fn order_key(id: &OrderId) -> String {
 /// Sorts by time, then by place in its commit.
 fn outbox_key(now: i64, index: usize, envelope: &Envelope) -> String {
     format!("{OUTBOX}{now:015}:{index:04}:{}", envelope.id)
-}
-
-fn idempotency_key(user_id: &str, key: &IdempotencyKey) -> String {
-    format!("idem:{user_id}:{}", key.as_str())
 }
 
 fn rehold_key(user_id: &str) -> String {
@@ -83,41 +77,30 @@ impl Store {
         self.get(&order_key(id)).await
     }
 
-    async fn order_for_idempotency_key(
-        &self,
-        user_id: &str,
-        key: &IdempotencyKey,
-    ) -> Result<Option<Order>> {
-        match self.get::<OrderId>(&idempotency_key(user_id, key)).await? {
-            Some(id) => self.order(&id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// What `desk::decide` needs for this command: the ticket, and the order
-    /// the command is about.
+    /// What `desk::decide` needs for this command: the ticket, and the
+    /// orders the command is about.
     pub async fn load(&self, command: &Command) -> Result<Loaded> {
         let ticket = self.ticket().await?;
-        let order = match command.order_to_load() {
-            None => None,
-            Some(OrderLookup::ById(id)) => self.order(id).await?,
-            Some(OrderLookup::ByIdempotencyKey { user_id, key }) => {
-                self.order_for_idempotency_key(user_id, key).await?
+        let mut loaded = Loaded::default();
+        match command.order_to_load() {
+            None => {}
+            Some(OrderLookup::ById(id)) => loaded.order = self.order(id).await?,
+            Some(OrderLookup::Holding) => {
+                if let Some(id) = ticket.as_ref().and_then(Ticket::order_id) {
+                    loaded.order = self.order(id).await?;
+                }
             }
-        };
+            Some(OrderLookup::Every) => loaded.every_order = self.orders().await?,
+        }
         // Only a hold on a free ticket can be refused for the cooldown: the
         // stampede on a held one costs no extra read.
-        let rehold_after = match command {
-            Command::PlaceOrder { user_id, .. } if ticket.as_ref().is_some_and(Ticket::is_free) => {
-                self.get(&rehold_key(user_id)).await?
+        if let Command::PlaceOrder { user_id, .. } = command {
+            if ticket.as_ref().is_some_and(Ticket::is_free) {
+                loaded.rehold_after = self.get(&rehold_key(user_id)).await?;
             }
-            _ => None,
-        };
-        Ok(Loaded {
-            ticket,
-            order,
-            rehold_after,
-        })
+        }
+        loaded.ticket = ticket;
+        Ok(loaded)
     }
 
     pub async fn hold_address(&self) -> Result<Option<HoldAddress>> {
@@ -128,20 +111,6 @@ impl Store {
         self.storage
             .put(HOLD_ADDRESS, serde_json::to_string(hold)?)
             .await
-    }
-
-    /// The ticket and the order holding it, if any (the alarm's view).
-    pub async fn load_held_order(&self) -> Result<Loaded> {
-        let ticket = self.ticket().await?;
-        let order = match ticket.as_ref().and_then(|t| t.order_id.as_ref()) {
-            Some(id) => self.order(id).await?,
-            None => None,
-        };
-        Ok(Loaded {
-            ticket,
-            order,
-            ..Loaded::default()
-        })
     }
 
     /// Writes the change and its events in ONE put: the new state and its
@@ -158,22 +127,11 @@ impl Store {
         let put = |key: &str, value: String| {
             Reflect::set(&entries, &key.into(), &value.into()).map(|_| ())
         };
-        put(TICKET, serde_json::to_string(change.ticket())?)?;
-        if let Change::Order {
-            change,
-            idempotency,
-        } = change
-        {
-            let order = &change.order;
+        put(TICKET, serde_json::to_string(&change.ticket)?)?;
+        if let Some(order) = &change.order {
             put(&order_key(&order.id), serde_json::to_string(order)?)?;
             if let Some(until) = rehold_until {
                 put(&rehold_key(&order.user_id), until.to_string())?;
-            }
-            if let Some(record) = idempotency {
-                put(
-                    &idempotency_key(&record.user_id, &record.key),
-                    serde_json::to_string(&order.id)?,
-                )?;
             }
         }
         for (index, envelope) in envelopes.iter().enumerate() {
@@ -207,20 +165,6 @@ impl Store {
         }
     }
 
-    /// Adds events to the outbox alone (no state change: a republish).
-    pub async fn write_outbox(&self, envelopes: &[Envelope], now: i64) -> Result<()> {
-        let entries = Object::new();
-        for (index, envelope) in envelopes.iter().enumerate() {
-            Reflect::set(
-                &entries,
-                &outbox_key(now, index, envelope).into(),
-                &serde_json::to_string(envelope)?.into(),
-            )?;
-        }
-        self.storage.put_multiple_raw(entries).await
-    }
-
-    /// Unsent events, oldest first.
     pub async fn outbox(&self) -> Result<Vec<(String, Envelope)>> {
         let listed = self
             .storage

@@ -1,5 +1,9 @@
 //! A ticket for sale: its input types and its state.
 
+mod listing;
+
+pub use listing::{Listing, TicketRecord};
+
 use crate::error::{ApiError, FieldError};
 use crate::fields::both;
 use crate::ids::{OrderId, TicketId};
@@ -305,51 +309,32 @@ impl ResaleCap {
     }
 }
 
-/// A ticket as its Durable Object keeps it, and as `ticket:*` events carry it.
+/// A ticket as its Durable Object keeps it, and as `ticket:*` events carry
+/// it. Where it stands on the market is its `listing`, which carries what
+/// that state has; it is stored and sent flat (`TicketRecord`), as before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "TicketRecord", into = "TicketRecord")]
 pub struct Ticket {
     pub id: TicketId,
     pub title: String,
-    #[serde(rename = "priceCents")]
     pub price: Cents,
     pub user_id: String,
-    /// 0 on creation, +1 on every change (edit, hold, release, sale).
+    /// 0 on creation, +1 on every change (edit, hold, release, sale): the
+    /// desk's `evolve` steps it, no rule.
     pub version: u64,
-    /// The live order holding the ticket, if any.
-    pub order_id: Option<OrderId>,
-    /// The order that bought it; a sold ticket never changes again.
-    pub sold_to: Option<OrderId>,
     /// Unix milliseconds.
     pub created_at: i64,
     /// The event the ticket is for, if the seller named one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventDetails>,
-    /// When the live order's hold ends (its payment deadline), Unix ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held_until: Option<i64>,
-    /// When it sold, Unix ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sold_at: Option<i64>,
-    /// Taken off the market by its seller; never offered again.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub withdrawn: bool,
-    /// Its event started: closed by the object's alarm at `event.starts_at`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub closed: bool,
-    /// Owned by `user_id` and not for sale (a bought ticket until it is resold).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unlisted: bool,
+    pub listing: Listing,
     /// What its owner paid, for a ticket issued by a purchase: the resale cap's base.
-    #[serde(default, rename = "paidCents", skip_serializing_if = "Option::is_none")]
     pub paid: Option<Cents>,
     /// Every sale that led to this ticket, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custody: Vec<Transfer>,
 }
 
 impl Ticket {
-    /// A ticket as it starts: version 0, free, no event, listed, no history.
+    /// A ticket as it starts: version 0, for sale, no event, no history.
     pub fn new(
         id: TicketId,
         title: String,
@@ -363,43 +348,65 @@ impl Ticket {
             price,
             user_id,
             version: 0,
-            order_id: None,
-            sold_to: None,
             created_at,
             event: None,
-            held_until: None,
-            sold_at: None,
-            withdrawn: false,
-            closed: false,
-            unlisted: false,
+            listing: Listing::ForSale,
             paid: None,
             custody: Vec::new(),
         }
     }
 
+    /// The live order holding the ticket, if any.
+    pub fn order_id(&self) -> Option<&OrderId> {
+        match &self.listing {
+            Listing::Held { order_id, .. } => Some(order_id),
+            _ => None,
+        }
+    }
+
+    /// The order that bought it, if it sold.
+    pub fn sold_to(&self) -> Option<&OrderId> {
+        match &self.listing {
+            Listing::Sold { order_id, .. } => Some(order_id),
+            _ => None,
+        }
+    }
+
+    /// When the live order's hold ends, Unix ms.
+    pub fn held_until(&self) -> Option<i64> {
+        match self.listing {
+            Listing::Held { until, .. } => until,
+            _ => None,
+        }
+    }
+
+    /// When it sold, Unix ms.
+    pub fn sold_at(&self) -> Option<i64> {
+        match self.listing {
+            Listing::Sold { at, .. } => at,
+            _ => None,
+        }
+    }
+
+    /// Neither held nor sold.
     pub fn is_free(&self) -> bool {
-        self.order_id.is_none() && self.sold_to.is_none()
+        !matches!(self.listing, Listing::Held { .. } | Listing::Sold { .. })
     }
 
     /// Whether its event has started at `now` (whether or not the alarm has
     /// closed it yet: the rules ask this, so a late alarm lets nothing through).
     pub fn has_started(&self, now: i64) -> bool {
-        self.closed || self.event.as_ref().is_some_and(|e| now >= e.starts_at)
+        self.listing.is_closed() || self.event.as_ref().is_some_and(|e| now >= e.starts_at)
     }
 
     pub fn state(&self) -> ListingState {
-        if self.sold_to.is_some() {
-            ListingState::Sold
-        } else if self.order_id.is_some() {
-            ListingState::Reserved
-        } else if self.withdrawn {
-            ListingState::Withdrawn
-        } else if self.closed {
-            ListingState::Closed
-        } else if self.unlisted {
-            ListingState::Owned
-        } else {
-            ListingState::Available
+        match self.listing {
+            Listing::ForSale => ListingState::Available,
+            Listing::Held { .. } => ListingState::Reserved,
+            Listing::Sold { .. } => ListingState::Sold,
+            Listing::Withdrawn => ListingState::Withdrawn,
+            Listing::Closed { .. } => ListingState::Closed,
+            Listing::Owned => ListingState::Owned,
         }
     }
 
@@ -407,7 +414,7 @@ impl Ticket {
     /// not listed for resale is its owner's business only (the others get
     /// a 404, as for a ticket that does not exist).
     pub fn visible_to(&self, viewer: Option<&str>) -> bool {
-        !self.unlisted || viewer == Some(self.user_id.as_str())
+        !self.listing.is_owned() || viewer == Some(self.user_id.as_str())
     }
 
     /// The ticket as `viewer` (signed in, or not) sees it: what its owner
@@ -429,16 +436,13 @@ impl Ticket {
             price_cents: self.price.0,
             user_id: self.user_id.clone(),
             version: self.version,
-            order_id: self.order_id.as_ref().map(ToString::to_string),
-            sold: self.sold_to.is_some(),
+            order_id: self.order_id().map(ToString::to_string),
+            sold: self.sold_to().is_some(),
             created_at: iso8601(self.created_at),
             event: self.event.as_ref().map(EventDetails::view),
             state: self.state(),
-            held_until: self
-                .held_until
-                .filter(|_| self.order_id.is_some())
-                .map(iso8601),
-            sold_at: self.sold_at.map(iso8601),
+            held_until: self.held_until().map(iso8601),
+            sold_at: self.sold_at().map(iso8601),
             currency: crate::money::CURRENCY.to_string(),
             paid_cents: None,
             resale_max_cents: None,
@@ -490,13 +494,13 @@ mod tests {
             0,
         );
         bought.paid = Some(Cents(2500));
-        bought.unlisted = true;
+        bought.listing = Listing::Owned;
         assert!(bought.visible_to(Some("buyer")));
         assert!(!bought.visible_to(Some("someone")));
         assert!(!bought.visible_to(None));
         assert_eq!(bought.view_for(Some("buyer")).paid_cents, Some(2500));
         // Listed for resale, anyone sees it, but not what was paid.
-        bought.unlisted = false;
+        bought.listing = Listing::ForSale;
         assert!(bought.visible_to(None));
         assert_eq!(bought.view_for(None).paid_cents, None);
         assert_eq!(bought.view_for(Some("someone")).paid_cents, None);
@@ -680,11 +684,15 @@ mod tests {
             starts_at: NOW,
         });
         assert!(!ticket.has_started(NOW - 1) && ticket.has_started(NOW));
-        ticket.closed = true;
+        ticket.listing = Listing::Closed { owned: false };
         assert_eq!(ticket.state(), ListingState::Closed);
-        ticket.withdrawn = true;
+        ticket.listing = Listing::Withdrawn;
         assert_eq!(ticket.state(), ListingState::Withdrawn);
-        ticket.order_id = Some(OrderId::parse("00000000-0000-4000-8000-000000000001").unwrap());
+        ticket.listing = Listing::Held {
+            order_id: OrderId::parse("00000000-0000-4000-8000-000000000001").unwrap(),
+            until: Some(NOW + 1),
+            event_started: false,
+        };
         assert_eq!(ticket.state(), ListingState::Reserved);
         let view = serde_json::to_value(ticket.view()).unwrap();
         assert_eq!(view["state"], "reserved");

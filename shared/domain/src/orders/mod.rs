@@ -1,5 +1,9 @@
 //! An order: a buyer's hold on one ticket, with a deadline to pay.
 
+mod state;
+
+pub use state::{Attempt, OrderRecord, OrderState};
+
 use crate::error::ApiError;
 use crate::fields::required;
 use crate::ids::{OrderId, TicketId};
@@ -59,36 +63,70 @@ pub struct TicketSnapshot {
     pub price: Cents,
 }
 
-/// An order as the ticket's Durable Object keeps it and `order:*` events carry it.
+/// An order as the ticket's Durable Object keeps it and `order:*` events
+/// carry it. What it is waiting for, or how it ended, is its `state`, which
+/// carries what that state has; it is stored and sent flat (`OrderRecord`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "OrderRecord", into = "OrderRecord")]
 pub struct Order {
     pub id: OrderId,
     pub user_id: String,
-    pub status: OrderStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_reason: Option<CancelReason>,
+    pub state: OrderState,
     /// Unix milliseconds.
     pub expires_at: i64,
     pub created_at: i64,
-    /// 0 on creation, +1 on every status change.
+    /// 0 on creation, +1 on every change: the desk's `evolve` steps it, no rule.
     pub version: u64,
     pub ticket: TicketSnapshot,
-    /// When the current payment attempt began (only while `awaiting:payment`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_started_at: Option<i64>,
-    /// Until when the alarm waits for that attempt's charge (the lost-payment
-    /// timeout, which payments sets). Orders stored without it wait
-    /// `desk::PAYMENT_TIMEOUT_MS` from `payment_started_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_until: Option<i64>,
-    /// While the card's issuer authenticates the buyer (3-D Secure): the
-    /// payment attempt's deadline, instead of the lost-payment timeout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_until: Option<i64>,
+}
+
+impl Order {
+    pub fn status(&self) -> OrderStatus {
+        self.state.status()
+    }
+
+    pub fn cancel_reason(&self) -> Option<CancelReason> {
+        match self.state {
+            OrderState::Cancelled { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
     /// The payment that completed it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_id: Option<String>,
+    pub fn payment_id(&self) -> Option<&str> {
+        match &self.state {
+            OrderState::Complete { payment_id } => Some(payment_id),
+            _ => None,
+        }
+    }
+
+    /// The payment attempt in flight, if any.
+    pub fn attempt(&self) -> Option<&Attempt> {
+        match &self.state {
+            OrderState::AwaitingPayment(attempt) => Some(attempt),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Order {
+    /// A new order by "buyer" on `ticket`, placed at 0 for a minute (tests).
+    pub fn example(id: OrderId, ticket: &crate::tickets::Ticket) -> Order {
+        Order {
+            id,
+            user_id: "buyer".into(),
+            state: OrderState::Created,
+            expires_at: 60_000,
+            created_at: 0,
+            version: 0,
+            ticket: TicketSnapshot {
+                id: ticket.id.clone(),
+                title: ticket.title.clone(),
+                price: ticket.price,
+            },
+        }
+    }
 }
 
 /// The body of POST /api/orders.
@@ -113,13 +151,16 @@ impl Order {
         OrderView {
             id: self.id.to_string(),
             user_id: self.user_id.clone(),
-            status: self.status,
-            cancel_reason: self.cancel_reason,
+            status: self.status(),
+            cancel_reason: self.cancel_reason(),
             expires_at: iso8601(self.expires_at),
             created_at: iso8601(self.created_at),
             version: self.version,
-            payment_id: self.payment_id.clone(),
-            authentication_until: self.authentication_until.map(iso8601),
+            payment_id: self.payment_id().map(String::from),
+            authentication_until: self
+                .attempt()
+                .and_then(|attempt| attempt.authentication_until)
+                .map(iso8601),
             ticket: TicketSnapshotView {
                 id: self.ticket.id.to_string(),
                 title: self.ticket.title.clone(),
