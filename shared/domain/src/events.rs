@@ -5,9 +5,7 @@ use crate::orders::Order;
 use crate::payments::Payment;
 use crate::tickets::Ticket;
 use crate::time::iso8601;
-use serde::de::{self, DeserializeOwned, IgnoredAny};
-use serde::ser::SerializeStruct;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Envelope format version; bump when a payload changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -15,20 +13,28 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Each event carries the whole aggregate after the change, so a consumer
 /// needs nothing but the newest version it has seen. On the wire it is the
 /// envelope's `subject` and `data` (see [`Envelope`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "subject", content = "data")]
 pub enum Event {
+    #[serde(rename = "ticket:created")]
     TicketCreated(Ticket),
+    #[serde(rename = "ticket:updated")]
     TicketUpdated(Ticket),
     /// A completed purchase issued this ticket to its buyer; the tickets
-    /// service creates it in its own object (idempotent: named by the order).
+    /// service creates it in its own object (idempotent: named by the payment).
+    #[serde(rename = "ticket:issued")]
     TicketIssued(Ticket),
+    #[serde(rename = "order:created")]
     OrderCreated(Order),
+    #[serde(rename = "order:cancelled")]
     OrderCancelled(Order),
+    #[serde(rename = "order:completed")]
     OrderCompleted(Order),
+    #[serde(rename = "payment:created")]
     PaymentCreated(Payment),
 }
 
-/// Each subject, as the envelope's `subject` spells it.
+/// Each subject, as the envelope's `subject` spells it (the serde renames above).
 const TICKET_CREATED: &str = "ticket:created";
 const TICKET_UPDATED: &str = "ticket:updated";
 const TICKET_ISSUED: &str = "ticket:issued";
@@ -36,17 +42,6 @@ const ORDER_CREATED: &str = "order:created";
 const ORDER_CANCELLED: &str = "order:cancelled";
 const ORDER_COMPLETED: &str = "order:completed";
 const PAYMENT_CREATED: &str = "payment:created";
-
-/// Every subject.
-const SUBJECTS: &[&str] = &[
-    TICKET_CREATED,
-    TICKET_UPDATED,
-    TICKET_ISSUED,
-    ORDER_CREATED,
-    ORDER_CANCELLED,
-    ORDER_COMPLETED,
-    PAYMENT_CREATED,
-];
 
 impl Event {
     pub fn subject(&self) -> &'static str {
@@ -75,56 +70,16 @@ impl Event {
 
 /// An event with its metadata, as one flat JSON object:
 /// `{id, schemaVersion, aggregateVersion, occurredAt, subject, data}`.
-///
-/// Written with its `Serialize` impl, read with [`Envelope::from_json`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Envelope {
     /// Unique per event; the same id on a redelivery.
     pub id: String,
     pub schema_version: u32,
     pub aggregate_version: u64,
     pub occurred_at: String,
+    #[serde(flatten)]
     pub event: Event,
-}
-
-impl Serialize for Envelope {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut fields = serializer.serialize_struct("Envelope", 6)?;
-        fields.serialize_field("id", &self.id)?;
-        fields.serialize_field("schemaVersion", &self.schema_version)?;
-        fields.serialize_field("aggregateVersion", &self.aggregate_version)?;
-        fields.serialize_field("occurredAt", &self.occurred_at)?;
-        fields.serialize_field("subject", self.event.subject())?;
-        match &self.event {
-            Event::TicketCreated(ticket)
-            | Event::TicketUpdated(ticket)
-            | Event::TicketIssued(ticket) => fields.serialize_field("data", ticket)?,
-            Event::OrderCreated(order)
-            | Event::OrderCancelled(order)
-            | Event::OrderCompleted(order) => fields.serialize_field("data", order)?,
-            Event::PaymentCreated(payment) => fields.serialize_field("data", payment)?,
-        }
-        fields.end()
-    }
-}
-
-/// The envelope as it arrives, `data` skipped (read in a second pass).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnvelopeFields {
-    id: String,
-    schema_version: u32,
-    aggregate_version: u64,
-    occurred_at: String,
-    subject: String,
-    #[allow(dead_code)] // required, read by `Data`
-    data: IgnoredAny,
-}
-
-/// The envelope's `data` alone, as the type its subject names.
-#[derive(Deserialize)]
-struct Data<T> {
-    data: T,
 }
 
 impl Envelope {
@@ -138,110 +93,9 @@ impl Envelope {
         }
     }
 
-    /// Reads an envelope of any subject from its JSON text (see [`Envelope::read`]).
+    /// Reads an envelope of any subject from its JSON text.
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        Self::read::<AllSubjects>(text)?
-            .ok_or_else(|| de::Error::custom("every subject is read here"))
-    }
-
-    /// Reads an envelope from its JSON text in two passes: the fields with
-    /// `data` skipped, then `data` as the type the subject names (a derived
-    /// `Deserialize` of a flattened, tagged enum buffers the message in
-    /// serde's generic `Content` tree first, and compiles a second reader of
-    /// every payload for it: tens of KB of each worker's wasm). `S` says
-    /// which subjects it reads; `None` for another known one.
-    pub fn read<S: Subjects>(text: &str) -> Result<Option<Self>, serde_json::Error> {
-        let fields: EnvelopeFields = serde_json::from_str(text)?;
-        let event = match S::event(&fields.subject, text) {
-            Some(event) => event?,
-            None if SUBJECTS.contains(&fields.subject.as_str()) => return Ok(None),
-            None => return Err(de::Error::unknown_variant(&fields.subject, SUBJECTS)),
-        };
-        Ok(Some(Envelope {
-            id: fields.id,
-            schema_version: fields.schema_version,
-            aggregate_version: fields.aggregate_version,
-            occurred_at: fields.occurred_at,
-            event,
-        }))
-    }
-}
-
-/// Which subjects a reader of envelopes reads, chosen at compile time: a
-/// consumer's wasm then carries the readers of its own payloads only (the
-/// orders worker never reads a ticket).
-pub trait Subjects {
-    /// The event `subject` names, its data read from the envelope's text;
-    /// `None` for a subject this reader does not take.
-    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>>;
-}
-
-/// The subjects one queue carries, read by that queue's consumer.
-pub trait QueueSubjects: Subjects {
-    const QUEUE: Queue;
-}
-
-/// `ticket:*`: the `ticket-events` queue.
-pub enum TicketSubjects {}
-/// `order:*`: the `order-events` queue.
-pub enum OrderSubjects {}
-/// `payment:*`: the `payment-events` queue.
-pub enum PaymentSubjects {}
-/// Every subject (a ticket's outbox holds them all).
-pub enum AllSubjects {}
-
-fn data<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    serde_json::from_str::<Data<T>>(text).map(|d| d.data)
-}
-
-impl Subjects for TicketSubjects {
-    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
-        Some(match subject {
-            TICKET_CREATED => data(text).map(Event::TicketCreated),
-            TICKET_UPDATED => data(text).map(Event::TicketUpdated),
-            TICKET_ISSUED => data(text).map(Event::TicketIssued),
-            _ => return None,
-        })
-    }
-}
-
-impl Subjects for OrderSubjects {
-    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
-        Some(match subject {
-            ORDER_CREATED => data(text).map(Event::OrderCreated),
-            ORDER_CANCELLED => data(text).map(Event::OrderCancelled),
-            ORDER_COMPLETED => data(text).map(Event::OrderCompleted),
-            _ => return None,
-        })
-    }
-}
-
-impl Subjects for PaymentSubjects {
-    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
-        Some(match subject {
-            PAYMENT_CREATED => data(text).map(Event::PaymentCreated),
-            _ => return None,
-        })
-    }
-}
-
-impl QueueSubjects for TicketSubjects {
-    const QUEUE: Queue = Queue::TicketEvents;
-}
-
-impl QueueSubjects for OrderSubjects {
-    const QUEUE: Queue = Queue::OrderEvents;
-}
-
-impl QueueSubjects for PaymentSubjects {
-    const QUEUE: Queue = Queue::PaymentEvents;
-}
-
-impl Subjects for AllSubjects {
-    fn event(subject: &str, text: &str) -> Option<Result<Event, serde_json::Error>> {
-        TicketSubjects::event(subject, text)
-            .or_else(|| OrderSubjects::event(subject, text))
-            .or_else(|| PaymentSubjects::event(subject, text))
+        serde_json::from_str(text)
     }
 }
 
@@ -264,6 +118,13 @@ impl Queue {
             Queue::OrderEvents => "ORDER_EVENTS",
             Queue::PaymentEvents => "PAYMENT_EVENTS",
         }
+    }
+}
+
+impl Queue {
+    /// Whether routing sends `event` to this queue (`subscribers`).
+    pub fn carries(self, event: &Event) -> bool {
+        subscribers(event).contains(&self)
     }
 }
 
@@ -339,47 +200,21 @@ mod tests {
             assert!(json.contains(&format!("\"subject\":\"{}\"", envelope.event.subject())));
             assert_eq!(Envelope::from_json(&json).unwrap(), envelope);
         }
-        assert_eq!(SUBJECTS.len(), 7);
     }
 
     #[test]
-    fn a_queue_reader_reads_its_subjects_and_passes_over_the_others() {
-        let json = serde_json::to_string(&Envelope::new(
-            "e".into(),
-            Event::TicketUpdated(ticket(3)),
-            0,
-        ))
-        .unwrap();
-        let read = Envelope::read::<TicketSubjects>(&json).unwrap().unwrap();
-        assert_eq!(read.event, Event::TicketUpdated(ticket(3)));
-        assert_eq!(Envelope::read::<OrderSubjects>(&json).unwrap(), None);
-        assert_eq!(Envelope::read::<PaymentSubjects>(&json).unwrap(), None);
-        let unknown = json.replace("ticket:updated", "ticket:eaten");
-        assert!(Envelope::read::<OrderSubjects>(&unknown).is_err());
-    }
-
-    #[test]
-    fn each_queue_reader_reads_exactly_what_routing_sends_its_queue() {
-        fn reads<S: QueueSubjects>(event: &Event) -> bool {
-            let json = serde_json::to_string(&Envelope::new("e".into(), event.clone(), 0)).unwrap();
-            let read = Envelope::read::<S>(&json).unwrap().is_some();
-            assert_eq!(read, subscribers(event).contains(&S::QUEUE), "{event:?}");
-            read
-        }
+    fn each_event_is_carried_by_exactly_one_queue() {
         let id = crate::ids::OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
         let order = crate::orders::Order::example(id.clone(), &ticket(1));
-        for event in [
-            Event::TicketCreated(ticket(0)),
-            Event::TicketIssued(ticket(2)),
-            Event::OrderCancelled(order),
-            Event::PaymentCreated(Payment::example("p1", id)),
+        let queues = [Queue::TicketEvents, Queue::OrderEvents, Queue::PaymentEvents];
+        for (event, queue) in [
+            (Event::TicketCreated(ticket(0)), Queue::TicketEvents),
+            (Event::TicketIssued(ticket(2)), Queue::TicketEvents),
+            (Event::OrderCancelled(order), Queue::OrderEvents),
+            (Event::PaymentCreated(Payment::example("p1", id)), Queue::PaymentEvents),
         ] {
-            let readers = [
-                reads::<TicketSubjects>(&event),
-                reads::<OrderSubjects>(&event),
-                reads::<PaymentSubjects>(&event),
-            ];
-            assert_eq!(readers.iter().filter(|r| **r).count(), 1, "{event:?}");
+            let carriers: Vec<Queue> = queues.into_iter().filter(|q| q.carries(&event)).collect();
+            assert_eq!(carriers, [queue], "{event:?}");
         }
     }
 

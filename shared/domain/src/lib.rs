@@ -27,6 +27,5 @@ pub mod ticket_search;
 pub mod tickets;
 pub mod time;
 pub mod users;
-pub mod wire;
 
 pub use error::{ApiError, FieldError, OrInternal};

@@ -12,7 +12,6 @@
 //! Taking is check-and-record in one step inside the single-writer object, so
 //! concurrent requests can never pass the limit together.
 
-use crate::wire::{required, unknown};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -34,7 +33,7 @@ impl Quota {
 
 /// What a limiter object is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", try_from = "LimitCommandFields")]
+#[serde(tag = "op", rename_all = "camelCase")]
 pub enum LimitCommand {
     /// Record one entry under `key` counting in every quota's lane, unless
     /// a quota is full. A key already held is not taken twice (a retried
@@ -50,41 +49,9 @@ pub enum LimitCommand {
     GiveBack { key: String },
 }
 
-/// `LimitCommand` as it arrives (`crate::wire`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LimitCommandFields {
-    op: String,
-    key: String,
-    quotas: Option<Vec<Quota>>,
-    expires_at_ms: Option<i64>,
-}
-
-impl TryFrom<LimitCommandFields> for LimitCommand {
-    type Error = String;
-
-    fn try_from(fields: LimitCommandFields) -> Result<Self, String> {
-        let LimitCommandFields {
-            op,
-            key,
-            quotas,
-            expires_at_ms,
-        } = fields;
-        match op.as_str() {
-            "take" => Ok(LimitCommand::Take {
-                key,
-                quotas: required(quotas, "quotas", "take")?,
-                expires_at_ms: required(expires_at_ms, "expiresAtMs", "take")?,
-            }),
-            "giveBack" => Ok(LimitCommand::GiveBack { key }),
-            other => Err(unknown(other, "op")),
-        }
-    }
-}
-
 /// The object's answer to `Take`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "camelCase", try_from = "TakenFields")]
+#[serde(tag = "outcome", rename_all = "camelCase")]
 pub enum Taken {
     Granted,
     /// An entry with the key was already there; nothing new counted.
@@ -94,29 +61,6 @@ pub enum Taken {
     Refused {
         retry_at_ms: i64,
     },
-}
-
-/// `Taken` as it arrives (`crate::wire`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TakenFields {
-    outcome: String,
-    retry_at_ms: Option<i64>,
-}
-
-impl TryFrom<TakenFields> for Taken {
-    type Error = String;
-
-    fn try_from(fields: TakenFields) -> Result<Self, String> {
-        match fields.outcome.as_str() {
-            "granted" => Ok(Taken::Granted),
-            "alreadyHeld" => Ok(Taken::AlreadyHeld),
-            "refused" => Ok(Taken::Refused {
-                retry_at_ms: required(fields.retry_at_ms, "retryAtMs", "refused")?,
-            }),
-            other => Err(unknown(other, "outcome")),
-        }
-    }
 }
 
 impl Taken {
@@ -661,8 +605,8 @@ mod tests {
             serde_json::json!({"outcome": "refused", "retryAtMs": 7})
         );
         for (bad, why) in [
-            (r#"{"op":"take","key":"k"}"#, "take: missing field `quotas`"),
-            (r#"{"op":"steal","key":"k"}"#, "unknown op `steal`"),
+            (r#"{"op":"take","key":"k"}"#, "missing field `quotas`"),
+            (r#"{"op":"steal","key":"k"}"#, "unknown variant `steal`"),
         ] {
             let error = serde_json::from_str::<LimitCommand>(bad).unwrap_err();
             assert!(error.to_string().contains(why), "{error}");

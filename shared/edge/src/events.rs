@@ -7,7 +7,7 @@
 //! second pair for JS values.
 
 use domain::dead_letters::{after_failure, AfterFailure, DeadLetter, GIVE_UP_AFTER_SECONDS};
-use domain::events::{subscribers, Envelope, Queue, QueueSubjects};
+use domain::events::{subscribers, Envelope, Queue};
 use std::future::Future;
 use worker::js_sys::JSON;
 use worker::{
@@ -39,27 +39,26 @@ pub fn message_text(message: &RawMessage) -> String {
         .unwrap_or_default()
 }
 
-/// Runs `apply` on each envelope of a batch of the queue whose subjects `S`
-/// reads (e.g. `OrderSubjects`, the `order-events` queue): ack on success;
+/// Runs `apply` on each envelope of a batch of `queue`: ack on success;
 /// on failure, retry after a delay that doubles, and after
 /// `DEAD_LETTER_AFTER_SECONDS` (20 minutes by default) forward the message with its error to the queue's
 /// dead-letter queue (`crate::dead_letters` keeps it there for an
 /// operator). An unreadable message will never read: it goes there at once.
-pub async fn consume<S, F, Fut>(
+pub async fn consume<F, Fut>(
+    queue: Queue,
     batch: MessageBatch<worker::wasm_bindgen::JsValue>,
     env: &Env,
     apply: F,
 ) -> worker::Result<()>
 where
-    S: QueueSubjects,
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), domain::ApiError>>,
 {
-    let queue = S::QUEUE;
     for message in batch.raw_iter() {
         let text = message_text(&message);
         let first_sent_ms = message.timestamp().as_millis() as i64;
-        let (event_id, error, after) = match Envelope::read::<S>(&text) {
+        let read = Envelope::from_json(&text).map(|e| Some(e).filter(|e| queue.carries(&e.event)));
+        let (event_id, error, after) = match read {
             Err(e) => (
                 message.id(),
                 format!("unreadable event: {e}"),

@@ -1,12 +1,12 @@
 //! Consumer of the `order-events` queue: keeps the `orders` read model.
 
 use crate::read_model;
-use domain::events::{Event, OrderSubjects};
+use domain::events::{Event, Queue};
 use edge::open_orders::OpenOrders;
 use worker::{wasm_bindgen::JsValue, Env, MessageBatch};
 
 pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<()> {
-    edge::events::consume::<OrderSubjects, _, _>(batch, env, |envelope| async move {
+    edge::events::consume(Queue::OrderEvents, batch, env, |envelope| async move {
         match &envelope.event {
             Event::OrderCreated(order) => read_model::apply(env, order).await.map(drop),
             Event::OrderCancelled(order) | Event::OrderCompleted(order) => {

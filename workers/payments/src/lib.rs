@@ -17,7 +17,7 @@ mod store;
 mod test_hooks;
 mod webhook;
 
-use domain::events::PaymentSubjects;
+use domain::events::Queue;
 use worker::{
     event, wasm_bindgen::JsValue, Context, Env, MessageBatch, Request, Response, ScheduleContext,
     ScheduledEvent,
@@ -49,7 +49,7 @@ async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker:
         edge::dead_letters::keep(batch, env, admin::DB).await;
         return Ok(());
     }
-    edge::events::consume::<PaymentSubjects, _, _>(batch, env, |envelope| async move {
+    edge::events::consume(Queue::PaymentEvents, batch, env, |envelope| async move {
         match &envelope.event {
             domain::events::Event::PaymentCreated(payment) => {
                 store::record(env, payment, None).await.map(drop)

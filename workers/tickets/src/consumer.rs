@@ -4,7 +4,7 @@
 
 use crate::{list_feed, read_model};
 use domain::desk::Command;
-use domain::events::{Event, TicketSubjects};
+use domain::events::{Event, Queue};
 use domain::list_feed::FeedChange;
 use std::cell::RefCell;
 use worker::{wasm_bindgen::JsValue, Env, MessageBatch};
@@ -15,7 +15,7 @@ pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<(
     let applied = RefCell::new(Vec::new());
     let applied_ref = &applied;
     let consumed =
-        edge::events::consume::<TicketSubjects, _, _>(batch, env, |envelope| async move {
+        edge::events::consume(Queue::TicketEvents, batch, env, |envelope| async move {
             match &envelope.event {
                 Event::TicketCreated(ticket) | Event::TicketUpdated(ticket) => {
                     read_model::apply(env, ticket).await?;

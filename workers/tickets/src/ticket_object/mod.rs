@@ -8,6 +8,8 @@
 //! lost even if a send or the whole isolate fails half-way.
 
 mod delivery;
+#[cfg(feature = "test-hooks")]
+mod hooks;
 mod store;
 
 use domain::desk::{self, Change, Command, Decision, Refusal, Reply};
@@ -54,52 +56,20 @@ impl DurableObject for TicketObject {
         }
     }
 
+    /// The object's routes: its internal protocol's commands, the live
+    /// channel, the operator's republish; the test build's hooks before
+    /// them (`hooks`).
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The caller's request id (see `edge::desk_client`), for our log lines.
         let request_id = edge::reply::request_id(&req);
         #[cfg(feature = "test-hooks")]
-        if req.path() == crate::test_hooks::FAIL_SENDS_PATH {
-            let n: u32 = edge::body::read_internal(&mut req).await?;
-            self.store().inject_send_failures(n).await?;
-            return Response::from_json(&n);
+        if let Some(answer) = hooks::answer(self, &mut req).await {
+            return answer;
         }
-        #[cfg(feature = "test-hooks")]
-        if req.path() == crate::test_hooks::BENCH_WRITE_PATH {
-            self.store().bench_write(edge::now_ms()).await?;
-            return Response::from_json(&true);
-        }
-        #[cfg(feature = "test-hooks")]
-        if req.path() == crate::test_hooks::CLAIMS_PATH {
-            return Response::from_json(&self.claims.get());
-        }
-        if req.path() == edge::desk_client::LIVE_PATH {
-            let url = RequestUrl::of(&req).ok();
-            let param = |name| url.as_ref().and_then(|url| url.query_param(name));
-            return self.accept_watcher(param("order"), param("viewer")).await;
-        }
-        if req.path() == REPUBLISH_PATH {
-            let result = self.republish().await;
-            self.deliver_after_response();
-            return match result {
-                Ok(events) => Response::from_json(&events),
-                Err(e) => {
-                    edge::log::error(&request_id, "republish_failed", &e.to_string());
-                    Response::error("ticket object failed", 500)
-                }
-            };
-        }
-        let command: Command = match edge::body::read_internal(&mut req).await {
-            Ok(command) => command,
-            Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
-        };
-        let result = self.execute(command, &request_id).await;
-        self.deliver_after_response();
-        match result {
-            Ok(reply) => Response::from_json(&reply),
-            Err(e) => {
-                edge::log::error(&request_id, "ticket_object_failed", &e.to_string());
-                Response::error("ticket object failed", 500)
-            }
+        match req.path().as_str() {
+            edge::desk_client::LIVE_PATH => self.watch(&req).await,
+            REPUBLISH_PATH => self.republish(&request_id).await,
+            _ => self.command(&mut req, &request_id).await,
         }
     }
 
@@ -164,17 +134,51 @@ impl TicketObject {
         }
     }
 
+    /// A command of the internal protocol, answered with the desk's reply.
+    async fn command(&self, req: &mut Request, request_id: &str) -> Result<Response> {
+        let command: Command = match edge::body::read_internal(req).await {
+            Ok(command) => command,
+            Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
+        };
+        let result = self.execute(command, request_id).await;
+        self.deliver_after_response();
+        match result {
+            Ok(reply) => Response::from_json(&reply),
+            Err(e) => {
+                edge::log::error(request_id, "ticket_object_failed", &e.to_string());
+                Response::error("ticket object failed", 500)
+            }
+        }
+    }
+
+    /// A watcher of the ticket, or of one of its orders (`accept_watcher`).
+    async fn watch(&self, req: &Request) -> Result<Response> {
+        let url = RequestUrl::of(req).ok();
+        let param = |name| url.as_ref().and_then(|url| url.query_param(name));
+        self.accept_watcher(param("order"), param("viewer")).await
+    }
+
     /// Puts the ticket and every order, as they are, in the outbox again
     /// (`Command::Republish`); answers how many events. Nothing else changes.
-    async fn republish(&self) -> Result<usize> {
+    async fn republish(&self, request_id: &str) -> Result<Response> {
         let now = edge::now_ms();
         let command = Command::Republish;
-        match desk::decide(self.store().load(&command).await?, command, now) {
-            Ok(Decision::Store(change)) => {
-                self.commit(&change, now).await?;
-                Ok(change.events.len())
+        let result = match self.store().load(&command).await {
+            Ok(loaded) => match desk::decide(loaded, command, now) {
+                Ok(Decision::Store(change)) => {
+                    self.commit(&change, now).await.map(|_| change.events.len())
+                }
+                Ok(Decision::Unchanged(_)) | Err(_) => Ok(0),
+            },
+            Err(e) => Err(e),
+        };
+        self.deliver_after_response();
+        match result {
+            Ok(events) => Response::from_json(&events),
+            Err(e) => {
+                edge::log::error(request_id, "republish_failed", &e.to_string());
+                Response::error("ticket object failed", 500)
             }
-            Ok(Decision::Unchanged(_)) | Err(_) => Ok(0),
         }
     }
 
