@@ -284,6 +284,17 @@ impl StripeStub {
             .collect()
     }
 
+    /// The payment attempt of the last charge request for an order, as its
+    /// metadata told Stripe (and as Stripe's webhooks then tell it back).
+    pub fn attempt_asked_for(&self, order_id: &str) -> Option<u64> {
+        let requests = self.requests_about(order_id);
+        let charge = requests
+            .iter()
+            .rev()
+            .find(|r| r.path == "/v1/payment_intents")?;
+        charge.field("metadata[attempt]")?.parse().ok()
+    }
+
     /// Every charge made so far, as its PaymentIntent.
     pub fn charged_intents(&self) -> Vec<Value> {
         self.state.lock().unwrap().charged_intents.clone()

@@ -527,7 +527,9 @@ async fn a_card_that_needs_3d_secure_gets_202_and_the_webhook_completes_the_orde
         .charges_for_order(p.order.id.as_str())
         .is_empty());
 
-    let attempt = waiting["version"].as_u64().unwrap();
+    let attempt = StripeStub::shared()
+        .attempt_asked_for(p.order.id.as_str())
+        .expect("the attempt in the charge's metadata");
     let succeeded = intent_event_of_attempt("payment_intent.succeeded", &p, &intent, attempt);
     assert_eq!(deliver_signed(&succeeded).await.status(), StatusCode::OK);
     let paid = p.order_now().await;
@@ -543,8 +545,9 @@ async fn a_failed_authentication_makes_the_order_payable_again() {
     let p = purchase(json!(23)).await;
     let response = p.pay("tok_threeDSecure2Required").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let waiting = p.order_now().await;
-    let attempt = waiting["version"].as_u64().unwrap();
+    let attempt = StripeStub::shared()
+        .attempt_asked_for(p.order.id.as_str())
+        .expect("the attempt in the charge's metadata");
     let failed = intent_event_of_attempt("payment_intent.payment_failed", &p, "pi_x", attempt);
     assert_eq!(deliver_signed(&failed).await.status(), StatusCode::OK);
     assert_eq!(p.order_now().await["status"], "created");
