@@ -206,12 +206,19 @@ mod tests {
     fn each_event_is_carried_by_exactly_one_queue() {
         let id = crate::ids::OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap();
         let order = crate::orders::Order::example(id.clone(), &ticket(1));
-        let queues = [Queue::TicketEvents, Queue::OrderEvents, Queue::PaymentEvents];
+        let queues = [
+            Queue::TicketEvents,
+            Queue::OrderEvents,
+            Queue::PaymentEvents,
+        ];
         for (event, queue) in [
             (Event::TicketCreated(ticket(0)), Queue::TicketEvents),
             (Event::TicketIssued(ticket(2)), Queue::TicketEvents),
             (Event::OrderCancelled(order), Queue::OrderEvents),
-            (Event::PaymentCreated(Payment::example("p1", id)), Queue::PaymentEvents),
+            (
+                Event::PaymentCreated(Payment::example("p1", id)),
+                Queue::PaymentEvents,
+            ),
         ] {
             let carriers: Vec<Queue> = queues.into_iter().filter(|q| q.carries(&event)).collect();
             assert_eq!(carriers, [queue], "{event:?}");
