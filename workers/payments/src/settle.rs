@@ -5,7 +5,7 @@
 
 use crate::config::PaymentsConfig;
 use crate::orders::OrderToPay;
-use crate::providers::{PaymentProvider, Provider};
+use crate::providers::Provider;
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal};
 use domain::idempotency::IdempotencyKey;
