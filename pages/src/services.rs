@@ -11,16 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
 
-/// Which service owns an `/api/...` path.
+/// Which service owns an `/api/...` path, by its binding.
 fn binding_for(path: &str) -> Option<&'static str> {
-    let service = path.strip_prefix("/api/")?.split('/').next()?;
-    match service {
-        "users" => Some("AUTH"),
-        "tickets" => Some("TICKETS"),
-        "orders" => Some("ORDERS"),
-        "payments" => Some("PAYMENTS"),
-        _ => None,
-    }
+    Service::owning(path).map(Service::binding)
 }
 
 /// Forwards an API request unchanged (method, URL, headers, body) to its service.
@@ -54,6 +47,19 @@ pub enum Service {
 }
 
 impl Service {
+    /// The service an `/api/<service>/...` path belongs to.
+    fn owning(path: &str) -> Option<Service> {
+        let service = path.strip_prefix("/api/")?.split('/').next()?;
+        match service {
+            "users" => Some(Service::Auth),
+            "tickets" => Some(Service::Tickets),
+            "orders" => Some(Service::Orders),
+            "payments" => Some(Service::Payments),
+            _ => None,
+        }
+    }
+
+    /// The name of its service binding (the `[[services]]` of the root `wrangler.toml`).
     fn binding(self) -> &'static str {
         match self {
             Service::Auth => "AUTH",

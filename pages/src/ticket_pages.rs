@@ -143,7 +143,7 @@ pub async fn edit_form(ctx: &PageContext, raw_id: &str) -> ApiResult {
     let event = ticket.event.as_ref();
     let typed = TicketFields {
         title: ticket.title.clone(),
-        price: views::tickets::price(ticket.price_cents),
+        price: views::format::price(ticket.price_cents),
         event_name: event.map(|e| e.name.clone()).unwrap_or_default(),
         venue: event.map(|e| e.venue.clone()).unwrap_or_default(),
         starts_at: event

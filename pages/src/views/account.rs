@@ -1,8 +1,9 @@
 //! The signed-in user's own lists: what they sell (`/selling`, with their
 //! totals) and what they bought and hold (`/my-tickets`, with resale forms).
 
+use super::format::{money, price, when};
 use super::layout;
-use super::tickets::{badge, money, price, when};
+use super::tickets::badge;
 use crate::services::PageContext;
 use domain::tickets::{ListingState, TicketView};
 use maud::{html, Markup};

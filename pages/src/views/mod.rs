@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod format;
 pub mod home;
 pub mod orders;
 pub mod tickets;
@@ -42,6 +43,33 @@ pub fn live_script(name: &str) -> Markup {
 
 /// The layout with extra `<head>` content (a refresh, a script).
 pub fn layout_with_head(ctx: &PageContext, title: &str, head: Markup, body: Markup) -> Markup {
+    document(title, head, Some(site_nav(ctx)), body)
+}
+
+/// The links of the header, by who is signed in.
+fn site_nav(ctx: &PageContext) -> Markup {
+    html! {
+        nav {
+            @if let Some(user) = &ctx.user {
+                a href="/tickets/new" { "Sell a ticket" }
+                a href="/my-tickets" { "My tickets" }
+                a href="/selling" { "Selling" }
+                a href="/orders" { "My orders" }
+                span.who data-testid="signed-in-as" { (user.email) }
+                form.inline method="post" action="/auth/signout" {
+                    button.link type="submit" { "Sign out" }
+                }
+            } @else {
+                a href="/auth/signup" { "Sign up" }
+                a href="/auth/signin" { "Sign in" }
+            }
+        }
+    }
+}
+
+/// The page every route renders into. `nav` is `None` on the error page,
+/// which may have no idea who is signed in (loading the visitor can be what failed).
+fn document(title: &str, head: Markup, nav: Option<Markup>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -55,21 +83,7 @@ pub fn layout_with_head(ctx: &PageContext, title: &str, head: Markup, body: Mark
             body {
                 header.site-header {
                     a.brand href="/" { "Ticketing" }
-                    nav {
-                        @if let Some(user) = &ctx.user {
-                            a href="/tickets/new" { "Sell a ticket" }
-                            a href="/my-tickets" { "My tickets" }
-                            a href="/selling" { "Selling" }
-                            a href="/orders" { "My orders" }
-                            span.who data-testid="signed-in-as" { (user.email) }
-                            form.inline method="post" action="/auth/signout" {
-                                button.link type="submit" { "Sign out" }
-                            }
-                        } @else {
-                            a href="/auth/signup" { "Sign up" }
-                            a href="/auth/signin" { "Sign in" }
-                        }
-                    }
+                    @if let Some(nav) = nav { (nav) }
                 }
                 main.container { (body) }
             }
@@ -127,25 +141,16 @@ pub fn error_page(err: &ApiError, request_id: &str) -> worker::Result<Response> 
         .map(|e| e.message)
         .collect::<Vec<_>>()
         .join("; ");
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Error · Ticketing" }
-                link rel="stylesheet" href="/static/app.css";
-            }
-            body {
-                header.site-header { a.brand href="/" { "Ticketing" } }
-                main.container {
-                    h1 { (err.status()) }
-                    p.error-banner { (message) }
-                    p { a href="/" { "Back to the start page" } }
-                }
-            }
-        }
-    };
+    let page = document(
+        "Error",
+        html! {},
+        None,
+        html! {
+            h1 { (err.status()) }
+            p.error-banner { (message) }
+            p { a href="/" { "Back to the start page" } }
+        },
+    );
     let response = Response::from_html(page.into_string())?.with_status(err.status());
     response
         .headers()

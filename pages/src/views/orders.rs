@@ -4,7 +4,7 @@
 use super::{layout, layout_with_head};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
-use crate::views::tickets::{money, when};
+use crate::views::format::{money, when};
 use domain::orders::{CancelReason, OrderStatus, OrderView};
 use maud::{html, Markup};
 

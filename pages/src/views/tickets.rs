@@ -1,30 +1,13 @@
 //! Tickets: the list of tickets for sale, one ticket, the sell / edit form
 //! and the seller's own listings.
 
+use super::format::{money, when};
 use super::{general_errors, layout, layout_with_head, live_script, Field};
 use crate::forms::FormErrors;
 use crate::services::PageContext;
-use domain::money::Cents;
 use domain::ticket_search::Sort;
 use domain::tickets::{ListingState, TicketView, Transfer};
 use maud::{html, Markup};
-
-/// `12.50`: prices are shown from their cents, never from the float (form values).
-pub fn price(cents: i64) -> String {
-    Cents(cents).to_string()
-}
-
-/// `$12.50`: a price as a buyer reads it, with its currency.
-pub fn money(cents: i64) -> String {
-    domain::money::display(Cents(cents))
-}
-
-/// `Sat 31 Dec 2026, 20:00 UTC` from the API's ISO 8601 time.
-pub fn when(iso: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(iso)
-        .map(|t| t.format("%a %-d %b %Y, %H:%M UTC").to_string())
-        .unwrap_or_else(|_| iso.to_string())
-}
 
 pub fn state_label(state: ListingState) -> &'static str {
     match state {
@@ -224,7 +207,7 @@ pub fn detail(
                         tbody {
                             @for sale in custody {
                                 tr {
-                                    td { (crate::views::tickets::when(&domain::time::iso8601(sale.at))) }
+                                    td { (when(&domain::time::iso8601(sale.at))) }
                                     td.nowrap { (person(ctx, &sale.from)) }
                                     td.nowrap { (person(ctx, &sale.to)) }
                                     td.num { (money(sale.price.0)) }
@@ -411,14 +394,5 @@ mod tests {
         let html = listing(&[], None, "", Sort::Newest, &live(true)).into_string();
         assert!(html.contains("No tickets for sale"));
         assert!(!html.contains("Next page"));
-    }
-
-    #[test]
-    fn times_read_as_dates() {
-        assert_eq!(
-            when("2026-12-31T20:00:00.000Z"),
-            "Thu 31 Dec 2026, 20:00 UTC"
-        );
-        assert_eq!(when("garbage"), "garbage");
     }
 }

@@ -2,7 +2,7 @@
 //! (POST /api/orders, POST /api/payments).
 
 use crate::error::ApiError;
-use crate::ids::{is_uuid, name_based_uuid, OrderId, TicketId};
+use crate::ids::{name_based_uuid, parse_uuid, OrderId, TicketId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,8 +32,8 @@ impl IdempotencyKey {
     /// id (a UUID), so submitting one form twice is one payment. A missing
     /// or malformed attempt gives none.
     pub fn for_pay_form(order_id: &OrderId, attempt: &str) -> Option<Self> {
-        let attempt = attempt.trim();
-        is_uuid(attempt).then(|| Self(format!("pages-{order_id}-{}", attempt.to_ascii_lowercase())))
+        let attempt = parse_uuid(attempt.trim())?;
+        Some(Self(format!("pages-{order_id}-{}", attempt.hyphenated())))
     }
 
     /// The id of the order that `user_id` places on `ticket_id` with this

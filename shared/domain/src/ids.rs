@@ -5,14 +5,13 @@ use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use uuid::fmt::Hyphenated;
+use uuid::Uuid;
 
-/// A hyphenated UUID in either case.
-pub fn is_uuid(raw: &str) -> bool {
-    raw.len() == 36
-        && raw.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
+/// A hyphenated UUID in either case; only that form (`Uuid::parse_str`
+/// would also take it braced, as a URN or as 32 bare digits).
+pub fn parse_uuid(raw: &str) -> Option<Uuid> {
+    raw.parse::<Hyphenated>().ok().map(Hyphenated::into_uuid)
 }
 
 macro_rules! uuid_id {
@@ -24,10 +23,8 @@ macro_rules! uuid_id {
         impl $name {
             /// Lower-case hyphenated UUID, or 404.
             pub fn parse(raw: &str) -> Result<Self, ApiError> {
-                if !is_uuid(raw) {
-                    return Err(ApiError::NotFound);
-                }
-                Ok(Self(raw.to_ascii_lowercase()))
+                let uuid = parse_uuid(raw).ok_or(ApiError::NotFound)?;
+                Ok(Self(uuid.hyphenated().to_string()))
             }
 
             /// Wraps a freshly generated UUID.
@@ -65,7 +62,7 @@ pub fn name_based_uuid(parts: &[&str]) -> String {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     // Sets the version (8) and the RFC 9562 variant bits.
-    uuid::Uuid::new_v8(bytes).hyphenated().to_string()
+    Uuid::new_v8(bytes).hyphenated().to_string()
 }
 
 impl TicketId {
@@ -82,6 +79,10 @@ impl TicketId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_uuid(raw: &str) -> bool {
+        parse_uuid(raw).is_some()
+    }
 
     #[test]
     fn accepts_uuids_in_either_case() {
@@ -107,6 +108,20 @@ mod tests {
             name_based_uuid(&["user-1", "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "key-1"]),
             "33bb255b-9bc9-8ea8-a8f7-02e4ade3dcb4"
         );
+    }
+
+    #[test]
+    fn only_the_hyphenated_form_is_an_id() {
+        let hyphenated = "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+        assert!(is_uuid(hyphenated));
+        for other_form in [
+            "{0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e}",
+            "urn:uuid:0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e",
+            " 0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e",
+            "0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0é",
+        ] {
+            assert!(!is_uuid(other_form), "{other_form:?}");
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! request forms, reading its answers, and verifying webhook signatures.
 //! The HTTP calls themselves are in `workers/payments/src/providers/stripe.rs`.
 
+pub mod intents;
+
 use crate::payments::ChargeOutcome;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -148,14 +151,19 @@ pub fn call_timeout_ms(payment_timeout_ms: i64, elapsed_ms: i64) -> Option<i64> 
 /// A page of `GET /v1/payment_intents`: the PaymentIntents (newest first)
 /// and whether there are more (`has_more`; the next page starts after the
 /// last id).
+/// Each entry is read on its own (`intents::ListedIntent::read`), so that one
+/// unreadable PaymentIntent does not hide the others.
 pub fn read_intent_page(body: &Value) -> Option<(Vec<Value>, bool)> {
-    if body["object"] != "list" {
-        return None;
+    #[derive(serde::Deserialize)]
+    struct Page {
+        object: String,
+        data: Vec<Value>,
+        has_more: bool,
     }
-    Some((
-        body["data"].as_array()?.clone(),
-        body["has_more"].as_bool()?,
-    ))
+    let page = Page::deserialize(body)
+        .ok()
+        .filter(|p| p.object == "list")?;
+    Some((page.data, page.has_more))
 }
 
 /// The query of one page of PaymentIntents created since `since_seconds`.

@@ -260,6 +260,36 @@ async fn badly_signed_webhooks_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_signed_event_without_its_amount_is_refused_and_records_nothing() {
+    let p = purchase(json!(12)).await;
+    let intent_id = format!("pi_no_amount_{}", uuid::Uuid::new_v4().simple());
+    let payload = intent_event("payment_intent.succeeded", &p, &intent_id);
+    let without_amount = payload.replace("\"amount\"", "\"amount_x\"");
+    let refused = deliver_signed(&without_amount).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        errors(refused).await,
+        [(
+            "The payment_intent.succeeded event's PaymentIntent cannot be read: missing field `amount`"
+                .to_string(),
+            None
+        )]
+    );
+    assert_eq!(p.order_now().await["status"], "created");
+    assert_eq!(
+        p.payments().await.len(),
+        0,
+        "no charge recorded, none refunded"
+    );
+    assert_eq!(StripeStub::shared().requests_about(&intent_id).len(), 0);
+
+    // The event id was not recorded: the whole event, delivered again, completes.
+    let whole = deliver_signed(&payload).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.json::<Value>().await.unwrap()["outcome"], "completed");
+}
+
+#[tokio::test]
 async fn a_payment_failed_webhook_leaves_the_order_payable() {
     let p = purchase(json!(12)).await;
     let payload = intent_event("payment_intent.payment_failed", &p, "pi_failed");

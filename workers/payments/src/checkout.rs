@@ -9,7 +9,7 @@
 use crate::config::PaymentsConfig;
 use crate::declines::{CountedAttempt, Outcome};
 use crate::orders::{fetch_order, OrderToPay};
-use crate::providers::PaymentProvider;
+use crate::providers::ProviderError;
 use crate::settle::{settle_success, Charge, Settled};
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal};
@@ -220,7 +220,7 @@ async fn charge_order(
                 .await?;
             Err(ApiError::PaymentRequired(message))
         }
-        Err(e) if e.outcome_unknown => {
+        Err(e @ ProviderError::OutcomeUnknown(_)) => {
             // The charge may be running or done: the order stays
             // `awaiting:payment`, so neither expiry nor a second card can
             // undo it. The webhook settles it (completes, or frees it for
@@ -231,7 +231,7 @@ async fn charge_order(
                 "The payment provider has not confirmed the payment yet; check the order again in a minute".into(),
             ))
         }
-        Err(e) => {
+        Err(e @ ProviderError::Refused(_)) => {
             // Refused before anything was charged: payable again at once.
             let attempt = paying.attempt_number();
             desk.apply(&Command::FailPayment { order_id, attempt })

@@ -12,6 +12,7 @@ use crate::providers::Provider;
 use crate::settle::{refund_charge, settle_reported, OurIntent};
 use crate::store;
 use domain::payments::reconcile::{overdue, settled_by_now, ALERT_AFTER_MS, LOOKBACK_MS};
+use domain::stripe::intents::ListedIntent;
 use domain::ApiError;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -50,8 +51,17 @@ pub async fn run(env: &Env, request_id: &str, now: i64) -> Result<Reconciled, Ap
             .await
         {
             Ok(intents) => {
-                for intent in &intents {
-                    settle_unsettled(env, &config, intent, request_id, now, &mut done).await;
+                for entry in &intents {
+                    match ListedIntent::read(entry) {
+                        Ok(intent) => {
+                            settle_unsettled(env, &config, &intent, request_id, now, &mut done)
+                                .await
+                        }
+                        Err(why) => done.errors.push(format!(
+                            "unreadable PaymentIntent {}: {why}",
+                            entry.get("id").unwrap_or(&Value::Null)
+                        )),
+                    }
                 }
             }
             Err(e) => done.errors.push(format!("listing PaymentIntents: {e}")),
@@ -79,19 +89,20 @@ pub async fn run(env: &Env, request_id: &str, now: i64) -> Result<Reconciled, Ap
 async fn settle_unsettled(
     env: &Env,
     config: &PaymentsConfig,
-    intent: &Value,
+    listed: &ListedIntent,
     request_id: &str,
     now: i64,
     done: &mut Reconciled,
 ) {
-    let (Some(provider_ref), Some("succeeded"), Some(ours)) = (
-        intent["id"].as_str(),
-        intent["status"].as_str(),
-        OurIntent::read(intent),
-    ) else {
+    let intent = &listed.intent;
+    if !listed.succeeded() {
+        return;
+    }
+    let Some(ours) = OurIntent::read(&intent.metadata) else {
         return;
     };
-    let charged_at = intent["created"].as_i64().unwrap_or(0) * 1000;
+    let provider_ref = intent.id.as_str();
+    let charged_at = listed.created * 1000;
     if !settled_by_now(charged_at, config.payment_timeout_ms, now) {
         return;
     }

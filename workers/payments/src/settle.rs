@@ -5,7 +5,7 @@
 
 use crate::config::PaymentsConfig;
 use crate::orders::OrderToPay;
-use crate::providers::{PaymentProvider, Provider};
+use crate::providers::Provider;
 use crate::store::{self, PaymentRow};
 use domain::desk::{Command, Refusal};
 use domain::idempotency::IdempotencyKey;
@@ -13,10 +13,10 @@ use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
 use domain::orders::OrderStatus;
 use domain::payments::{charge_matches_order, reconcile, refund_idempotency_key, Payment};
+use domain::stripe::intents::{ChargedIntent, IntentMetadata};
 use domain::ApiError;
 use edge::desk_client::DeskClient;
 use edge::open_orders::OpenOrders;
-use serde_json::Value;
 use worker::Env;
 
 pub struct Charge<'a> {
@@ -148,12 +148,11 @@ pub struct OurIntent {
 impl OurIntent {
     /// `None` for a PaymentIntent that is not ours (no or foreign order
     /// metadata: another integration on the same Stripe account).
-    pub fn read(intent: &Value) -> Option<Self> {
-        let metadata = |key: &str| intent["metadata"][key].as_str();
+    pub fn read(metadata: &IntentMetadata) -> Option<Self> {
         Some(Self {
-            order_id: OrderId::parse(metadata("order_id")?).ok()?,
-            ticket_id: TicketId::parse(metadata("ticket_id")?).ok()?,
-            user_id: metadata("user_id")?.to_string(),
+            order_id: OrderId::parse(metadata.order_id.as_deref()?).ok()?,
+            ticket_id: TicketId::parse(metadata.ticket_id.as_deref()?).ok()?,
+            user_id: metadata.user_id.clone()?,
         })
     }
 }
@@ -164,16 +163,14 @@ impl OurIntent {
 pub async fn settle_reported(
     env: &Env,
     config: &PaymentsConfig,
-    intent: &Value,
+    intent: &ChargedIntent,
     request_id: &str,
     now: i64,
 ) -> Result<&'static str, ApiError> {
-    let Some(ours) = OurIntent::read(intent) else {
+    let Some(ours) = OurIntent::read(&intent.metadata) else {
         return Ok("ignored: not ours");
     };
-    let provider_ref = intent["id"]
-        .as_str()
-        .ok_or_else(|| ApiError::BadRequest("The PaymentIntent has no id".into()))?;
+    let provider_ref = intent.id.as_str();
     let desk = DeskClient::for_ticket(env, &ours.ticket_id, request_id)?;
     let order = match desk
         .order_or_refusal::<OrderToPay>(&Command::GetOrder {
@@ -195,8 +192,7 @@ pub async fn settle_reported(
         }
         Err(other) => return Err(other.into()),
     };
-    let amount = Cents(intent["amount"].as_i64().unwrap_or(0));
-    let currency = intent["currency"].as_str().unwrap_or_default();
+    let (amount, currency) = (intent.amount, intent.currency.as_str());
     let charge = Charge {
         order_id: &ours.order_id,
         ticket_id: &ours.ticket_id,

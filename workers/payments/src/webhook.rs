@@ -6,12 +6,13 @@ use crate::config::PaymentsConfig;
 use crate::settle::{settle_reported, OurIntent};
 use crate::store;
 use domain::desk::Command;
+use domain::stripe::intents::{IntentMetadata, Reported, WebhookEvent};
 use domain::stripe::verify_webhook_signature;
 use domain::ApiError;
 use edge::desk_client::DeskClient;
 use edge::router::Ctx;
 use edge::{reply, ApiResult};
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::Env;
 
 /// Stripe's own default tolerance for the signed timestamp.
@@ -45,27 +46,23 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
         TOLERANCE_SECONDS,
     )
     .map_err(|e| ApiError::BadRequest(format!("Invalid Stripe-Signature ({e:?})")))?;
-    let event: Value =
-        serde_json::from_str(&payload).map_err(|_| ApiError::BadRequest("Invalid JSON".into()))?;
-    let (Some(event_id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
-        return Err(ApiError::BadRequest(
-            "An event needs an id and a type".into(),
-        ));
-    };
+    // Read whole before anything is looked up or stored: an event without a
+    // field we need is refused (400) and changes nothing.
+    let event = WebhookEvent::parse(&payload)?;
+    let (event_id, kind) = (event.id.as_str(), event.kind.as_str());
     if store::already_handled(env, event_id).await? {
         return reply::json(200, &json!({ "received": true, "duplicate": true }));
     }
-    let intent = &event["data"]["object"];
     // A failure answers 5xx and records nothing: Stripe delivers the event
     // again (with backoff, for days) and the retry does the work. An event
     // about a PaymentIntent that is not ours (no order metadata) answers 200
     // and is ignored: Stripe disables an endpoint that keeps failing.
-    let handled = match kind {
-        "payment_intent.succeeded" => {
+    let handled = match &event.reported {
+        Reported::PaymentSucceeded(intent) => {
             settle_reported(env, &config, intent, request_id, edge::now_ms()).await?
         }
-        "payment_intent.payment_failed" => failed(env, intent, request_id).await?,
-        _ => "ignored",
+        Reported::PaymentFailed(metadata) => failed(env, metadata, request_id).await?,
+        Reported::Other => "ignored",
     };
     store::mark_handled(env, event_id, kind).await?;
     edge::log::event(
@@ -78,17 +75,22 @@ pub async fn handle(mut cx: Ctx) -> ApiResult {
 
 /// A failed charge frees the order for another attempt, if it is still the
 /// attempt in flight (its number is in the PaymentIntent's metadata).
-async fn failed(env: &Env, intent: &Value, request_id: &str) -> Result<&'static str, ApiError> {
+async fn failed(
+    env: &Env,
+    metadata: &IntentMetadata,
+    request_id: &str,
+) -> Result<&'static str, ApiError> {
     let Some(OurIntent {
         order_id,
         ticket_id,
         ..
-    }) = OurIntent::read(intent)
+    }) = OurIntent::read(metadata)
     else {
         return Ok("ignored: not ours");
     };
-    let Some(attempt) = intent["metadata"]["attempt"]
-        .as_str()
+    let Some(attempt) = metadata
+        .attempt
+        .as_deref()
         .and_then(|a| a.parse::<u64>().ok())
     else {
         return Ok("ignored: no attempt in the metadata");

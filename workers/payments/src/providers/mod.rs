@@ -1,5 +1,10 @@
-//! Payment providers behind one trait: Stripe for real money, and a local
-//! provider that needs no network (Stripe's test tokens decide the outcome).
+//! The payment providers: Stripe for real money, and a local provider that
+//! needs no network (Stripe's test tokens decide the outcome).
+//!
+//! An enum, not a trait: the provider is chosen once per request from the
+//! settings (`config.rs`), nothing is generic over it, and the
+//! reconciliation needs what only Stripe has (its list of PaymentIntents),
+//! so callers match on the variant anyway.
 
 mod local;
 mod stripe;
@@ -12,53 +17,24 @@ use domain::stripe::ChargeRequest;
 
 /// A provider gave no answer about the charge or refund.
 #[derive(Debug)]
-pub struct ProviderError {
-    pub message: String,
+pub enum ProviderError {
     /// The request may have been carried out (network error, 5xx after
     /// retries, Stripe's 409 for a request with this key still running):
     /// only the webhook, a retry with the same key or the lost-payment
-    /// timeout can tell. False when the provider refused the request itself
-    /// (a 4xx), so that nothing happened.
-    pub outcome_unknown: bool,
-}
-
-impl ProviderError {
-    pub fn unknown(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            outcome_unknown: true,
-        }
-    }
-
-    pub fn refused(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            outcome_unknown: false,
-        }
-    }
+    /// timeout can tell.
+    OutcomeUnknown(String),
+    /// The provider refused the request itself (a 4xx): nothing happened.
+    Refused(String),
 }
 
 impl std::fmt::Display for ProviderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        match self {
+            ProviderError::OutcomeUnknown(message) | ProviderError::Refused(message) => {
+                f.write_str(message)
+            }
+        }
     }
-}
-
-#[allow(async_fn_in_trait)] // single-threaded wasm: no Send bound wanted
-pub trait PaymentProvider {
-    fn name(&self) -> &'static str;
-    /// Charges once per `idempotency_key`, however often it is called.
-    async fn charge(
-        &self,
-        request: &ChargeRequest<'_>,
-        idempotency_key: &str,
-    ) -> Result<ChargeOutcome, ProviderError>;
-    /// Refunds a charge in full; returns the refund's id.
-    async fn refund(
-        &self,
-        provider_ref: &str,
-        idempotency_key: &str,
-    ) -> Result<String, ProviderError>;
 }
 
 /// The configured provider.
@@ -67,32 +43,35 @@ pub enum Provider {
     Stripe(StripeProvider),
 }
 
-impl PaymentProvider for Provider {
-    fn name(&self) -> &'static str {
+impl Provider {
+    /// As the payment rows record it.
+    pub fn name(&self) -> &'static str {
         match self {
-            Provider::Local(p) => p.name(),
-            Provider::Stripe(p) => p.name(),
+            Provider::Local(_) => "local",
+            Provider::Stripe(_) => "stripe",
         }
     }
 
-    async fn charge(
+    /// Charges once per `idempotency_key`, however often it is called.
+    pub async fn charge(
         &self,
         request: &ChargeRequest<'_>,
         idempotency_key: &str,
     ) -> Result<ChargeOutcome, ProviderError> {
         match self {
-            Provider::Local(p) => p.charge(request, idempotency_key).await,
+            Provider::Local(p) => Ok(p.charge(request, idempotency_key)),
             Provider::Stripe(p) => p.charge(request, idempotency_key).await,
         }
     }
 
-    async fn refund(
+    /// Refunds a charge in full; returns the refund's id.
+    pub async fn refund(
         &self,
         provider_ref: &str,
         idempotency_key: &str,
     ) -> Result<String, ProviderError> {
         match self {
-            Provider::Local(p) => p.refund(provider_ref, idempotency_key).await,
+            Provider::Local(p) => Ok(p.refund(idempotency_key)),
             Provider::Stripe(p) => p.refund(provider_ref, idempotency_key).await,
         }
     }

@@ -4,7 +4,7 @@
 //! every write, a retry (same key) on 5xx, and a timeout on every call that
 //! ends a charge before the lost-payment timeout.
 
-use super::{PaymentProvider, ProviderError};
+use super::ProviderError;
 use domain::payments::ChargeOutcome;
 use domain::stripe::{
     call_timeout_ms, intent_page_query, payment_intent_form, read_intent_page, read_payment_intent,
@@ -42,7 +42,7 @@ impl StripeProvider {
         let set = |name: &str, value: &str| {
             headers
                 .set(name, value)
-                .map_err(|e| ProviderError::refused(e.to_string()))
+                .map_err(|e| ProviderError::Refused(e.to_string()))
         };
         set("authorization", &format!("Bearer {}", self.secret_key))?;
         if body.is_some() {
@@ -53,7 +53,7 @@ impl StripeProvider {
         }
         let url = format!("{}{path}", self.api_base.trim_end_matches('/'));
         let request = edge::outbound::request(method, &url, &headers, body.map(Into::into))
-            .map_err(|e| ProviderError::refused(e.to_string()))?;
+            .map_err(|e| ProviderError::Refused(e.to_string()))?;
         let controller = AbortController::default();
         let signal = controller.signal();
         let answer = async move {
@@ -61,7 +61,7 @@ impl StripeProvider {
             let mut response = Fetch::Request(request)
                 .send_with_signal(&signal)
                 .await
-                .map_err(|e| ProviderError::unknown(format!("Stripe unreachable: {e}")))?;
+                .map_err(|e| ProviderError::OutcomeUnknown(format!("Stripe unreachable: {e}")))?;
             let status = response.status_code();
             let json = response.json::<Value>().await.unwrap_or(Value::Null);
             Ok((status, json))
@@ -71,7 +71,7 @@ impl StripeProvider {
             Either::Left((answer, _)) => answer,
             Either::Right(((), _)) => {
                 controller.abort();
-                Err(ProviderError::unknown(format!(
+                Err(ProviderError::OutcomeUnknown(format!(
                     "Stripe did not answer {path} within {timeout_ms} ms"
                 )))
             }
@@ -114,7 +114,7 @@ impl StripeProvider {
             let timeout = call_timeout_ms(self.payment_timeout_ms, 0).unwrap_or(1_000);
             let (status, body) = self.call(Method::Get, &path, None, None, timeout).await?;
             let Some((page, has_more)) = read_intent_page(&body).filter(|_| status == 200) else {
-                return Err(ProviderError::unknown(format!(
+                return Err(ProviderError::OutcomeUnknown(format!(
                     "listing PaymentIntents: {status}: {body}"
                 )));
             };
@@ -125,14 +125,9 @@ impl StripeProvider {
         }
         Ok(intents)
     }
-}
 
-impl PaymentProvider for StripeProvider {
-    fn name(&self) -> &'static str {
-        "stripe"
-    }
-
-    async fn charge(
+    /// Creates and confirms a PaymentIntent, once per `idempotency_key`.
+    pub async fn charge(
         &self,
         request: &ChargeRequest<'_>,
         idempotency_key: &str,
@@ -153,25 +148,26 @@ impl PaymentProvider for StripeProvider {
                 .await
             {
                 Ok(answer) => answer,
-                Err(e) if e.outcome_unknown => {
-                    last = e.message;
+                Err(ProviderError::OutcomeUnknown(why)) => {
+                    last = why;
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err(refused) => return Err(refused),
             };
             match read_payment_intent(status, &body) {
                 StripeAnswer::Charge(outcome) => return Ok(outcome),
                 StripeAnswer::Retryable(why) => last = why,
-                StripeAnswer::InFlight(why) => return Err(ProviderError::unknown(why)),
-                StripeAnswer::Failed(why) => return Err(ProviderError::refused(why)),
+                StripeAnswer::InFlight(why) => return Err(ProviderError::OutcomeUnknown(why)),
+                StripeAnswer::Failed(why) => return Err(ProviderError::Refused(why)),
             }
         }
-        Err(ProviderError::unknown(format!(
+        Err(ProviderError::OutcomeUnknown(format!(
             "Stripe gave no outcome in time: {last}"
         )))
     }
 
-    async fn refund(
+    /// Refunds a PaymentIntent in full; returns the refund's id.
+    pub async fn refund(
         &self,
         provider_ref: &str,
         idempotency_key: &str,
@@ -190,7 +186,7 @@ impl PaymentProvider for StripeProvider {
             {
                 Ok(answer) => answer,
                 Err(e) => {
-                    last = e.message;
+                    last = e.to_string();
                     continue;
                 }
             };
@@ -198,10 +194,10 @@ impl PaymentProvider for StripeProvider {
                 RefundAnswer::Refunded(id) => return Ok(id),
                 RefundAnswer::AlreadyRefunded => return Ok(ALREADY_REFUNDED.into()),
                 RefundAnswer::Retryable(why) => last = why,
-                RefundAnswer::Failed(why) => return Err(ProviderError::refused(why)),
+                RefundAnswer::Failed(why) => return Err(ProviderError::Refused(why)),
             }
         }
-        Err(ProviderError::unknown(format!(
+        Err(ProviderError::OutcomeUnknown(format!(
             "refund failed {ATTEMPTS} times: {last}"
         )))
     }
