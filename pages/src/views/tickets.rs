@@ -208,8 +208,8 @@ pub fn detail(
                             @for sale in custody {
                                 tr {
                                     td { (when(&domain::time::iso8601(sale.at))) }
-                                    td.nowrap { (person(ctx, &sale.from)) }
-                                    td.nowrap { (person(ctx, &sale.to)) }
+                                    td.nowrap { (person(ctx, sale.from.as_str())) }
+                                    td.nowrap { (person(ctx, sale.to.as_str())) }
                                     td.num { (money(sale.price.0)) }
                                 }
                             }

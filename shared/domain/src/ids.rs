@@ -1,5 +1,7 @@
 //! Identifiers. Tickets and orders are UUIDs; a malformed id names nothing,
-//! so it reads as 404, not as a 400 or a 500.
+//! so it reads as 404, not as a 400 or a 500. A user's id is whatever the
+//! auth service issued, carried as its own type so it is never mistaken for
+//! another id or an email.
 
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,62 @@ macro_rules! uuid_id {
 
 uuid_id!(TicketId);
 uuid_id!(OrderId);
+
+/// A user's id, as the auth service issued it (text, opaque to the others).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Reads as the text it is wherever text is asked for (SQL, logs, views).
+impl std::ops::Deref for UserId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for UserId {
+    fn from(id: String) -> Self {
+        UserId(id)
+    }
+}
+
+impl From<&str> for UserId {
+    fn from(id: &str) -> Self {
+        UserId(id.to_string())
+    }
+}
+
+impl From<UserId> for String {
+    fn from(id: UserId) -> String {
+        id.0
+    }
+}
+
+impl PartialEq<str> for UserId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for UserId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
 
 /// A UUID (version 8, name-based) from the SHA-256 of `parts` joined by
 /// zero bytes: the same parts always name the same id.

@@ -59,7 +59,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// The signed-in user as every service sees it (and as GET /currentuser shows it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub iat: i64,
 }
@@ -130,7 +130,7 @@ impl SessionKey {
         mac.verify_slice(&signature).ok()?; // constant-time
         let claims: Claims = serde_json::from_slice(&B64URL.decode(payload).ok()?).ok()?;
         (claims.exp > now).then_some(CurrentUser {
-            id: claims.id,
+            id: claims.id.into(),
             email: claims.email,
             iat: claims.iat,
         })

@@ -12,7 +12,7 @@ pub async fn handle(batch: MessageBatch<JsValue>, env: &Env) -> worker::Result<(
             Event::OrderCancelled(order) | Event::OrderCompleted(order) => {
                 read_model::apply(env, order).await?;
                 // The order ended (cancelled, expired or paid): its buyer's slot is free.
-                OpenOrders::of_buyer(env, &order.user_id, &envelope.id)?
+                OpenOrders::of_buyer(env, order.user_id.as_str(), &envelope.id)?
                     .free(&order.id)
                     .await
             }

@@ -1,6 +1,6 @@
 //! The `orders` read model in D1: a user's orders, and where each order lives.
 
-use domain::ids::{OrderId, TicketId};
+use domain::ids::{OrderId, TicketId, UserId};
 use domain::money::Cents;
 use domain::orders::{Order, OrderRecord, OrderView, TicketSnapshot};
 use domain::paging::{into_page, Cursor, PageRequest};
@@ -48,7 +48,7 @@ pub async fn apply(env: &Env, order: &Order) -> Result<bool, ApiError> {
 #[derive(Deserialize)]
 pub struct Location {
     pub ticket_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// Which ticket's object holds an order, and whose order it is.
@@ -81,7 +81,7 @@ impl Row {
     fn view(self) -> Result<OrderView, ApiError> {
         let order = Order::from(OrderRecord {
             id: OrderId::parse(&self.id).context("orders row id")?,
-            user_id: self.user_id,
+            user_id: self.user_id.into(),
             status: serde_json::from_value(self.status.into()).context("orders row status")?,
             cancel_reason: self
                 .cancel_reason

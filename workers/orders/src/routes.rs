@@ -42,7 +42,7 @@ async fn place(mut cx: Ctx, user: CurrentUser) -> ApiResult {
     let env = &cx.env;
     // Retries of one request (same key) name one order.
     let order_id = match &idempotency_key {
-        Some(key) => key.order_id(&user.id, &ticket_id),
+        Some(key) => key.order_id(user.id.as_str(), &ticket_id),
         None => OrderId::from_uuid(uuid::Uuid::new_v4()),
     };
     // The ticket's object claims the buyer's slot (MAX_OPEN_ORDERS) for a
@@ -72,7 +72,7 @@ async fn record(env: &Env, order: &Order, request_id: &str) {
 async fn list(cx: Ctx, user: CurrentUser) -> ApiResult {
     let url = RequestUrl::of(&cx.req)?;
     let page = edge::paging::page_request(&url)?;
-    let (orders, next) = read_model::list_for_user(&cx.env, &user.id, &page).await?;
+    let (orders, next) = read_model::list_for_user(&cx.env, user.id.as_str(), &page).await?;
     let orders = with_live_orders_current(&cx, orders).await;
     let response = reply::json(200, &orders)?;
     edge::paging::set_next_link(&response, &url, next.as_ref())?;
@@ -178,7 +178,7 @@ async fn cancel(cx: Ctx, user: CurrentUser) -> ApiResult {
     record(env, &order, &cx.request_id).await;
     // Now, so the buyer may reserve again at once; the order:cancelled event
     // frees it too, should this fail.
-    OpenOrders::of_buyer(env, &user.id, &cx.request_id)?
+    OpenOrders::of_buyer(env, user.id.as_str(), &cx.request_id)?
         .free_or_log(&id)
         .await;
     reply::empty(204)

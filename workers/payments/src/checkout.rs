@@ -88,7 +88,7 @@ pub async fn pay(checkout: Checkout<'_>) -> Result<Paid, ApiError> {
         req,
         request_id,
         attempt_key,
-        &user.id,
+        user.id.as_str(),
         order_id.as_str(),
     )
     .await?;
@@ -149,7 +149,7 @@ async fn charge_order(
         token: &token,
         order_id: order_id.as_str(),
         ticket_id: ticket_id.as_str(),
-        user_id: &user.id,
+        user_id: user.id.as_str(),
         attempt: paying.attempt_number(),
     };
     let outcome = config
@@ -164,7 +164,7 @@ async fn charge_order(
             let charge = Charge {
                 order_id: &order_id,
                 ticket_id: &ticket_id,
-                user_id: &user.id,
+                user_id: user.id.as_str(),
                 amount,
                 currency: &config.currency,
                 provider_ref: &provider_ref,

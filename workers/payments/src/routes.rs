@@ -35,7 +35,8 @@ async fn pay(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         return reply::json_text(status, body);
     };
     let (env, now) = (&cx.env, edge::now_ms());
-    let retry = match keyed_requests::start(env, &user.id, &key, &pay.order_id, now).await? {
+    let retry = match keyed_requests::start(env, user.id.as_str(), &key, &pay.order_id, now).await?
+    {
         Start::Replay { status, body } => return reply::json_text(status, body),
         Start::First => false,
         Start::Retry => true,
@@ -45,7 +46,7 @@ async fn pay(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         Ok((status, body)) => (*status, body.clone()),
         Err(e) => (e.status(), e.body()),
     };
-    if let Err(e) = keyed_requests::finish(env, &user.id, &key, status, &body).await {
+    if let Err(e) = keyed_requests::finish(env, user.id.as_str(), &key, status, &body).await {
         // The payment stands; only a repeat's answer is not on record.
         edge::log::error(&cx.request_id, "keyed_request_not_recorded", &e.to_string());
     }

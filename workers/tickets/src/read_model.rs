@@ -45,7 +45,7 @@ impl Row {
             id: TicketId::parse(&self.id).context("tickets row id")?,
             title: self.title,
             price: Cents(self.price_cents),
-            user_id: self.user_id,
+            user_id: self.user_id.into(),
             version: self.version as u64,
             order_id: order_id(self.order_id).context("tickets row order_id")?,
             sold_to: order_id(self.sold_to).context("tickets row sold_to")?,

@@ -45,12 +45,12 @@ async fn create(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(201, &ticket.view_for(Some(&ticket.user_id)))
+    reply::json(201, &ticket.view_for(Some(ticket.user_id.as_str())))
 }
 
 /// The signed-in seller's totals: `{listed, sold, earnedCents, currency}`.
 async fn sales(cx: Ctx, user: CurrentUser) -> ApiResult {
-    let totals = read_model::sales_totals(&cx.env, &user.id).await?;
+    let totals = read_model::sales_totals(&cx.env, user.id.as_str()).await?;
     let mut body = serde_json::to_value(&totals).or_internal()?;
     body["currency"] = domain::money::CURRENCY.into();
     reply::json(200, &body)
@@ -70,7 +70,7 @@ async fn show(cx: Ctx) -> ApiResult {
 
 /// The signed-in user of a public route, if any. Sessions that cannot be
 /// read (not configured) leave the visitor anonymous: browsing still works.
-fn viewer(cx: &Ctx) -> Option<String> {
+fn viewer(cx: &Ctx) -> Option<domain::ids::UserId> {
     let session = edge::session::SessionConfig::for_request(&cx.env, &cx.req, &cx.request_id);
     session
         .ok()
@@ -91,7 +91,7 @@ async fn update(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
+    reply::json(200, &ticket.view_for(Some(ticket.user_id.as_str())))
 }
 
 /// `RESALE_CAP_PERCENT`: how far above what they paid an owner may resell.
@@ -114,7 +114,7 @@ async fn resell(mut cx: Ctx, user: CurrentUser) -> ApiResult {
         })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
+    reply::json(200, &ticket.view_for(Some(ticket.user_id.as_str())))
 }
 
 /// The ticket's chain of custody (every sale: from, to, price, time), for
@@ -140,7 +140,14 @@ async fn watch(cx: Ctx) -> ApiResult {
     if viewer.is_none() {
         limit_anonymous_sockets(&cx).await?;
     }
-    edge::desk_client::watch(&cx.env, &id, edge::desk_client::Watch::Ticket { viewer }).await
+    edge::desk_client::watch(
+        &cx.env,
+        &id,
+        edge::desk_client::Watch::Ticket {
+            viewer: viewer.map(String::from),
+        },
+    )
+    .await
 }
 
 /// A watcher's WebSocket on the market list: `ids` (the tickets on its
@@ -196,7 +203,7 @@ async fn withdraw(cx: Ctx, user: CurrentUser) -> ApiResult {
         .ticket(&Command::WithdrawTicket { user_id: user.id })
         .await?;
     record(&cx, &ticket).await;
-    reply::json(200, &ticket.view_for(Some(&ticket.user_id)))
+    reply::json(200, &ticket.view_for(Some(ticket.user_id.as_str())))
 }
 
 /// Writes the ticket to the read model now, so the seller's next page lists

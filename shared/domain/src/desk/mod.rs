@@ -24,7 +24,7 @@ pub use rules::{
 
 use crate::events::Event;
 use crate::idempotency::IdempotencyKey;
-use crate::ids::{OrderId, TicketId};
+use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::orders::{Order, OrderState};
 use crate::payments::Payment;
@@ -38,11 +38,11 @@ use serde::{Deserialize, Serialize};
 pub enum Command {
     CreateTicket {
         ticket_id: TicketId,
-        user_id: String,
+        user_id: UserId,
         input: TicketInput,
     },
     UpdateTicket {
-        user_id: String,
+        user_id: UserId,
         input: TicketInput,
         /// The cap a resale listing's price keeps to (`RESALE_CAP_PERCENT`).
         #[serde(default)]
@@ -55,20 +55,20 @@ pub enum Command {
     },
     /// The owner of a bought ticket lists it for sale.
     ResellTicket {
-        user_id: String,
+        user_id: UserId,
         price: Cents,
         resale_cap: ResaleCap,
     },
     /// The seller takes the listing off the market.
     WithdrawTicket {
-        user_id: String,
+        user_id: UserId,
     },
     GetTicket,
     PlaceOrder {
         /// Named by the Idempotency-Key when there is one
         /// (`IdempotencyKey::order_id`), so a retry finds the first order.
         order_id: OrderId,
-        user_id: String,
+        user_id: UserId,
         window_ms: i64,
         idempotency_key: Option<IdempotencyKey>,
         /// What the per-address hold limit counts (`ClientAddress::as_string`);
@@ -81,13 +81,13 @@ pub enum Command {
     },
     CancelOrder {
         order_id: OrderId,
-        user_id: String,
+        user_id: UserId,
     },
     /// Payment attempt starts; its charge is waited for until `until` (Unix
     /// ms; absent: `PAYMENT_TIMEOUT_MS` from now).
     StartPayment {
         order_id: OrderId,
-        user_id: String,
+        user_id: UserId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<i64>,
     },

@@ -4,7 +4,7 @@
 
 use super::happened::Happened;
 use super::Refusal;
-use crate::ids::{OrderId, TicketId};
+use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::orders::{CancelReason, Order, OrderState, TicketSnapshot};
 use crate::payments::Payment;
@@ -13,20 +13,20 @@ use crate::tickets::{EventField, Listing, ResaleCap, Ticket, TicketInput, Transf
 /// A rule's verdict: what happened (nothing, for a repeat), or a refusal.
 pub type Verdict = Result<Vec<Happened>, Refusal>;
 
-pub fn create_ticket(id: TicketId, user_id: &str, input: TicketInput, now: i64) -> Happened {
+pub fn create_ticket(id: TicketId, user_id: &UserId, input: TicketInput, now: i64) -> Happened {
     let title = input.title.as_str().to_string();
     Happened::TicketCreated(Ticket {
         event: match input.event {
             EventField::Given(event) => Some(event),
             EventField::Unchanged | EventField::Removed => None,
         },
-        ..Ticket::new(id, title, input.price, user_id.to_string(), now)
+        ..Ticket::new(id, title, input.price, user_id.clone(), now)
     })
 }
 
 /// The checks of an edit and of a withdrawal, in the original's order.
-fn may_change(ticket: &Ticket, user_id: &str, now: i64) -> Result<(), Refusal> {
-    if ticket.user_id != user_id {
+fn may_change(ticket: &Ticket, user_id: &UserId, now: i64) -> Result<(), Refusal> {
+    if ticket.user_id != *user_id {
         return Err(Refusal::NotOwner);
     }
     match ticket.listing {
@@ -70,7 +70,7 @@ fn keeps_description(ticket: &Ticket, input: &TicketInput) -> Result<(), Refusal
 /// bought.
 pub fn update_ticket(
     ticket: &Ticket,
-    user_id: &str,
+    user_id: &UserId,
     input: TicketInput,
     cap: ResaleCap,
     now: i64,
@@ -92,9 +92,9 @@ pub fn update_ticket(
 /// The seller takes a listing off the market; the same checks as an edit.
 /// A resale listing goes back to its owner's tickets; a first-hand listing
 /// leaves the market for good. Nothing happens if it is off already.
-pub fn withdraw_ticket(ticket: &Ticket, user_id: &str, now: i64) -> Verdict {
+pub fn withdraw_ticket(ticket: &Ticket, user_id: &UserId, now: i64) -> Verdict {
     let off_already = ticket.listing == Listing::Withdrawn || ticket.listing.is_owned();
-    if off_already && ticket.user_id == user_id {
+    if off_already && ticket.user_id == *user_id {
         return Ok(vec![]);
     }
     may_change(ticket, user_id, now)?;
@@ -107,12 +107,12 @@ pub fn withdraw_ticket(ticket: &Ticket, user_id: &str, now: i64) -> Verdict {
 /// The owner lists a ticket they bought, at most at the cap on what they paid.
 pub fn resell_ticket(
     ticket: &Ticket,
-    user_id: &str,
+    user_id: &UserId,
     price: Cents,
     cap: ResaleCap,
     now: i64,
 ) -> Verdict {
-    if ticket.user_id != user_id {
+    if ticket.user_id != *user_id {
         return Err(Refusal::NotOwner);
     }
     if let Listing::Sold { .. } = ticket.listing {
@@ -135,11 +135,11 @@ pub fn resell_ticket(
 pub fn place_order(
     ticket: &Ticket,
     order_id: OrderId,
-    buyer: &str,
+    buyer: &UserId,
     now: i64,
     window_ms: i64,
 ) -> Verdict {
-    if ticket.user_id == buyer {
+    if ticket.user_id == *buyer {
         return Err(Refusal::OwnTicket);
     }
     match ticket.listing {
@@ -153,7 +153,7 @@ pub fn place_order(
     }
     Ok(vec![Happened::OrderPlaced(Order {
         id: order_id,
-        user_id: buyer.to_string(),
+        user_id: buyer.clone(),
         state: OrderState::Created,
         expires_at: now + window_ms,
         created_at: now,
@@ -167,8 +167,8 @@ pub fn place_order(
 }
 
 /// The buyer cancels. Nothing happens to an order cancelled already.
-pub fn cancel_order(order: &Order, by: &str) -> Verdict {
-    if order.user_id != by {
+pub fn cancel_order(order: &Order, by: &UserId) -> Verdict {
+    if order.user_id != *by {
         return Err(Refusal::NotOwner);
     }
     match order.state {
@@ -191,8 +191,8 @@ pub const PAYMENT_TIMEOUT_MS: i64 = 60_000;
 /// Nothing happens while a payment is in flight already (a concurrent or
 /// retried request): it goes on with the same provider idempotency key, and
 /// so charges once.
-pub fn start_payment(order: &Order, by: &str, until: Option<i64>, now: i64) -> Verdict {
-    if order.user_id != by {
+pub fn start_payment(order: &Order, by: &UserId, until: Option<i64>, now: i64) -> Verdict {
+    if order.user_id != *by {
         return Err(Refusal::NotOwner);
     }
     match order.state {

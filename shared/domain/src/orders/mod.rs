@@ -6,7 +6,7 @@ pub use state::{Attempt, OrderRecord, OrderState};
 
 use crate::error::ApiError;
 use crate::fields::required;
-use crate::ids::{OrderId, TicketId};
+use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::time::iso8601;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ pub struct TicketSnapshot {
 #[serde(from = "OrderRecord", into = "OrderRecord")]
 pub struct Order {
     pub id: OrderId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub state: OrderState,
     /// Unix milliseconds.
     pub expires_at: i64,
@@ -150,7 +150,7 @@ impl Order {
     pub fn view(&self) -> OrderView {
         OrderView {
             id: self.id.to_string(),
-            user_id: self.user_id.clone(),
+            user_id: self.user_id.to_string(),
             status: self.status(),
             cancel_reason: self.cancel_reason(),
             expires_at: iso8601(self.expires_at),

@@ -3,7 +3,7 @@
 //! unchanged but for `attempt`, which is new).
 
 use super::{CancelReason, Order, OrderStatus, TicketSnapshot};
-use crate::ids::OrderId;
+use crate::ids::{OrderId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// An order's state. Each variant carries what that state has, so a
@@ -59,7 +59,7 @@ impl OrderState {
 #[serde(rename_all = "camelCase")]
 pub struct OrderRecord {
     pub id: OrderId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub status: OrderStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<CancelReason>,

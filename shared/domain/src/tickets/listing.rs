@@ -3,7 +3,7 @@
 //! model's columns, unchanged since before the listing was a type).
 
 use super::{EventDetails, Ticket, Transfer};
-use crate::ids::{OrderId, TicketId};
+use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,7 @@ pub struct TicketRecord {
     pub title: String,
     #[serde(rename = "priceCents")]
     pub price: Cents,
-    pub user_id: String,
+    pub user_id: UserId,
     pub version: u64,
     /// The live order holding the ticket, if any.
     pub order_id: Option<OrderId>,

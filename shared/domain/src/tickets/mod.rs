@@ -6,7 +6,7 @@ pub use listing::{Listing, TicketRecord};
 
 use crate::error::{ApiError, FieldError};
 use crate::fields::both;
-use crate::ids::{OrderId, TicketId};
+use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::time::iso8601;
 use serde::{Deserialize, Serialize};
@@ -262,8 +262,8 @@ pub enum ListingState {
 #[serde(rename_all = "camelCase")]
 pub struct Transfer {
     /// The seller's and the buyer's user ids.
-    pub from: String,
-    pub to: String,
+    pub from: UserId,
+    pub to: UserId,
     #[serde(rename = "priceCents")]
     pub price: Cents,
     /// Unix ms.
@@ -318,7 +318,7 @@ pub struct Ticket {
     pub id: TicketId,
     pub title: String,
     pub price: Cents,
-    pub user_id: String,
+    pub user_id: UserId,
     /// 0 on creation, +1 on every change (edit, hold, release, sale): the
     /// desk's `evolve` steps it, no rule.
     pub version: u64,
@@ -339,7 +339,7 @@ impl Ticket {
         id: TicketId,
         title: String,
         price: Cents,
-        user_id: String,
+        user_id: UserId,
         created_at: i64,
     ) -> Ticket {
         Ticket {
@@ -434,7 +434,7 @@ impl Ticket {
             title: self.title.clone(),
             price: self.price.as_decimal_number(),
             price_cents: self.price.0,
-            user_id: self.user_id.clone(),
+            user_id: self.user_id.to_string(),
             version: self.version,
             order_id: self.order_id().map(ToString::to_string),
             sold: self.sold_to().is_some(),

@@ -213,7 +213,8 @@ impl TicketObject {
         let Some(until) = order.attempt().and_then(|a| a.authentication_until) else {
             return Ok(());
         };
-        let buyer = OpenOrders::of_buyer(&self.env, &order.user_id, request_id).map_err(failed)?;
+        let buyer =
+            OpenOrders::of_buyer(&self.env, order.user_id.as_str(), request_id).map_err(failed)?;
         buyer.extend(&order.id, until).await;
         if let Some(hold) = self.store().hold_address().await? {
             if hold.order_id == order.id {
@@ -274,7 +275,8 @@ impl TicketObject {
         let client_address = client_address.clone();
         // The buyer's slot (MAX_OPEN_ORDERS) and the client address's
         // (MAX_OPEN_ORDERS_PER_ADDRESS, across its accounts).
-        let buyer = OpenOrders::of_buyer(&self.env, user_id, request_id).map_err(failed)?;
+        let buyer =
+            OpenOrders::of_buyer(&self.env, user_id.as_str(), request_id).map_err(failed)?;
         let address = client_address
             .as_deref()
             .map(|address| OpenOrders::of_address(&self.env, address, request_id))

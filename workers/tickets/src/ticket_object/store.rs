@@ -96,7 +96,7 @@ impl Store {
         // stampede on a held one costs no extra read.
         if let Command::PlaceOrder { user_id, .. } = command {
             if ticket.as_ref().is_some_and(Ticket::is_free) {
-                loaded.rehold_after = self.get(&rehold_key(user_id)).await?;
+                loaded.rehold_after = self.get(&rehold_key(user_id.as_str())).await?;
             }
         }
         loaded.ticket = ticket;
@@ -131,7 +131,7 @@ impl Store {
         if let Some(order) = &change.order {
             put(&order_key(&order.id), serde_json::to_string(order)?)?;
             if let Some(until) = rehold_until {
-                put(&rehold_key(&order.user_id), until.to_string())?;
+                put(&rehold_key(order.user_id.as_str()), until.to_string())?;
             }
         }
         for (index, envelope) in envelopes.iter().enumerate() {
