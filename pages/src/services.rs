@@ -1,8 +1,8 @@
 //! Talking to the service workers over their service bindings.
 
 use crate::forms::FormErrors;
+use domain::http::session::CurrentUser;
 use domain::limits::ClientAddress;
-use domain::session::CurrentUser;
 use domain::{ApiError, OrInternal};
 use edge::reply::{self, REQUEST_ID_HEADER};
 use edge::RequestUrl;
@@ -125,7 +125,7 @@ impl PageContext {
         if ctx
             .cookie
             .as_deref()
-            .is_some_and(|c| c.contains(domain::session::SESSION_COOKIE))
+            .is_some_and(|c| c.contains(domain::http::session::SESSION_COOKIE))
         {
             #[derive(Deserialize)]
             #[serde(rename_all = "camelCase")]

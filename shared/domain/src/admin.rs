@@ -4,7 +4,7 @@
 //! on a host that is not loopback: the routes answer 503, so a deploy that
 //! forgot the secret (or copied the example) is not open to everyone.
 
-use crate::session::is_loopback_host;
+use crate::http::session::is_loopback_host;
 use crate::ApiError;
 use subtle::ConstantTimeEq;
 

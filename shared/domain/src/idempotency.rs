@@ -1,7 +1,7 @@
 //! The `Idempotency-Key` header: one rule for every route that takes it
 //! (POST /api/orders, POST /api/payments).
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::ids::{name_based_uuid, parse_uuid, OrderId, TicketId};
 use serde::{Deserialize, Serialize};
 

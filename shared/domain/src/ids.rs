@@ -3,7 +3,7 @@
 //! auth service issued, carried as its own type so it is never mistaken for
 //! another id or an email.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;

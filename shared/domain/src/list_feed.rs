@@ -4,8 +4,8 @@
 //! that match its search, not of every change in the market.
 
 use crate::events::Event;
+use crate::http::paging::MAX_LIMIT;
 use crate::ids::TicketId;
-use crate::paging::MAX_LIMIT;
 use crate::ticket_search::MAX_QUERY_CHARS;
 use crate::tickets::{Ticket, TicketView};
 use crate::{ApiError, FieldError};

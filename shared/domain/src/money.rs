@@ -2,7 +2,7 @@
 //! strings from HTML forms (`"19.99"`); both are parsed from their decimal
 //! text, so no binary floating point ever touches an amount.
 
-use crate::error::FieldError;
+use crate::http::error::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;

@@ -8,7 +8,7 @@
 //! so the scheme and iteration count travel with each hash and can be raised
 //! later without a migration.
 
-use crate::error::FieldError;
+use crate::http::error::FieldError;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -143,7 +143,7 @@ impl Pepper {
     /// The pepper for a request to `host`, from the secret's value if set.
     pub fn for_host(secret: Option<&str>, host: Option<&str>) -> Result<Self, PepperRefusal> {
         let secret = secret.ok_or(PepperRefusal::Missing)?;
-        if secret == EXAMPLE_PEPPER && !host.is_some_and(crate::session::is_loopback_host) {
+        if secret == EXAMPLE_PEPPER && !host.is_some_and(crate::http::session::is_loopback_host) {
             return Err(PepperRefusal::Example);
         }
         Self::new(secret.as_bytes())

@@ -1,10 +1,10 @@
 //! Payments: the record of a successful charge, and what a provider answers.
 
-use crate::error::{ApiError, FieldError};
-use crate::fields::{both, required};
+use crate::http::error::{ApiError, FieldError};
+use crate::http::fields::{both, required};
+use crate::http::session::is_loopback_host;
 use crate::ids::OrderId;
 use crate::money::Cents;
-use crate::session::is_loopback_host;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

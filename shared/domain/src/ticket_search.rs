@@ -2,7 +2,7 @@
 //! parsed once from the query string (the SQL lives in the tickets worker's
 //! read model, driven by these types).
 
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 
 pub const MAX_QUERY_CHARS: usize = 100;
 

@@ -1,7 +1,7 @@
 //! Sign-up and sign-in input, parsed once into types that cannot be invalid.
 
-use crate::error::{ApiError, FieldError};
-use crate::fields::{both, text};
+use crate::http::error::{ApiError, FieldError};
+use crate::http::fields::{both, text};
 use crate::password::{Password, SigninPassword};
 use serde_json::Value;
 use std::fmt;

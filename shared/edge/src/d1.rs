@@ -3,7 +3,7 @@
 //! the one our requests and events already use, instead of a second one for
 //! JS values (`serde_wasm_bindgen`, through `worker`'s `results`/`first`).
 
-use domain::paging::Cursor;
+use domain::http::paging::Cursor;
 use domain::{ApiError, OrInternal};
 use js_sys::{Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;

@@ -2,7 +2,7 @@
 //! page's URL goes in `Link: <...>; rel="next"`.
 
 use crate::RequestUrl;
-use domain::paging::{Cursor, PageRequest};
+use domain::http::paging::{Cursor, PageRequest};
 use domain::{ApiError, OrInternal};
 use std::borrow::Cow;
 use worker::Response;

@@ -10,9 +10,9 @@
 use crate::desk_client::DeskClient;
 use crate::session::SessionConfig;
 use crate::{body, csrf, reply, ApiResult};
+use domain::http::session::CurrentUser;
 use domain::idempotency::IdempotencyKey;
 use domain::ids::TicketId;
-use domain::session::CurrentUser;
 use domain::ApiError;
 use serde_json::Value;
 use std::future::Future;

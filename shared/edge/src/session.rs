@@ -1,7 +1,7 @@
 //! The current user of a request, read the same way by every worker.
 
 use crate::RequestUrl;
-use domain::session::{
+use domain::http::session::{
     key_allowed_for_host, session_token, CurrentUser, SessionKey, DEFAULT_SESSION_TTL_SECONDS,
 };
 use domain::ApiError;

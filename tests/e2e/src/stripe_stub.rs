@@ -106,7 +106,7 @@ pub async fn deliver(payload: &str, signature: &str) -> reqwest::Response {
 /// Delivers a webhook signed with the stack's secret, now.
 pub async fn deliver_signed(payload: &str) -> reqwest::Response {
     let signature =
-        domain::stripe::sign_webhook(payload, &webhook_secret(), crate::now_ms() / 1000);
+        domain::http::stripe::sign_webhook(payload, &webhook_secret(), crate::now_ms() / 1000);
     deliver(payload, &signature).await
 }
 

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use domain::session::SessionKey;
+use domain::http::session::SessionKey;
 use e2e::purchase::Purchase;
 use e2e::{
     errors, session_token, set_cookie, unique_email, OrderId, TestClient, TestUser, PASSWORD,

@@ -2,7 +2,7 @@
 //!
 //! Stack: api (see scripts/test.sh)
 
-use domain::stripe::sign_webhook;
+use domain::http::stripe::sign_webhook;
 use e2e::purchase::Purchase;
 use e2e::{errors, eventually, now_ms, OrderId, PaymentId, TestClient, TestUser};
 use reqwest::StatusCode;

@@ -5,7 +5,7 @@
 //!
 //! Stack: stripe (see scripts/test.sh)
 
-use domain::stripe::sign_webhook;
+use domain::http::stripe::sign_webhook;
 use e2e::purchase::IN_PROGRESS;
 use e2e::stripe_stub::{
     deliver, deliver_signed, intent_event, intent_event_of_attempt, purchase, webhook_secret,

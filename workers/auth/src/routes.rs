@@ -3,8 +3,8 @@
 use crate::abuse::AbuseLimits;
 use crate::pepper;
 use crate::users::{self, NewUser};
+use domain::http::session::{cleared_session_cookie, session_cookie};
 use domain::password::{PasswordHash, Pepper, PBKDF2_ITERATIONS, SALT_LEN};
-use domain::session::{cleared_session_cookie, session_cookie};
 use domain::users::{SigninRequest, SignupRequest};
 use domain::{ApiError, OrInternal};
 use edge::router::{Ctx, Route};

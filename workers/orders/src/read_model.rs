@@ -1,9 +1,9 @@
 //! The `orders` read model in D1: a user's orders, and where each order lives.
 
+use domain::http::paging::{into_page, Cursor, PageRequest};
 use domain::ids::{OrderId, TicketId, UserId};
 use domain::money::Cents;
 use domain::orders::{Order, OrderRecord, OrderView, TicketSnapshot};
-use domain::paging::{into_page, Cursor, PageRequest};
 use domain::{ApiError, OrInternal};
 use edge::d1::{after_cursor, number, Statement};
 use serde::Deserialize;

@@ -2,9 +2,9 @@
 
 use crate::read_model;
 use domain::desk::Command;
+use domain::http::session::CurrentUser;
 use domain::ids::{OrderId, TicketId};
 use domain::orders::{Order, OrderView, PlaceOrderRequest};
-use domain::session::CurrentUser;
 use domain::ApiError;
 use edge::open_orders::OpenOrders;
 use edge::router::{Ctx, Route};

@@ -1,8 +1,8 @@
 //! The `tickets` read model in D1: fed by `ticket:*` events, read by GET /api/tickets.
 
+use domain::http::paging::{into_page, Cursor, PageRequest};
 use domain::ids::{OrderId, TicketId};
 use domain::money::Cents;
-use domain::paging::{into_page, Cursor, PageRequest};
 use domain::ticket_search::{like_pattern, Scope, Search, Sort, NO_EVENT_STARTS_AT};
 use domain::tickets::{EventDetails, Ticket, TicketRecord, TicketView};
 use domain::{ApiError, OrInternal};

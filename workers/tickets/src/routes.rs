@@ -2,10 +2,10 @@
 
 use crate::read_model;
 use domain::desk::Command;
+use domain::http::session::CurrentUser;
 use domain::ids::TicketId;
 use domain::limits::SocketLimit;
 use domain::money::Cents;
-use domain::session::CurrentUser;
 use domain::ticket_search::{Scope, Search, SearchParams};
 use domain::tickets::{ResaleCap, Ticket, TicketInput};
 use domain::{ApiError, OrInternal};

@@ -1,6 +1,6 @@
 //! Why the desk said no, and what each refusal means over HTTP.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 
 /// Why the desk said no. Crosses the Durable Object boundary as JSON and

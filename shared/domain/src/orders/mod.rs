@@ -4,8 +4,8 @@ mod state;
 
 pub use state::{Attempt, OrderRecord, OrderState};
 
-use crate::error::ApiError;
-use crate::fields::required;
+use crate::http::error::ApiError;
+use crate::http::fields::required;
 use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::time::iso8601;
@@ -204,7 +204,7 @@ pub struct TicketSnapshotView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::FieldError;
+    use crate::http::error::FieldError;
     use serde_json::json;
 
     #[test]

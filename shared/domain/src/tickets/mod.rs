@@ -4,8 +4,8 @@ mod listing;
 
 pub use listing::{Listing, TicketRecord};
 
-use crate::error::{ApiError, FieldError};
-use crate::fields::both;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::fields::both;
 use crate::ids::{OrderId, TicketId, UserId};
 use crate::money::Cents;
 use crate::time::iso8601;

@@ -2,8 +2,8 @@
 //! tokens decide the outcome, and ids derive from the idempotency key, so a
 //! repeated charge is the same charge, as with Stripe.
 
+use domain::http::stripe::ChargeRequest;
 use domain::payments::ChargeOutcome;
-use domain::stripe::ChargeRequest;
 use sha2::{Digest, Sha256};
 
 /// Offline, so it always answers: its calls cannot fail.

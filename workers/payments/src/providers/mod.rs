@@ -12,8 +12,8 @@ mod stripe;
 pub use local::LocalProvider;
 pub use stripe::StripeProvider;
 
+use domain::http::stripe::ChargeRequest;
 use domain::payments::ChargeOutcome;
-use domain::stripe::ChargeRequest;
 
 /// A provider gave no answer about the charge or refund.
 #[derive(Debug)]

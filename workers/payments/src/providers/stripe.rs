@@ -5,11 +5,11 @@
 //! ends a charge before the lost-payment timeout.
 
 use super::ProviderError;
-use domain::payments::ChargeOutcome;
-use domain::stripe::{
+use domain::http::stripe::{
     call_timeout_ms, intent_page_query, payment_intent_form, read_intent_page, read_payment_intent,
     read_refund, ChargeRequest, RefundAnswer, StripeAnswer, ALREADY_REFUNDED,
 };
+use domain::payments::ChargeOutcome;
 use futures_util::future::{select, Either};
 use serde_json::Value;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Reading fields out of a JSON body, the same way for every request type:
 //! each field fails with its own message, and all failures are reported at once.
 
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 use serde_json::Value;
 
 /// A body field as text: a missing field or one of another JSON type reads as

@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn the_example_key_is_the_one_in_the_example_file() {
-        let example = include_str!("../../../.dev.vars.example");
+        let example = include_str!("../../../../.dev.vars.example");
         let line = example
             .lines()
             .find_map(|l| l.strip_prefix("JWT_KEY="))

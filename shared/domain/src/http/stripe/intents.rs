@@ -3,7 +3,7 @@
 //! field we need and do not find refuses the report: a default (an amount
 //! of 0) would settle a charge nobody read.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::money::Cents;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;

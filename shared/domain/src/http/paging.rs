@@ -1,6 +1,6 @@
 //! Pagination: `?limit=` and an opaque `?cursor=` over lists ordered newest first.
 
-use crate::error::{ApiError, FieldError};
+use crate::http::error::{ApiError, FieldError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 
