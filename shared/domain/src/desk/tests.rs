@@ -224,7 +224,10 @@ fn a_ticket_is_created_once() {
     let create = || Command::CreateTicket {
         ticket_id: ticket_id(),
         user_id: "seller".into(),
-        input: input("Stalls", 2000),
+        input: TicketInput {
+            event: EventField::Given(concert()),
+            ..input("Stalls", 2000)
+        },
     };
     let created = given(&[]).when(create(), NOW).unwrap();
     let [Happened::TicketCreated(ticket)] = created.as_slice() else {
@@ -234,6 +237,7 @@ fn a_ticket_is_created_once() {
         (ticket.version, &ticket.listing, ticket.price),
         (0, &Listing::ForSale, Cents(2000))
     );
+    assert_eq!(ticket.event, Some(concert()));
     assert_eq!(
         subjects(given(&[]).decide(create(), NOW)),
         ["ticket:created"]
@@ -540,6 +544,55 @@ fn a_buyer_who_let_a_hold_expire_waits_before_holding_the_ticket_again() {
 }
 
 // Orders.
+
+#[test]
+fn a_change_ends_its_order_when_the_order_is_cancelled_or_paid() {
+    let held = || given(&[listed(), placed(1)]);
+    let placing = stored(given(&[listed()]).decide(place(1, "buyer", None), NOW));
+    assert_eq!(placing.ended_order(), None, "a new hold is live");
+    let cancelled = stored(held().decide(cancel("buyer"), NOW));
+    assert_eq!(cancelled.ended_order(), cancelled.order.as_ref());
+    let paid = stored(held().decide(complete("p1"), NOW));
+    assert_eq!(
+        paid.ended_order().map(Order::status),
+        Some(OrderStatus::Complete)
+    );
+    let closing = stored(given(&[listed()]).decide(Command::SettleDue, START));
+    assert_eq!(closing.ended_order(), None, "no order in the change");
+}
+
+#[test]
+fn a_cancellation_frees_only_the_hold_its_order_has() {
+    // An order that no longer holds the ticket (another does) ends alone.
+    let desk = given(&[listed(), placed(2)]);
+    let Happened::OrderPlaced(stale) = placed(1) else {
+        unreachable!()
+    };
+    let settled = settle(
+        desk.ticket.clone(),
+        Some(stale),
+        &[cancelled(CancelReason::Expired)],
+    );
+    assert_eq!(settled.ticket.as_ref(), desk.ticket.as_ref());
+    assert!(!settled.ticket_changed);
+    assert_eq!(
+        settled
+            .events
+            .iter()
+            .map(Event::subject)
+            .collect::<Vec<_>>(),
+        ["order:cancelled"]
+    );
+}
+
+#[test]
+fn the_alarm_with_nothing_due_answers_the_ticket() {
+    let held = given(&[listed(), placed(1)]);
+    assert_eq!(
+        held.decide(Command::SettleDue, NOW),
+        Ok(Decision::Unchanged(Reply::Ticket(held.ticket().clone())))
+    );
+}
 
 #[test]
 fn commands_about_an_order_need_the_order() {
