@@ -718,6 +718,7 @@ fn a_payment_completes_the_order_sells_the_listing_and_issues_the_buyers_ticket(
         Some("seller")
     );
     assert_eq!(issued.id, TicketId::issued_by_payment("p1"));
+    assert_eq!(issued.event, Some(concert()), "the event that was bought");
     let change = stored(in_flight().decide(complete("p1"), NOW));
     assert_eq!(
         change.ticket.listing,
