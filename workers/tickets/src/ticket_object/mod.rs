@@ -141,14 +141,7 @@ impl TicketObject {
             Err(e) => return Response::error(format!("unreadable command: {e}"), 400),
         };
         let result = self.execute(command, request_id).await;
-        self.deliver_after_response();
-        match result {
-            Ok(reply) => Response::from_json(&reply),
-            Err(e) => {
-                edge::log::error(request_id, "ticket_object_failed", &e.to_string());
-                Response::error("ticket object failed", 500)
-            }
-        }
+        self.answer(result, request_id, "ticket_object_failed")
     }
 
     /// A watcher of the ticket, or of one of its orders (`accept_watcher`).
@@ -172,11 +165,22 @@ impl TicketObject {
             },
             Err(e) => Err(e),
         };
+        self.answer(result, request_id, "republish_failed")
+    }
+
+    /// Answers a route's result (a failure logged as `failure`, then a
+    /// 500); the events it wrote are sent after the answer.
+    fn answer<T: serde::Serialize>(
+        &self,
+        result: Result<T>,
+        request_id: &str,
+        failure: &str,
+    ) -> Result<Response> {
         self.deliver_after_response();
         match result {
-            Ok(events) => Response::from_json(&events),
+            Ok(answer) => Response::from_json(&answer),
             Err(e) => {
-                edge::log::error(request_id, "republish_failed", &e.to_string());
+                edge::log::error(request_id, failure, &e.to_string());
                 Response::error("ticket object failed", 500)
             }
         }
