@@ -86,6 +86,12 @@ mod tests {
                 "Admin routes are not configured (ADMIN_TOKEN must be at least 32 bytes)".into()
             ))
         );
+        let just_long_enough = &TOKEN[..32];
+        let bearer = format!("Bearer {just_long_enough}");
+        assert_eq!(
+            authorize(Some(just_long_enough), Some(&bearer), HOST),
+            Ok(())
+        );
     }
 
     #[test]

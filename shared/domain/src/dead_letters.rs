@@ -119,6 +119,34 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn each_queue_and_its_dead_letters_are_configured_where_it_is_consumed() {
+        for (queue, config) in [
+            (
+                Queue::TicketEvents,
+                include_str!("../../../workers/tickets/wrangler.toml"),
+            ),
+            (
+                Queue::OrderEvents,
+                include_str!("../../../workers/orders/wrangler.toml"),
+            ),
+            (
+                Queue::PaymentEvents,
+                include_str!("../../../workers/payments/wrangler.toml"),
+            ),
+        ] {
+            let dead = format!("{}{DEAD_LETTER_SUFFIX}", queue.name());
+            for line in [
+                format!("queue = \"{}\"", queue.name()),
+                format!("dead_letter_queue = \"{dead}\""),
+                format!("binding = \"{}\"", queue.dead_letter_binding()),
+            ] {
+                assert!(config.contains(&line), "{queue:?}: no `{line}`");
+            }
+        }
+    }
 
     #[test]
     fn dead_letters_are_kept_for_the_retention_days_then_deleted() {
