@@ -157,7 +157,6 @@ mod tests {
         assert!(retention_cutoff_ms(0, i64::MAX) < 0, "no overflow");
     }
 
-    use super::*;
     use serde_json::json;
 
     #[test]

@@ -217,6 +217,7 @@ mod tests {
             }
         );
         assert!(KeyedRequest::is_final(201) && KeyedRequest::is_final(402));
-        assert!(!KeyedRequest::is_final(502));
+        assert!(!KeyedRequest::is_final(502) && !KeyedRequest::is_final(500));
+        assert!(KeyedRequest::is_final(499));
     }
 }
