@@ -381,6 +381,32 @@ pub fn slot_unused(order_id: &str, answer: Result<&str, u16>) -> bool {
 mod tests {
     use super::*;
 
+    /// The limiter objects are named once and kept: a new name would start
+    /// every count afresh in production.
+    #[test]
+    fn every_limiter_object_keeps_its_own_name() {
+        let address = ClientAddress::from_header(Some("203.0.113.7")).unwrap();
+        assert_eq!(
+            [
+                DeclineLimits::buyer_object("u1"),
+                DeclineLimits::address_object(&address),
+                SigninLimits::address_object(&address),
+                SigninLimits::email_object("a@b.co"),
+                OpenOrderLimit::buyer_object("u1"),
+                OpenOrderLimit::address_object(&address.as_string()),
+            ],
+            [
+                "declines:buyer:u1",
+                "declines:address:203.0.113.7",
+                "address:203.0.113.7",
+                "signin:a@b.co",
+                "buyer:u1",
+                "holds:address:203.0.113.7",
+            ]
+        );
+        assert_eq!(OpenOrderLimit::GRACE_MS, 120_000, "two minutes");
+    }
+
     fn take(key: &str, lanes: &[(&str, u32)], expires_at_ms: i64) -> LimitCommand {
         LimitCommand::Take {
             key: key.to_string(),
