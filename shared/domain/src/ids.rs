@@ -138,6 +138,22 @@ impl TicketId {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_user_id_is_the_text_it_was_made_from() {
+        let id = UserId::from("u-1");
+        assert_eq!(
+            (&*id, id.as_str(), id.to_string()),
+            ("u-1", "u-1", "u-1".to_string())
+        );
+        assert!(id == "u-1" && id == *"u-1" && id != "u-2" && id != *"u-2");
+        assert_eq!(String::from(id.clone()), "u-1");
+        assert_eq!(
+            serde_json::to_value(&id).unwrap(),
+            "u-1",
+            "sent as plain text"
+        );
+    }
+
     fn is_uuid(raw: &str) -> bool {
         parse_uuid(raw).is_some()
     }

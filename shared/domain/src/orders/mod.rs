@@ -208,6 +208,36 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn an_order_tells_its_status_reason_payment_and_attempt_from_its_state() {
+        let ticket = crate::tickets::Ticket::new(
+            TicketId::parse("0b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
+            "T".into(),
+            Cents(100),
+            "seller".into(),
+            0,
+        );
+        let mut order = Order::example(
+            OrderId::parse("1b7c9d6e-1f2a-4b3c-8d4e-5f6a7b8c9d0e").unwrap(),
+            &ticket,
+        );
+        order.state = OrderState::Cancelled {
+            reason: CancelReason::Expired,
+        };
+        assert_eq!(
+            (order.status(), order.cancel_reason(), order.payment_id()),
+            (OrderStatus::Cancelled, Some(CancelReason::Expired), None)
+        );
+        assert_eq!(order.view().cancel_reason, Some(CancelReason::Expired));
+        order.state = OrderState::Complete {
+            payment_id: "pay_1".into(),
+        };
+        assert_eq!(
+            (order.cancel_reason(), order.payment_id(), order.attempt()),
+            (None, Some("pay_1"), None)
+        );
+    }
+
+    #[test]
     fn only_created_and_paying_orders_hold_their_ticket() {
         assert!(OrderStatus::Created.is_live());
         assert!(OrderStatus::AwaitingPayment.is_live());
