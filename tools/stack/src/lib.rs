@@ -161,7 +161,7 @@ impl Settings {
     /// empty blanks the root .dev.vars' value), and STRIPE_PUBLISHABLE_KEY
     /// for the pages (the root .dev.vars, which the Pages worker reads
     /// itself, may hold one too).
-    pub fn from_environment() -> Settings {
+    pub fn for_development() -> Settings {
         let mut settings = Settings {
             name: "dev".into(),
             vars: BTreeMap::new(),

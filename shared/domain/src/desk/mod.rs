@@ -129,6 +129,27 @@ pub enum OrderLookup<'a> {
 }
 
 impl Command {
+    /// Whether the reply is the order the command is about (else the ticket).
+    fn is_about_an_order(&self) -> bool {
+        match self {
+            Command::PlaceOrder { .. }
+            | Command::GetOrder { .. }
+            | Command::CancelOrder { .. }
+            | Command::StartPayment { .. }
+            | Command::CompletePayment { .. }
+            | Command::FailPayment { .. }
+            | Command::AwaitAuthentication { .. } => true,
+            Command::CreateTicket { .. }
+            | Command::UpdateTicket { .. }
+            | Command::IssueTicket { .. }
+            | Command::ResellTicket { .. }
+            | Command::WithdrawTicket { .. }
+            | Command::GetTicket
+            | Command::SettleDue
+            | Command::Republish => false,
+        }
+    }
+
     /// The orders the object must read before deciding. A new order is
     /// looked for only when an Idempotency-Key named it: a retry finds the
     /// first one, and a stampede without keys costs no read.
@@ -321,8 +342,7 @@ pub fn decide_what_happens(loaded: &Loaded, command: Command, now: i64) -> Verdi
 /// happens, applied (`settle`), as the change to store and the reply.
 pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Refusal> {
     let republish = matches!(command, Command::Republish);
-    let about_order = matches!(command.order_to_load(), Some(OrderLookup::ById(_)))
-        || matches!(command, Command::PlaceOrder { .. });
+    let about_order = command.is_about_an_order();
     let happened = decide_what_happens(&loaded, command, now)?;
     let Loaded {
         ticket,
@@ -348,9 +368,8 @@ pub fn decide(loaded: Loaded, command: Command, now: i64) -> Result<Decision, Re
         }));
     }
     let settled = settle(ticket, order, &happened);
-    let ticket = existing(settled.ticket.as_ref())?.clone();
     Ok(Decision::Store(Change {
-        ticket,
+        ticket: settled.ticket.ok_or(Refusal::TicketNotFound)?,
         order: settled.order.filter(|_| settled.order_changed),
         events: settled.events,
         about_order,

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let state_dir = std::env::var_os("STATE_DIR")
         .map(Into::into)
         .unwrap_or_else(|| stack::root().join(".state"));
-    let settings = stack::Settings::from_environment();
+    let settings = stack::Settings::for_development();
     let status = stack::serve_for_development(&settings, port, &state_dir);
     match status.code() {
         Some(0) => ExitCode::SUCCESS,
